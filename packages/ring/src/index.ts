@@ -1,0 +1,16 @@
+export { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
+export { Consumer, type MessageHandler } from './consumer.js';
+export { ABORTED_LENGTH, LAYOUT_VERSION, MAX_CAPACITY, MAX_CONSUMERS, type ProducerModeName } from './layout.js';
+export { type ConsumerStall, StallDetector } from './liveness.js';
+export { MultiProducer } from './multi-producer.js';
+export { Producer } from './producer.js';
+export { type AddConsumerOptions, Ring, type RingHandle, type RingOptions } from './ring.js';
+export { addSequence, INITIAL_SEQUENCE, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
+export { SingleProducer } from './single-producer.js';
+export { AsyncWaitStrategy } from './wait/async.js';
+export { BlockingWaitStrategy } from './wait/blocking.js';
+export { BusySpinWaitStrategy } from './wait/busy-spin.js';
+export { PhasedWaitStrategy, type PhasedWaitOptions } from './wait/phased.js';
+export { SleepingWaitStrategy, type SleepingWaitOptions } from './wait/sleeping.js';
+export type { AsyncWaiter, AsyncWaitOptions, Probe, WaitStrategy } from './wait/wait-strategy.js';
+export { YieldingWaitStrategy } from './wait/yielding.js';

@@ -1,0 +1,59 @@
+/**
+ * Detects stalled consumers: a consumer with unread messages whose sequence has not moved
+ * for `stallTimeoutNs`. A consumer that is caught up is idle, not stalled, however long it
+ * waits. A stalled consumer gates every producer; if its thread is gone (a terminated
+ * worker), `ring.removeConsumer(id)` releases the producers and its dependents.
+ *
+ * Time is a parameter: call `poll(nowNs)` from a monitor (a timer, a supervisor thread)
+ * with any monotonic clock, e.g. `process.hrtime.bigint()` converted to a number.
+ */
+import type { Ring } from './ring.js';
+import { sequenceDiff } from './sequence.js';
+
+export interface ConsumerStall {
+  readonly consumerId: number;
+  /** Its last released sequence. */
+  readonly sequence: number;
+  /** Slots claimed past it that it has not released. */
+  readonly lag: number;
+  /** How long it has not moved while behind. */
+  readonly stalledForNs: number;
+}
+
+export class StallDetector {
+  readonly ring: Ring;
+  readonly stallTimeoutNs: number;
+  private readonly lastSequence: Float64Array;
+  private readonly sinceNs: Float64Array;
+
+  constructor(ring: Ring, stallTimeoutNs: number) {
+    if (!(stallTimeoutNs > 0)) throw new RangeError(`stallTimeoutNs must be > 0, got ${stallTimeoutNs}`);
+    this.ring = ring;
+    this.stallTimeoutNs = stallTimeoutNs;
+    this.lastSequence = new Float64Array(ring.maxConsumers).fill(-1);
+    this.sinceNs = new Float64Array(ring.maxConsumers);
+  }
+
+  /** The consumers stalled as of `nowNs`. */
+  poll(nowNs: number): ConsumerStall[] {
+    const stalls: ConsumerStall[] = [];
+    const newest = this.ring.cursor();
+    for (let id = 0; id < this.ring.maxConsumers; id++) {
+      if (!this.ring.isConsumerActive(id)) {
+        this.lastSequence[id] = -1;
+        continue;
+      }
+      const sequence = this.ring.consumerSequence(id);
+      const lag = sequenceDiff(newest, sequence);
+      if (lag <= 0 || sequence !== this.lastSequence[id]) {
+        // caught up, or moved since the last poll: not stalled
+        this.lastSequence[id] = sequence;
+        this.sinceNs[id] = nowNs;
+        continue;
+      }
+      const stalledForNs = nowNs - this.sinceNs[id];
+      if (stalledForNs >= this.stallTimeoutNs) stalls.push({ consumerId: id, sequence, lag, stalledForNs });
+    }
+    return stalls;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Busy spin: re-checks the ring in a tight loop. The lowest latency there is (the consumer
+ * sees a publish within a cache-line transfer, ~0.4 µs round trip here), at the price of a
+ * whole core for as long as it waits. Use it only with a core to spare per spinning thread;
+ * on a 2-core machine two spinners and anything else fight for the CPU.
+ */
+import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
+
+export class BusySpinWaitStrategy implements WaitStrategy {
+  readonly name = 'busy-spin';
+
+  waitFor(probe: Probe, _int32: Int32Array, timeoutMs: number): number {
+    const deadline = deadlineMs(timeoutMs);
+    for (;;) {
+      for (let spin = 0; spin < SPINS_PER_CLOCK_READ; spin++) {
+        const ready = probe();
+        if (ready > 0) return ready;
+      }
+      if (performance.now() >= deadline) return 0;
+    }
+  }
+}
