@@ -13,4 +13,5 @@ export { BusySpinWaitStrategy } from './wait/busy-spin.js';
 export { PhasedWaitStrategy, type PhasedWaitOptions } from './wait/phased.js';
 export { SleepingWaitStrategy, type SleepingWaitOptions } from './wait/sleeping.js';
 export type { AsyncWaiter, AsyncWaitOptions, Probe, WaitStrategy } from './wait/wait-strategy.js';
+export { relax, RELAX_ITERATIONS } from './wait/relax.js';
 export { YieldingWaitStrategy } from './wait/yielding.js';

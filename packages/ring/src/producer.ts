@@ -14,6 +14,9 @@ import type { Ring } from './ring.js';
 import { addSequence } from './sequence.js';
 import type { WaitStrategy } from './wait/wait-strategy.js';
 
+/** Claims up to this many slots set their lengths entry by entry (one cache line of int32s). */
+const SMALL_CLAIM_SLOTS = 16;
+
 export abstract class Producer {
   readonly ring: Ring;
 
@@ -81,12 +84,22 @@ export abstract class Producer {
     }
   }
 
-  /** Writes `lengthBytes` into the LENGTHS entries of `count` slots from `first` (wrap-aware). */
+  /**
+   * Writes `lengthBytes` into the LENGTHS entries of `count` slots from `first` (wrap-aware).
+   * Small claims store only entries that differ: a consumer reading the entries just before
+   * these shares their cache line, and a load that finds the value already there (the usual
+   * case for fixed-size messages) leaves the line shared instead of taking it away from the
+   * consumer on every message.
+   */
   protected fillLengths(first: number, count: number, lengthBytes: number): void {
     const lengths = this.ring.lengths;
-    const start = first & this.ring.indexMask;
-    if (count === 1) {
-      lengths[start] = lengthBytes;
+    const mask = this.ring.indexMask;
+    const start = first & mask;
+    if (count <= SMALL_CLAIM_SLOTS) {
+      for (let i = 0; i < count; i++) {
+        const index = (start + i) & mask;
+        if (lengths[index] !== lengthBytes) lengths[index] = lengthBytes;
+      }
       return;
     }
     const end = start + count;

@@ -4,6 +4,7 @@
  * at spin latency; an idle consumer stops burning a core after spinMs + yieldMs.
  */
 import { BlockingWaitStrategy } from './blocking.js';
+import { relax } from './relax.js';
 import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
 import { YieldingWaitStrategy } from './yielding.js';
 
@@ -39,6 +40,7 @@ export class PhasedWaitStrategy implements WaitStrategy {
       for (let spin = 0; spin < SPINS_PER_CLOCK_READ; spin++) {
         const ready = probe();
         if (ready > 0) return ready;
+        relax();
       }
     } while (performance.now() < spinUntil);
     const yieldBudgetMs = Math.min(this.yieldMs, deadline - performance.now());

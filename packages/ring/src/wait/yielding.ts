@@ -6,6 +6,7 @@
  * system and a hyper-thread sibling room. Latency stays within a few hundred ns of busy
  * spin. On an oversubscribed machine prefer sleeping, blocking or phased.
  */
+import { relax } from './relax.js';
 import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
 
 /** Spins before backing off (the Disruptor's YieldingWaitStrategy spins 100 times). */
@@ -20,6 +21,7 @@ export class YieldingWaitStrategy implements WaitStrategy {
     for (let spin = 0; spin < YIELDING_SPIN_TRIES; spin++) {
       const ready = probe();
       if (ready > 0) return ready;
+      relax();
     }
     for (;;) {
       for (let round = 0; round < SPINS_PER_CLOCK_READ; round++) {

@@ -1,0 +1,161 @@
+// bench_ring_1p1c_per_message: one claim and one publish per message, 64 bytes written in
+// place, one producer thread to one consumer thread, against MessagePort posting each message.
+//
+//   [worker: producer] --claim 1 / 16 x int32 store in place / publish--> (ring) --> [worker: consumer]
+//   [worker: producer] --offer(64 B Uint8Array): claim / copy / publish--> (ring) --> [worker: consumer]
+//   baseline:
+//   [worker] --postMessage(64 B Uint8Array) per message--> [worker]
+//
+// The consumer reads in place, in whatever batches are ready, and verifies every message.
+// Run: node bench_ring_1p1c_per_message.mjs [--json] [--runs N] [--quick]
+import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
+import { BusySpinWaitStrategy, Ring } from '@flux/ring';
+import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
+import { parseArgs, reporter, scaleOf, runWorker, verify } from './lib/harness.mjs';
+
+const MESSAGE_BYTES = 64;
+const MESSAGE_INT32S = MESSAGE_BYTES / 4;
+const RING_CAPACITY = 1 << 14;
+const DEADLINE_MS = 120_000;
+
+function fluxProducer({ handle, count, barrier, copy }) {
+  const ring = Ring.attach(handle);
+  const producer = ring.createProducer();
+  const int32 = ring.int32;
+  const spin = new BusySpinWaitStrategy();
+  const message = new Uint8Array(MESSAGE_BYTES);
+  const messageWords = new Int32Array(message.buffer);
+  const deadline = Date.now() + DEADLINE_MS;
+  arriveAndWait(barrier, 2);
+  for (let sent = 0; sent < count; ) {
+    if (copy) {
+      messageWords[0] = sent;
+      if (producer.offer(message) >= 0) sent++;
+      else if (!producer.waitForCapacity(1, spin, deadline - Date.now())) throw new Error('producer: deadline');
+      continue;
+    }
+    const sequence = producer.tryClaim(1, MESSAGE_BYTES);
+    if (sequence < 0) {
+      if (!producer.waitForCapacity(1, spin, deadline - Date.now())) throw new Error('producer: deadline');
+      continue;
+    }
+    const word = ring.offsetOf(sequence) >> 2;
+    int32[word] = sent; // the stamp the consumer checks
+    for (let i = 1; i < MESSAGE_INT32S; i++) int32[word + i] = sent ^ i; // the rest of the 64 bytes
+    producer.publish(sequence, 1);
+    sent++;
+  }
+  return {};
+}
+
+function fluxConsumer({ handle, consumerId, count, barrier }) {
+  const ring = Ring.attach(handle);
+  const consumer = ring.openConsumer(consumerId);
+  const int32 = ring.int32;
+  const lengths = ring.lengths;
+  const mask = ring.indexMask;
+  const spin = new BusySpinWaitStrategy();
+  const deadline = Date.now() + DEADLINE_MS;
+  let expected = 0;
+  let bad = 0;
+  arriveAndWait(barrier, 2);
+  const start = performance.now();
+  while (expected < count) {
+    const n = consumer.waitFor(spin, deadline - Date.now());
+    if (n === 0) throw new Error('consumer: deadline');
+    let sequence = consumer.nextSequence;
+    for (let i = 0; i < n; i++) {
+      if (int32[ring.offsetOf(sequence) >> 2] !== expected || lengths[sequence & mask] !== MESSAGE_BYTES) bad++;
+      expected++;
+      sequence = (sequence + 1) & 0x7fffffff;
+    }
+    consumer.release(n);
+  }
+  return { elapsedMs: performance.now() - start, received: expected, bad };
+}
+
+function portProducer({ port, credits, count, barrier }) {
+  const message = new Uint8Array(MESSAGE_BYTES);
+  const stamp = new Int32Array(message.buffer);
+  const deadline = Date.now() + DEADLINE_MS;
+  arriveAndWait(barrier, 2);
+  for (let sent = 0; sent < count; sent++) {
+    // bounded memory: at most 16,384 messages in flight (the ring's capacity)
+    while (sent - Atomics.load(credits, 0) >= RING_CAPACITY) {
+      if (Date.now() > deadline) throw new Error('port producer: deadline');
+      Atomics.wait(credits, 0, Atomics.load(credits, 0), 1);
+    }
+    stamp[0] = sent;
+    port.postMessage(message);
+  }
+  return {};
+}
+
+function portConsumer({ port, credits, count, barrier }) {
+  return new Promise((resolve) => {
+    let expected = 0;
+    let bad = 0;
+    let start = 0;
+    port.on('message', (message) => {
+      if (message.length !== MESSAGE_BYTES || new Int32Array(message.buffer, message.byteOffset, 1)[0] !== expected) bad++;
+      expected++;
+      if ((expected & 255) === 0) {
+        Atomics.store(credits, 0, expected);
+        Atomics.notify(credits, 0);
+      }
+      if (expected >= count) {
+        port.close();
+        resolve({ elapsedMs: performance.now() - start, received: expected, bad });
+      }
+    });
+    arriveAndWait(barrier, 2);
+    start = performance.now();
+  });
+}
+
+const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer };
+if (!isMainThread) parentPort.postMessage(await roles[workerData.role](workerData));
+
+async function pair(producerRole, consumerRole, shared, ports = null) {
+  const url = new URL(import.meta.url);
+  const data = { ...shared, barrier: createBarrier() };
+  const [, result] = await Promise.all([
+    runWorker(url, { ...data, role: producerRole, port: ports?.[0] }, ports ? [ports[0]] : []),
+    runWorker(url, { ...data, role: consumerRole, port: ports?.[1] }, ports ? [ports[1]] : []),
+  ]);
+  verify(result.bad === 0, `${consumerRole}: ${result.bad} messages failed their check`);
+  verify(result.received === shared.count, `${consumerRole}: received ${result.received} of ${shared.count}`);
+  return (result.received / result.elapsedMs) * 1000;
+}
+
+async function runFlux(count, copy) {
+  const ring = Ring.create({ capacity: RING_CAPACITY, maxMessageBytes: MESSAGE_BYTES });
+  return pair('fluxProducer', 'fluxConsumer', { handle: ring.handle, consumerId: ring.addConsumer(), count, copy });
+}
+
+async function runPort(count) {
+  const { port1, port2 } = new MessageChannel();
+  return pair('portProducer', 'portConsumer', { credits: new Int32Array(new SharedArrayBuffer(64)), count }, [port1, port2]);
+}
+
+if (isMainThread) {
+  const args = parseArgs();
+  const scale = scaleOf(args);
+  const report = reporter(
+    'ring_1p1c_per_message',
+    args,
+    '  producer worker -> ring -> consumer worker; one claim/publish per 64 B message; consumer verifies every message',
+    { messageBytes: MESSAGE_BYTES, ringCapacity: RING_CAPACITY, waitStrategy: 'busy spin', runs: args.runs },
+  );
+  const inPlace = [];
+  const copied = [];
+  const port = [];
+  for (let run = 0; run < args.runs; run++) {
+    inPlace.push(await runFlux(Math.round(40_000_000 * scale), false));
+    copied.push(await runFlux(Math.round(20_000_000 * scale), true));
+    port.push(await runPort(Math.round(1_000_000 * scale)));
+  }
+  const baseline = report.record({ variant: 'MessagePort, postMessage per 64 B message', metric: 'throughput', unit: 'msg/s', values: port });
+  report.record({ variant: 'flux ring, claim/publish 1, written in place', metric: 'throughput', unit: 'msg/s', values: inPlace, baseline });
+  report.record({ variant: 'flux ring, offer() (one copy per message)', metric: 'throughput', unit: 'msg/s', values: copied, baseline });
+}

@@ -1,0 +1,76 @@
+// The benchmark suite: runs every bench_* script in turn (never two at once: they would
+// share the machine's cores), collects their --json lines, and writes
+// results/latest.json and results/latest.md (a Markdown table with the conditions).
+//
+//   node run.mjs --demo   short runs, under two minutes (the README's main command)
+//   node run.mjs --full   full-length runs, 5 per variant
+//   --update-readme       also replace the results table in the top-level README.md
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { format } from './lib/harness.mjs';
+
+const mode = process.argv.includes('--full') ? 'full' : 'demo';
+const benches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs'];
+const benchArgs = mode === 'full' ? ['--json', '--runs', '5'] : ['--json', '--quick', '--runs', '3'];
+
+function runBench(script) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL(script, import.meta.url).pathname, ...benchArgs], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited with code ${code}`));
+      resolve(output.trim().split('\n').map((line) => JSON.parse(line)));
+    });
+  });
+}
+
+const started = Date.now();
+const all = [];
+let conditions = null;
+console.log(`Flux benchmark suite (${mode}): ${benches.length} benchmarks, run one at a time`);
+for (const [index, script] of benches.entries()) {
+  const benchStarted = Date.now();
+  process.stdout.write(`[${index + 1}/${benches.length}] ${script} ... `);
+  const lines = await runBench(script);
+  conditions ??= lines[0].conditions;
+  const results = lines.filter((line) => line.variant);
+  all.push(...results);
+  console.log(`done in ${((Date.now() - benchStarted) / 1000).toFixed(1)} s`);
+  for (const r of results) {
+    const ratio = r.ratio === null ? '' : `  ${r.ratio.toFixed(1)}x vs ${r.baseline}`;
+    console.log(`      ${r.variant.padEnd(46)} ${r.metric.padEnd(10)} ${format(r.value).padStart(9)} ${r.unit}${ratio}`);
+  }
+}
+
+const table = [
+  `Measured ${conditions.date} on ${conditions.cpu} (${conditions.cores} vCPU), ${conditions.platform}, Node ${conditions.node}; ` +
+    `${mode} suite, medians of ${all[0]?.runs ?? 0} runs; ratio = median of per-run ratios against the baseline measured in the same run.`,
+  '',
+  '| bench | variant | metric | median | min - max | vs baseline |',
+  '|---|---|---|---|---|---|',
+  ...all.map(
+    (r) =>
+      `| ${r.bench} | ${r.variant} | ${r.metric} | ${format(r.value)} ${r.unit} | ${format(r.min)} - ${format(r.max)} | ${r.ratio === null ? 'baseline' : `${r.ratio.toFixed(1)}x ${r.baseline}`} |`,
+  ),
+  '',
+].join('\n');
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, results: all }, null, 2) + '\n');
+writeFileSync(new URL('results/latest.md', import.meta.url), table);
+console.log(`\nWrote benchmarks/results/latest.json and latest.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+if (process.argv.includes('--update-readme')) {
+  const readmeUrl = new URL('../README.md', import.meta.url);
+  const readme = readFileSync(readmeUrl, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const before = readme.slice(0, readme.indexOf(start) + start.length);
+  const after = readme.slice(readme.indexOf(end));
+  if (readme.indexOf(start) < 0 || readme.indexOf(end) < 0) throw new Error('README.md has no bench:results markers');
+  writeFileSync(readmeUrl, `${before}\n${table}${after}`);
+  console.log('Updated the results table in README.md');
+}

@@ -1,0 +1,25 @@
+// Runs every example and checks what it prints. `pnpm test` runs this.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const examples = {
+  'ring-worker-ipc.mjs': /^received 1000000 messages from the worker, 0 out of order or corrupt$/m,
+};
+
+let failed = 0;
+for (const [file, expected] of Object.entries(examples)) {
+  const output = execFileSync(process.execPath, [new URL(file, import.meta.url).pathname], { encoding: 'utf8', timeout: 60_000 });
+  const ok = expected.test(output);
+  if (!ok) failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${file}: ${output.trim()}`);
+}
+// The README's quick start must be exactly an example that runs.
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+for (const match of readme.matchAll(/<!-- example:(\S+) -->\n```js\n([\s\S]*?)```/g)) {
+  const same = readFileSync(new URL(match[1], import.meta.url), 'utf8') === match[2];
+  if (!same) failed++;
+  console.log(`${same ? 'ok  ' : 'FAIL'} README quick start is ${match[1]} verbatim`);
+}
+const checks = Object.keys(examples).length + [...readme.matchAll(/<!-- example:/g)].length;
+console.log(`${checks - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
