@@ -14,7 +14,7 @@ import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CLAIM_SEQUENCE_INDEX } from './layout.js';
 import { Producer } from './producer.js';
 import type { Ring } from './ring.js';
-import { addSequence, sequenceDiff } from './sequence.js';
+import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 
 export class MultiProducer extends Producer {
   /** Slowest consumer's sequence when this producer last loaded it. */
@@ -31,8 +31,8 @@ export class MultiProducer extends Producer {
   tryClaim(count: number, lengthBytes = 0): number {
     this.checkCount(count);
     this.checkLength(lengthBytes);
-    const int32 = this.ring.int32;
-    const capacity = this.ring.capacity;
+    const int32 = this.int32;
+    const capacity = this.capacity;
     for (;;) {
       const current = Atomics.load(int32, CLAIM_SEQUENCE_INDEX); // observes other producers' claims
       const last = addSequence(current, count);
@@ -52,12 +52,12 @@ export class MultiProducer extends Producer {
   }
 
   publish(first: number, count: number): void {
-    if (!(count >= 1 && count <= this.ring.capacity && Number.isInteger(count))) {
-      throw new RangeError(`publish count must be an integer from 1 to capacity ${this.ring.capacity}, got ${count}`);
+    if ((count | 0) !== count || count < 1 || count > this.capacity) {
+      throw new RangeError(`publish count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
     }
     // publishes the batch's LENGTHS and DATA: consumers load this marker before reading them
-    Atomics.store(this.ring.available, first & this.ring.indexMask, addSequence(first, count - 1));
-    this.ring.wakeSleepers();
+    Atomics.store(this.ring.available, first & this.indexMask, (first + count - 1) & SEQUENCE_MASK);
+    this.wakeSleepers();
   }
 
   abort(first: number, count: number): void {
@@ -73,6 +73,6 @@ export class MultiProducer extends Producer {
     const gating = this.ring.minimumGatingSequence(current);
     if (gating === NOT_CONNECTED) return false;
     this.cachedGating = gating;
-    return sequenceDiff(addSequence(current, count), gating) <= this.ring.capacity;
+    return sequenceDiff(addSequence(current, count), gating) <= this.capacity;
   }
 }

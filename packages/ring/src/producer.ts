@@ -9,9 +9,8 @@
  * A producer object is thread-local: create one per thread with `ring.createProducer()`.
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
-import { ABORTED_LENGTH } from './layout.js';
+import { ABORTED_LENGTH, SLEEPERS_INDEX } from './layout.js';
 import type { Ring } from './ring.js';
-import { addSequence } from './sequence.js';
 import type { WaitStrategy } from './wait/wait-strategy.js';
 
 /** Claims up to this many slots set their lengths entry by entry (one cache line of int32s). */
@@ -19,9 +18,20 @@ const SMALL_CLAIM_SLOTS = 16;
 
 export abstract class Producer {
   readonly ring: Ring;
+  // Hot fields copied from the ring, so the claim/publish path makes no property chains.
+  protected readonly int32: Int32Array;
+  protected readonly lengths: Int32Array;
+  protected readonly indexMask: number;
+  protected readonly capacity: number;
+  protected readonly maxMessageBytes: number;
 
   protected constructor(ring: Ring) {
     this.ring = ring;
+    this.int32 = ring.int32;
+    this.lengths = ring.lengths;
+    this.indexMask = ring.indexMask;
+    this.capacity = ring.capacity;
+    this.maxMessageBytes = ring.maxMessageBytes;
   }
 
   /**
@@ -44,7 +54,7 @@ export abstract class Producer {
   /** Sets the length of a claimed, unpublished slot. */
   setLength(sequence: number, lengthBytes: number): void {
     this.checkLength(lengthBytes);
-    this.ring.lengths[sequence & this.ring.indexMask] = lengthBytes;
+    this.lengths[sequence & this.indexMask] = lengthBytes;
   }
 
   /**
@@ -70,18 +80,24 @@ export abstract class Producer {
     return strategy.waitFor(() => (this.hasCapacity(count) ? 1 : 0), this.ring.int32, timeoutMs) > 0;
   }
 
+  // `(x | 0) !== x` rejects NaN, fractions and anything outside int32 in one comparison.
   protected checkCount(count: number): void {
-    if (!(count >= 1 && count <= this.ring.capacity && Number.isInteger(count))) {
-      throw new RangeError(`claim count must be an integer from 1 to capacity ${this.ring.capacity}, got ${count}`);
+    if ((count | 0) !== count || count < 1 || count > this.capacity) {
+      throw new RangeError(`claim count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
     }
   }
 
   protected checkLength(lengthBytes: number): void {
-    if (!(lengthBytes >= 0 && lengthBytes <= this.ring.maxMessageBytes && Number.isInteger(lengthBytes))) {
+    if ((lengthBytes | 0) !== lengthBytes || lengthBytes < 0 || lengthBytes > this.maxMessageBytes) {
       throw new RangeError(
-        `message length must be an integer from 0 to maxMessageBytes ${this.ring.maxMessageBytes}, got ${lengthBytes}`,
+        `message length must be an integer from 0 to maxMessageBytes ${this.maxMessageBytes}, got ${lengthBytes}`,
       );
     }
+  }
+
+  /** After a publish: wakes blocked waiters, if any (one load when there are none). */
+  protected wakeSleepers(): void {
+    if (Atomics.load(this.int32, SLEEPERS_INDEX) !== 0) this.ring.wakeSleepers(); // observes a registered sleeper
   }
 
   /**
@@ -92,9 +108,13 @@ export abstract class Producer {
    * consumer on every message.
    */
   protected fillLengths(first: number, count: number, lengthBytes: number): void {
-    const lengths = this.ring.lengths;
-    const mask = this.ring.indexMask;
+    const lengths = this.lengths;
+    const mask = this.indexMask;
     const start = first & mask;
+    if (count === 1) {
+      if (lengths[start] !== lengthBytes) lengths[start] = lengthBytes;
+      return;
+    }
     if (count <= SMALL_CLAIM_SLOTS) {
       for (let i = 0; i < count; i++) {
         const index = (start + i) & mask;
@@ -116,10 +136,6 @@ export abstract class Producer {
     this.fillLengths(first, count, ABORTED_LENGTH);
   }
 
-  /** Last sequence of a batch. */
-  protected static lastOf(first: number, count: number): number {
-    return addSequence(first, count - 1);
-  }
 }
 
 export { BACK_PRESSURED, NOT_CONNECTED };

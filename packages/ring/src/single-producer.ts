@@ -13,7 +13,7 @@ import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CURSOR_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
 import { Producer } from './producer.js';
 import type { Ring } from './ring.js';
-import { addSequence, sequenceDiff } from './sequence.js';
+import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 
 export class SingleProducer extends Producer {
   /** Newest sequence claimed. */
@@ -43,14 +43,15 @@ export class SingleProducer extends Producer {
   tryClaim(count: number, lengthBytes = 0): number {
     this.checkCount(count);
     this.checkLength(lengthBytes);
-    const last = addSequence(this.claimed, count);
-    if (sequenceDiff(last, this.cachedGating) > this.ring.capacity) {
-      const gating = this.ring.minimumGatingSequence(this.claimed);
+    const claimed = this.claimed;
+    const last = (claimed + count) & SEQUENCE_MASK;
+    if (sequenceDiff(last, this.cachedGating) > this.capacity) {
+      const gating = this.ring.minimumGatingSequence(claimed);
       if (gating === NOT_CONNECTED) return NOT_CONNECTED;
       this.cachedGating = gating;
-      if (sequenceDiff(last, gating) > this.ring.capacity) return BACK_PRESSURED;
+      if (sequenceDiff(last, gating) > this.capacity) return BACK_PRESSURED;
     }
-    const first = addSequence(this.claimed, 1);
+    const first = (claimed + 1) & SEQUENCE_MASK;
     this.claimed = last;
     this.fillLengths(first, count, lengthBytes);
     return first;
@@ -59,8 +60,8 @@ export class SingleProducer extends Producer {
   publish(first: number, count: number): void {
     const last = this.checkInOrder(first, count);
     this.published = last;
-    Atomics.store(this.ring.int32, CURSOR_INDEX, last); // publishes the batch's LENGTHS and DATA
-    this.ring.wakeSleepers();
+    Atomics.store(this.int32, CURSOR_INDEX, last); // publishes the batch's LENGTHS and DATA
+    this.wakeSleepers();
   }
 
   abort(first: number, count: number): void {
@@ -82,18 +83,19 @@ export class SingleProducer extends Producer {
     const gating = this.ring.minimumGatingSequence(this.claimed);
     if (gating === NOT_CONNECTED) return false;
     this.cachedGating = gating;
-    return sequenceDiff(addSequence(this.claimed, count), gating) <= this.ring.capacity;
+    return sequenceDiff(addSequence(this.claimed, count), gating) <= this.capacity;
   }
 
   private checkInOrder(first: number, count: number): number {
-    if (first !== addSequence(this.published, 1)) {
+    const last = (first + count - 1) & SEQUENCE_MASK;
+    if (first !== ((this.published + 1) & SEQUENCE_MASK)) {
       throw new RangeError(
         `single producer must publish or abort claims in order: expected sequence ${addSequence(this.published, 1)}, got ${first}`,
       );
     }
-    if (!(count >= 1 && Number.isInteger(count)) || sequenceDiff(addSequence(first, count - 1), this.claimed) > 0) {
+    if ((count | 0) !== count || count < 1 || sequenceDiff(last, this.claimed) > 0) {
       throw new RangeError(`publish/abort count ${count} from ${first} goes past the newest claim ${this.claimed}`);
     }
-    return addSequence(first, count - 1);
+    return last;
   }
 }
