@@ -11,8 +11,9 @@
 import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { BusySpinWaitStrategy, Ring } from '@flux/ring';
 import { RingBuffer } from 'ringbuf.js';
-import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
-import { parseArgs, reporter, scaleOf, runWorker, verify } from './lib/harness.mjs';
+import { arriveAndWait } from './lib/barrier.mjs';
+import { parseArgs, reporter, scaleOf } from './lib/harness.mjs';
+import { runPair, stampCheckingRingConsumer } from './lib/pairs.mjs';
 
 const MESSAGE_BYTES = 64;
 const MESSAGE_INT32S = MESSAGE_BYTES / 4;
@@ -54,30 +55,8 @@ function fluxProducer({ handle, count, barrier }) {
   return {};
 }
 
-function fluxConsumer({ handle, consumerId, count, barrier }) {
-  const ring = Ring.attach(handle);
-  const consumer = ring.openConsumer(consumerId);
-  const int32 = ring.int32;
-  const lengths = ring.lengths;
-  const mask = ring.indexMask;
-  const spin = new BusySpinWaitStrategy();
-  const deadline = Date.now() + DEADLINE_MS;
-  let expected = 0;
-  let bad = 0;
-  arriveAndWait(barrier, 2);
-  const start = performance.now();
-  while (expected < count) {
-    const n = consumer.waitFor(spin, deadline - Date.now());
-    if (n === 0) throw new Error('flux consumer: deadline');
-    let sequence = consumer.nextSequence;
-    for (let i = 0; i < n; i++) {
-      if (int32[ring.offsetOf(sequence) >> 2] !== expected || lengths[sequence & mask] !== MESSAGE_BYTES) bad++;
-      expected++;
-      sequence = (sequence + 1) & 0x7fffffff;
-    }
-    consumer.release(n);
-  }
-  return { elapsedMs: performance.now() - start, received: expected, bad };
+function fluxConsumer(data) {
+  return stampCheckingRingConsumer({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS });
 }
 
 function portProducer({ port, credits, count, barrier }) {
@@ -163,17 +142,7 @@ if (!isMainThread) {
 
 // ---- main ---------------------------------------------------------------------------------
 
-async function pair(producerRole, consumerRole, shared, ports = null) {
-  const url = new URL(import.meta.url);
-  const data = { ...shared, barrier: createBarrier() };
-  const [, result] = await Promise.all([
-    runWorker(url, { ...data, role: producerRole, port: ports?.[0] }, ports ? [ports[0]] : []),
-    runWorker(url, { ...data, role: consumerRole, port: ports?.[1] }, ports ? [ports[1]] : []),
-  ]);
-  verify(result.bad === 0, `${consumerRole}: ${result.bad} messages failed their check`);
-  verify(result.received === shared.count, `${consumerRole}: received ${result.received} of ${shared.count}`);
-  return (result.received / result.elapsedMs) * 1000;
-}
+const pair = (...args) => runPair(new URL(import.meta.url), ...args);
 
 async function runFlux(count) {
   const ring = Ring.create({ capacity: RING_CAPACITY, maxMessageBytes: MESSAGE_BYTES });
