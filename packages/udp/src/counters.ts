@@ -1,0 +1,72 @@
+/**
+ * Counters users can read. Plain numbers, updated on the thread that owns the socket;
+ * `snapshot()` copies them. Every dropped datagram or message increments exactly one
+ * drop reason, so nothing is lost without a count.
+ */
+
+export class PublicationCounters {
+  messagesSent = 0;
+  fragmentsSent = 0;
+  datagramsSent = 0;
+  bytesSent = 0;
+  /** Claims or offers refused because the ring was full (the caller was told). */
+  backPressured = 0;
+  /** Datagrams the socket failed to send (each counted, with its messages, here). */
+  sendErrors = 0;
+  messagesLostToSendErrors = 0;
+
+  snapshot(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}
+
+export const DropReason = {
+  /** Shorter than a header, or a frame that runs past the datagram's end. */
+  TRUNCATED: 'truncated',
+  BAD_VERSION: 'badVersion',
+  UNKNOWN_STREAM: 'unknownStream',
+  /** A reassembled message longer than the subscription's maxMessageBytes. */
+  OVERSIZE: 'oversize',
+  /** Unknown type or flags, zero frames, trailing bytes, fragments out of order. */
+  MALFORMED: 'malformed',
+  /** Frames behind the expected sequence: reordered or duplicated by the network. */
+  LATE: 'late',
+  /** More sessions than maxSessions sent to this subscription. */
+  TOO_MANY_SESSIONS: 'tooManySessions',
+  /** The ring a stream delivers into was full. */
+  RING_FULL: 'ringFull',
+} as const;
+export type DropReasonName = (typeof DropReason)[keyof typeof DropReason];
+
+export class SubscriptionCounters {
+  datagramsReceived = 0;
+  messagesReceived = 0;
+  bytesReceived = 0;
+  /** Frames that never arrived (sequence gaps); UDP does not retransmit. */
+  framesLost = 0;
+  /** Partly reassembled messages abandoned because a fragment was lost. */
+  messagesLostInReassembly = 0;
+  truncated = 0;
+  badVersion = 0;
+  unknownStream = 0;
+  oversize = 0;
+  malformed = 0;
+  late = 0;
+  tooManySessions = 0;
+  ringFull = 0;
+
+  drop(reason: DropReasonName): void {
+    this[reason]++;
+  }
+
+  /** Datagrams and messages dropped, summed over every reason. */
+  get dropped(): number {
+    return (
+      this.truncated + this.badVersion + this.unknownStream + this.oversize + this.malformed + this.late + this.tooManySessions + this.ringFull
+    );
+  }
+
+  snapshot(): Record<string, number> {
+    return { ...this, dropped: this.dropped } as unknown as Record<string, number>;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Parses received datagrams (no I/O): the receiver's half of frame-layout.ts. Validates
+ * every field, tracks each session's expected sequence, reassembles fragments, and hands
+ * each complete message to a sink. Bad input increments exactly one counter and is
+ * dropped; nothing here throws on any byte sequence, and state is bounded (one reassembly
+ * buffer of maxMessageBytes per session, at most maxSessions sessions).
+ */
+import type { DropReasonName, SubscriptionCounters } from './counters.js';
+import { DropReason } from './counters.js';
+import {
+  DATAGRAM_FLAGS_OFFSET,
+  DATAGRAM_HEADER_BYTES,
+  FRAME_COUNT_OFFSET,
+  FRAME_FLAGS_OFFSET,
+  FRAME_HEADER_BYTES,
+  FRAME_LENGTH_OFFSET,
+  FrameFlag,
+  FrameType,
+  KNOWN_FRAME_FLAGS,
+  PROTOCOL_VERSION,
+  SEQUENCE_OFFSET,
+  SESSION_ID_OFFSET,
+  STREAM_ID_OFFSET,
+  TYPE_OFFSET,
+  VERSION_OFFSET,
+} from './frame-layout.js';
+
+/** Receives each complete message; `bytes` is valid only during the call. */
+export type MessageSink = (bytes: Uint8Array, offsetBytes: number, lengthBytes: number, sessionId: number, streamId: number) => void;
+
+const EMPTY = new Uint8Array(0);
+
+interface Session {
+  readonly sessionId: number;
+  readonly streamId: number;
+  expectedSequence: number;
+  reassembly: Uint8Array;
+  reassemblyBytes: number;
+  /** Between a BEGIN and its END. */
+  reassembling: boolean;
+  /** A fragment was dropped (oversize): skip until the next BEGIN. */
+  discarding: boolean;
+}
+
+export interface DatagramReaderOptions {
+  maxMessageBytes: number;
+  maxSessions: number;
+  /** The sink for a stream id, or undefined for a stream nobody subscribed to. */
+  sinkFor: (streamId: number) => MessageSink | undefined;
+  counters: SubscriptionCounters;
+}
+
+export class DatagramReader {
+  private readonly sessions = new Map<string, Session>();
+  /** The session of the previous datagram: almost every datagram repeats it, so no key is built. */
+  private lastSession: Session | undefined;
+  private readonly options: DatagramReaderOptions;
+  private readonly counters: SubscriptionCounters;
+
+  constructor(options: DatagramReaderOptions) {
+    this.options = options;
+    this.counters = options.counters;
+  }
+
+  /** Handles one datagram of `lengthBytes` at the start of `bytes`. Never throws on its content. */
+  read(bytes: Uint8Array, lengthBytes: number): void {
+    const counters = this.counters;
+    counters.datagramsReceived++;
+    counters.bytesReceived += lengthBytes;
+    if (lengthBytes < DATAGRAM_HEADER_BYTES) return this.drop(DropReason.TRUNCATED);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, lengthBytes);
+    if (view.getUint8(VERSION_OFFSET) !== PROTOCOL_VERSION) return this.drop(DropReason.BAD_VERSION);
+    if (view.getUint8(TYPE_OFFSET) !== FrameType.DATA || view.getUint8(DATAGRAM_FLAGS_OFFSET) !== 0) {
+      return this.drop(DropReason.MALFORMED);
+    }
+    const frameCount = view.getUint8(FRAME_COUNT_OFFSET);
+    if (frameCount === 0) return this.drop(DropReason.MALFORMED);
+    const streamId = view.getUint32(STREAM_ID_OFFSET, true);
+    const sink = this.options.sinkFor(streamId);
+    if (sink === undefined) return this.drop(DropReason.UNKNOWN_STREAM);
+    // Validate the whole frame list before touching session state: a truncated or
+    // malformed datagram is dropped whole and moves no sequence.
+    let position = DATAGRAM_HEADER_BYTES;
+    for (let frame = 0; frame < frameCount; frame++) {
+      if (position + FRAME_HEADER_BYTES > lengthBytes) return this.drop(DropReason.TRUNCATED);
+      const frameBytes = view.getUint16(position + FRAME_LENGTH_OFFSET, true);
+      if ((view.getUint8(position + FRAME_FLAGS_OFFSET) & ~KNOWN_FRAME_FLAGS) !== 0) return this.drop(DropReason.MALFORMED);
+      position += FRAME_HEADER_BYTES + frameBytes;
+      if (position > lengthBytes) return this.drop(DropReason.TRUNCATED);
+    }
+    if (position !== lengthBytes) return this.drop(DropReason.MALFORMED);
+
+    const sessionId = view.getUint32(SESSION_ID_OFFSET, true);
+    const sequence = view.getUint32(SEQUENCE_OFFSET, true);
+    const session = this.sessionFor(sessionId, streamId, sequence);
+    if (session === undefined) return this.drop(DropReason.TOO_MANY_SESSIONS);
+    const ahead = (sequence - session.expectedSequence) | 0;
+    if (ahead < 0) return this.drop(DropReason.LATE);
+    if (ahead > 0) {
+      counters.framesLost += ahead;
+      this.abandonReassembly(session);
+    }
+    session.expectedSequence = (sequence + frameCount) >>> 0;
+
+    position = DATAGRAM_HEADER_BYTES;
+    for (let frame = 0; frame < frameCount; frame++) {
+      const frameBytes = view.getUint16(position + FRAME_LENGTH_OFFSET, true);
+      const flags = view.getUint8(position + FRAME_FLAGS_OFFSET);
+      const payload = position + FRAME_HEADER_BYTES;
+      this.frame(session, sink, bytes, payload, frameBytes, flags);
+      position = payload + frameBytes;
+    }
+  }
+
+  private frame(session: Session, sink: MessageSink, bytes: Uint8Array, offset: number, length: number, flags: number): void {
+    const counters = this.counters;
+    if (flags === FrameFlag.UNFRAGMENTED) {
+      if (session.reassembling) this.abandonReassembly(session, DropReason.MALFORMED);
+      if (length > this.options.maxMessageBytes) return this.drop(DropReason.OVERSIZE);
+      counters.messagesReceived++;
+      sink(bytes, offset, length, session.sessionId, session.streamId);
+      return;
+    }
+    if (flags & FrameFlag.BEGIN) {
+      if (session.reassembling) this.abandonReassembly(session, DropReason.MALFORMED);
+      session.reassembling = true;
+      session.discarding = false;
+      session.reassemblyBytes = 0;
+      if (session.reassembly === EMPTY) session.reassembly = new Uint8Array(this.options.maxMessageBytes);
+    } else if (!session.reassembling) {
+      return this.drop(DropReason.MALFORMED); // a middle or end fragment with no beginning
+    }
+    if (!session.discarding) {
+      if (session.reassemblyBytes + length > this.options.maxMessageBytes) {
+        session.discarding = true;
+        this.drop(DropReason.OVERSIZE);
+      } else {
+        session.reassembly.set(bytes.subarray(offset, offset + length), session.reassemblyBytes);
+        session.reassemblyBytes += length;
+      }
+    }
+    if (flags & FrameFlag.END) {
+      session.reassembling = false;
+      if (!session.discarding) {
+        counters.messagesReceived++;
+        sink(session.reassembly, 0, session.reassemblyBytes, session.sessionId, session.streamId);
+      }
+      session.discarding = false;
+    }
+  }
+
+  private abandonReassembly(session: Session, reason?: DropReasonName): void {
+    if (!session.reassembling) return;
+    session.reassembling = false;
+    session.discarding = false;
+    if (reason) this.drop(reason);
+    else this.counters.messagesLostInReassembly++;
+  }
+
+  private sessionFor(sessionId: number, streamId: number, sequence: number): Session | undefined {
+    const last = this.lastSession;
+    if (last !== undefined && last.sessionId === sessionId && last.streamId === streamId) return last;
+    const key = `${sessionId}:${streamId}`;
+    let session = this.sessions.get(key);
+    if (session === undefined) {
+      if (this.sessions.size >= this.options.maxSessions) return undefined;
+      session = {
+        sessionId,
+        streamId,
+        expectedSequence: sequence, // a new session starts where it is first heard
+        reassembly: EMPTY, // allocated at the session's first fragmented message
+        reassemblyBytes: 0,
+        reassembling: false,
+        discarding: false,
+      };
+      this.sessions.set(key, session);
+    }
+    this.lastSession = session;
+    return session;
+  }
+
+  private drop(reason: DropReasonName): void {
+    this.counters.drop(reason);
+  }
+}
