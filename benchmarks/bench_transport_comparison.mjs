@@ -1,0 +1,424 @@
+// bench_transport_comparison: UDP over loopback between two processes, @flux/udp against
+// raw node:dgram in the same run. Only messages the receiver verified are counted.
+//
+//   [process: sender] --UDP 127.0.0.1--> [process: receiver]
+//                                        checks each message's length, its index (u32 LE at
+//                                        offset 0; its complement in the last 4 bytes): in
+//                                        order, no duplicate; gaps counted as lost
+//   a) node:dgram  send(64 B)                  one message per datagram             (baseline)
+//   b) @flux/udp   claim/publish 64 B -> ring -> sender packs ~21 frames per datagram
+//   c) node:dgram  send(1,400 B)               one message per datagram             (baseline)
+//   d) @flux/udp   1,380 B messages -> 1,400 B datagrams (16 B header + 4 B frame header)
+//
+//   parent: forks the receiver, waits for it to bind, then forks the sender, which writes
+//   each message (copy + stamp) and sends at full speed for a fixed time, with bounded memory
+//   (raw: 256 datagrams in flight; flux: the publication's ring and its 64 datagrams in
+//   flight); then tells the receiver how many were sent and collects its counts.
+//   throughput = verified messages / receiver elapsed (first to last verified message, the
+//   receiver's clock read once per 8 messages); lost = sent - verified (UDP does not
+//   retransmit), reported as a 'delivered' share.
+//
+// Run: node bench_transport_comparison.mjs [--json] [--runs N] [--quick] [--smoke]
+import { fork } from 'node:child_process';
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Publication, Subscription } from '@flux/udp';
+import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
+
+const HOST = '127.0.0.1';
+const STREAM_ID = 7;
+const SMALL_MESSAGE_BYTES = 64;
+const DATAGRAM_BYTES = 1400;
+const FLUX_DATAGRAM_OVERHEAD_BYTES = 16 + 4; // datagram header + one frame header (frame-layout.ts)
+const LARGE_MESSAGE_BYTES = DATAGRAM_BYTES - FLUX_DATAGRAM_OVERHEAD_BYTES; // 1,380
+const SEND_WINDOW = 256; // raw sender: datagrams handed to the socket and not yet sent (fewer yields than 64)
+const CLAIM_BATCH = 64; // flux sender: messages per claim/publish
+const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024; // SO_RCVBUF asked for; the kernel caps it at net.core.rmem_max
+const FULL_DURATION_MS = 2000;
+const SAMPLE_EVERY = 8; // receiver reads the clock once per this many verified messages (a power of two)
+const QUIET_MS = 200; // after the sender is done: no datagram for this long means the rest were lost
+const DEADLINE_MS = 60_000;
+
+const variants = {
+  dgramSmall: { transport: 'dgram', messageBytes: SMALL_MESSAGE_BYTES },
+  fluxSmall: { transport: 'flux', messageBytes: SMALL_MESSAGE_BYTES, ringCapacity: 1 << 14 },
+  dgramLarge: { transport: 'dgram', messageBytes: DATAGRAM_BYTES },
+  fluxLarge: { transport: 'flux', messageBytes: LARGE_MESSAGE_BYTES, ringCapacity: 1 << 11 },
+};
+
+/** Stamps message `index` at `offset`: its index in the first 4 bytes, its complement in the last 4. */
+function stamp(bytes, offset, lengthBytes, index) {
+  writeU32(bytes, offset, index);
+  writeU32(bytes, offset + lengthBytes - 4, ~index >>> 0);
+}
+
+function writeU32(bytes, offset, value) {
+  bytes[offset] = value;
+  bytes[offset + 1] = value >>> 8;
+  bytes[offset + 2] = value >>> 16;
+  bytes[offset + 3] = value >>> 24;
+}
+
+function readU32(bytes, offset) {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+}
+
+function template(lengthBytes) {
+  const bytes = new Uint8Array(lengthBytes);
+  for (let i = 0; i < lengthBytes; i++) bytes[i] = i & 0xff;
+  return bytes;
+}
+
+const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
+
+// ---- child: receiver ----------------------------------------------------------------------
+
+async function receiver({ variant }) {
+  const { transport, messageBytes } = variants[variant];
+  const deadline = Date.now() + DEADLINE_MS;
+  let expected = 0; // next index in order
+  let verified = 0;
+  let gaps = 0; // messages skipped over by a later one: lost
+  let bad = 0; // wrong length or content, duplicate or reordered
+  let firstIndex = 0;
+  // The clock is read every SAMPLE_EVERY verified messages, not per message: the rate is
+  // (messages after the first sample) / (time from the first sample to the last).
+  let firstMs = 0;
+  let lastMs = 0;
+  let verifiedAtLast = 0;
+  const check = (bytes, offset, lengthBytes) => {
+    const index = readU32(bytes, offset);
+    if (lengthBytes !== messageBytes || readU32(bytes, offset + lengthBytes - 4) !== (~index >>> 0) || index < expected) {
+      bad++;
+      return;
+    }
+    if (verified === 0) firstIndex = index;
+    gaps += index - expected;
+    expected = index + 1;
+    if ((++verified & (SAMPLE_EVERY - 1)) === 1) {
+      lastMs = performance.now();
+      verifiedAtLast = verified;
+      if (verified === 1) firstMs = lastMs;
+    }
+  };
+
+  let close;
+  let port;
+  let transportCounters = () => ({});
+  if (transport === 'dgram') {
+    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
+    socket.on('message', (message) => check(message, 0, message.length));
+    await new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, HOST, resolve);
+    });
+    port = socket.address().port;
+    close = () => new Promise((resolve) => socket.close(resolve));
+  } else {
+    const subscription = await Subscription.open({ port: 0, address: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES });
+    subscription.onMessage(STREAM_ID, check);
+    port = subscription.port;
+    close = () => subscription.close();
+    transportCounters = () => subscription.counters.snapshot();
+  }
+  process.send({ type: 'ready', port });
+
+  const { sent } = await nextParentMessage('sent', deadline);
+  // The sender has finished: done when the last message has arrived, or when nothing has
+  // arrived for QUIET_MS (what is still missing was dropped).
+  await new Promise((resolve, reject) => {
+    let seen = -1;
+    let quietSinceMs = Date.now();
+    const timer = setInterval(() => {
+      const arrived = verified + bad;
+      if (arrived !== seen) {
+        seen = arrived;
+        quietSinceMs = Date.now();
+      }
+      if (expected >= sent || Date.now() - quietSinceMs > QUIET_MS) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() > deadline) {
+        clearInterval(timer);
+        reject(new Error('receiver: deadline'));
+      }
+    }, 10);
+  });
+  const counters = transportCounters();
+  await close();
+  return { verified, gaps, bad, expected, firstIndex, timedMessages: verifiedAtLast - 1, elapsedMs: lastMs - firstMs, counters };
+}
+
+// ---- child: sender ------------------------------------------------------------------------
+
+async function sender({ variant, port, durationMs }) {
+  const { transport, messageBytes, ringCapacity } = variants[variant];
+  const deadline = Date.now() + DEADLINE_MS;
+  const source = template(messageBytes);
+  let sent = 0;
+  let datagrams = 0;
+
+  if (transport === 'dgram') {
+    const socket = dgram.createSocket({ type: 'udp4' });
+    await new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(port, HOST, resolve);
+    });
+    // A buffer is reused only after its send completed (node:dgram holds it until then).
+    let sendErrors = 0;
+    const pool = [];
+    for (let i = 0; i < SEND_WINDOW; i++) {
+      const entry = {
+        buffer: Buffer.from(source),
+        onSent: (error) => {
+          if (error) sendErrors++;
+          pool.push(entry);
+        },
+      };
+      pool.push(entry);
+    }
+    const end = Date.now() + durationMs;
+    while (Date.now() < end) {
+      if (Date.now() > deadline) throw new Error('dgram sender: deadline');
+      if (pool.length === 0) {
+        await yieldToEventLoop();
+        continue;
+      }
+      while (pool.length > 0) {
+        const entry = pool.pop();
+        entry.buffer.set(source); // the message is written, as the flux producer writes its slot
+        stamp(entry.buffer, 0, messageBytes, sent++);
+        socket.send(entry.buffer, 0, messageBytes, entry.onSent);
+      }
+    }
+    while (pool.length < SEND_WINDOW) {
+      if (Date.now() > deadline) throw new Error('dgram sender: deadline waiting for sends');
+      await yieldToEventLoop();
+    }
+    await new Promise((resolve) => socket.close(resolve));
+    verify(sendErrors === 0, `dgram sender: ${sendErrors} send errors`);
+    datagrams = sent;
+  } else {
+    const publication = await Publication.open({ host: HOST, port, streamId: STREAM_ID, maxMessageBytes: messageBytes, ringCapacity });
+    const ring = publication.ring;
+    const bytes = ring.bytes;
+    const producer = ring.createProducer();
+    const end = Date.now() + durationMs;
+    while (Date.now() < end) {
+      const first = producer.tryClaim(CLAIM_BATCH, messageBytes);
+      if (first < 0) {
+        if (Date.now() > deadline) throw new Error('flux sender: deadline');
+        await yieldToEventLoop(); // BACK_PRESSURED: the sender runs on this event loop
+        continue;
+      }
+      for (let i = 0; i < CLAIM_BATCH; i++) {
+        const offset = ring.offsetOf(first + i);
+        bytes.set(source, offset);
+        stamp(bytes, offset, messageBytes, sent++);
+      }
+      producer.publish(first, CLAIM_BATCH);
+    }
+    verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux sender: flush timed out');
+    const counters = publication.counters.snapshot();
+    await publication.close();
+    verify(counters.messagesSent === sent && counters.sendErrors === 0, `flux sender: sent ${counters.messagesSent} of ${sent}, ${counters.sendErrors} send errors`);
+    datagrams = counters.datagramsSent;
+  }
+  return { sent, datagrams };
+}
+
+// ---- child plumbing ------------------------------------------------------------------------
+
+const parentMessages = [];
+let parentWaiter = null;
+
+function nextParentMessage(type, deadline) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${type}' message from the parent`)), Math.max(1, deadline - Date.now()));
+    const take = () => {
+      const index = parentMessages.findIndex((m) => m.type === type);
+      if (index < 0) return false;
+      clearTimeout(timer);
+      parentWaiter = null;
+      resolve(parentMessages.splice(index, 1)[0]);
+      return true;
+    };
+    if (!take()) parentWaiter = take;
+  });
+}
+
+async function runChild(role) {
+  process.on('message', (message) => {
+    parentMessages.push(message);
+    parentWaiter?.();
+  });
+  let leaving = false;
+  process.on('disconnect', () => {
+    if (!leaving) process.exit(1); // the parent died
+  });
+  const start = await nextParentMessage('start', Date.now() + DEADLINE_MS);
+  try {
+    const result = await (role === 'receiver' ? receiver(start) : sender(start));
+    process.send({ type: 'result', ...result });
+  } catch (error) {
+    process.send({ type: 'error', message: String(error?.stack ?? error) });
+  }
+  leaving = true;
+  process.disconnect();
+}
+
+// ---- parent ------------------------------------------------------------------------------
+
+const scriptPath = fileURLToPath(import.meta.url);
+
+function startChild(role) {
+  const child = fork(scriptPath, ['--role', role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const inbox = [];
+  let waiter = null;
+  let exited = null;
+  child.on('message', (message) => {
+    inbox.push(message);
+    waiter?.();
+  });
+  child.on('exit', (code, signal) => {
+    exited = `${role} exited (code ${code}, signal ${signal})`;
+    waiter?.();
+  });
+  child.on('error', (error) => {
+    exited = `${role}: ${error.message}`;
+    waiter?.();
+  });
+  return {
+    child,
+    send: (message) => child.send(message),
+    /** Resolves with the child's next message of `type`; rejects on an error report, exit or deadline. */
+    next(type, deadline) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiter = null;
+          reject(new Error(`${role}: no '${type}' before the deadline`));
+        }, Math.max(1, deadline - Date.now()));
+        const take = () => {
+          const index = inbox.findIndex((m) => m.type === type || m.type === 'error');
+          if (index >= 0) {
+            const message = inbox.splice(index, 1)[0];
+            clearTimeout(timer);
+            waiter = null;
+            if (message.type === 'error') reject(new Error(`${role}: ${message.message}`));
+            else resolve(message);
+          } else if (exited) {
+            clearTimeout(timer);
+            waiter = null;
+            reject(new Error(exited));
+          }
+        };
+        waiter = take;
+        take();
+      });
+    },
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    },
+    exited: () => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))),
+  };
+}
+
+/** One measurement: a receiver process and a sender process; returns the receiver's counts. */
+async function measure(variant, durationMs) {
+  const deadline = Date.now() + DEADLINE_MS;
+  const receiverProcess = startChild('receiver');
+  let senderProcess = null;
+  try {
+    receiverProcess.send({ type: 'start', variant });
+    const { port } = await receiverProcess.next('ready', deadline);
+    senderProcess = startChild('sender');
+    senderProcess.send({ type: 'start', variant, port, durationMs });
+    const { sent, datagrams } = await senderProcess.next('result', deadline);
+    receiverProcess.send({ type: 'sent', sent });
+    const received = await receiverProcess.next('result', deadline);
+    await Promise.all([receiverProcess.exited(), senderProcess.exited()]);
+    verify(received.bad === 0, `${variant}: ${received.bad} messages wrong, duplicated or out of order`);
+    verify(received.expected <= sent, `${variant}: received index ${received.expected - 1} of ${sent} sent`);
+    verify(received.timedMessages > 0 && received.elapsedMs > 0, `${variant}: received ${received.verified} of ${sent}: too few to time`);
+    if (variants[variant].transport === 'flux') {
+      // The subscription counts gaps from the first datagram it heard, this check from index 0.
+      const { framesLost, dropped } = received.counters;
+      verify(
+        framesLost === received.gaps - received.firstIndex && dropped === 0,
+        `${variant}: subscription counted ${framesLost} lost, ${dropped} dropped; ${received.gaps} gaps after index ${received.firstIndex}`,
+      );
+    }
+    const lost = sent - received.verified;
+    verify(lost === received.gaps + (sent - received.expected), `${variant}: lost count does not add up`);
+    return {
+      perSecond: (received.timedMessages / received.elapsedMs) * 1000,
+      sent,
+      datagrams,
+      verified: received.verified,
+      lost,
+      deliveredPercent: (received.verified / sent) * 100,
+    };
+  } finally {
+    receiverProcess.stop();
+    senderProcess?.stop();
+  }
+}
+
+/** What SO_RCVBUF the kernel grants for RECEIVE_BUFFER_BYTES (Linux reports twice the size it books). */
+async function receiveBufferConditions() {
+  let rmemMax = 'unknown';
+  try {
+    rmemMax = readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim();
+  } catch {}
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, HOST, resolve);
+  });
+  const granted = socket.getRecvBufferSize();
+  await new Promise((resolve) => socket.close(resolve));
+  return `asked ${RECEIVE_BUFFER_BYTES} B, getsockopt reports ${granted} B (net.core.rmem_max = ${rmemMax} B)`;
+}
+
+const roleIndex = process.argv.indexOf('--role');
+if (roleIndex >= 0) {
+  await runChild(process.argv[roleIndex + 1]);
+} else {
+  const args = parseArgs();
+  const durationMs = Math.max(50, Math.round(FULL_DURATION_MS * scaleOf(args)));
+  const report = reporter(
+    'transport_comparison',
+    args,
+    '  sender process -> UDP 127.0.0.1 -> receiver process; receiver verifies index and length of every message',
+    {
+      sendDurationMs: durationMs,
+      receiveBuffer: await receiveBufferConditions(),
+      datagramPayloadBytes: `raw: ${SMALL_MESSAGE_BYTES} and ${DATAGRAM_BYTES}; flux: up to 1,472 (MTU 1500), ${DATAGRAM_BYTES} for ${LARGE_MESSAGE_BYTES} B messages`,
+      sendWindow: `raw: ${SEND_WINDOW} datagrams; flux: ring (${variants.fluxSmall.ringCapacity} / ${variants.fluxLarge.ringCapacity} slots) + 64 datagrams in flight, claim batch ${CLAIM_BATCH}`,
+      runs: args.runs,
+    },
+  );
+  const order = ['dgramSmall', 'fluxSmall', 'dgramLarge', 'fluxLarge'];
+  const measured = Object.fromEntries(order.map((name) => [name, []]));
+  for (let run = 0; run < args.runs; run++) {
+    for (const name of order) measured[name].push(await measure(name, durationMs));
+  }
+  const values = (name, key) => measured[name].map((m) => m[key]);
+  const dgramSmall = report.record({ variant: 'node:dgram, 64 B, 1 per datagram', metric: 'throughput', unit: 'msg/s', values: values('dgramSmall', 'perSecond') });
+  report.record({ variant: '@flux/udp, 64 B, packed', metric: 'throughput', unit: 'msg/s', values: values('fluxSmall', 'perSecond'), baseline: dgramSmall });
+  const dgramLarge = report.record({ variant: 'node:dgram, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('dgramLarge', 'perSecond') });
+  report.record({ variant: '@flux/udp, 1,380 B msgs, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('fluxLarge', 'perSecond'), baseline: dgramLarge });
+  // Loss as a delivered share (a 'lost' line would be 0 when nothing is lost, and results are > 0).
+  const labels = { dgramSmall: 'node:dgram, 64 B', fluxSmall: '@flux/udp, 64 B', dgramLarge: 'node:dgram, 1,400 B', fluxLarge: '@flux/udp, 1,380 B' };
+  for (const name of order) {
+    report.record({ variant: `${labels[name]}: delivered of sent`, metric: 'delivered', unit: '%', values: values(name, 'deliveredPercent') });
+  }
+  if (!args.json) {
+    console.log('  per run (sent / verified / lost, messages per datagram sent):');
+    for (const name of order) {
+      const runs = measured[name].map((m) => `${m.sent} / ${m.verified} / ${m.lost}, ${(m.sent / m.datagrams).toFixed(1)}`);
+      console.log(`    ${labels[name].padEnd(22)} ${runs.join(';  ')}`);
+    }
+  }
+}
