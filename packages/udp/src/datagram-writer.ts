@@ -102,6 +102,22 @@ export class DatagramWriter {
     this.frames++;
   }
 
+  /**
+   * Appends a frame header for a payload the caller sends from elsewhere (scatter/gather):
+   * the datagram is this buffer's first `lengthBytes - payloadBytes` bytes, then the payload.
+   * It must be the datagram's last frame.
+   */
+  addFrameHeader(payloadBytes: number, flags: number): void {
+    const buffer = this.buffer;
+    const start = this.positionBytes;
+    buffer[start + FRAME_LENGTH_OFFSET] = payloadBytes & 0xff; // little-endian u16
+    buffer[start + FRAME_LENGTH_OFFSET + 1] = payloadBytes >>> 8;
+    buffer[start + FRAME_FLAGS_OFFSET] = flags;
+    buffer[start + FRAME_RESERVED_OFFSET] = 0;
+    this.positionBytes = start + FRAME_HEADER_BYTES + payloadBytes;
+    this.frames++;
+  }
+
   /** Caches an int32 view of `source`'s whole buffer (word indexes are absolute). */
   private useSource(source: Uint8Array): void {
     this.source = source;

@@ -17,7 +17,14 @@
 import { ABORTED_LENGTH, AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
 import { PublicationCounters } from './counters.js';
 import { DatagramWriter } from './datagram-writer.js';
-import { DEFAULT_MTU_BYTES, FrameFlag, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
+import {
+  DATAGRAM_HEADER_BYTES,
+  DEFAULT_MTU_BYTES,
+  FRAME_HEADER_BYTES,
+  FrameFlag,
+  maxDatagramBytes,
+  maxFramePayloadBytes,
+} from './frame-layout.js';
 import { familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
 
 export interface PublicationOptions extends SocketOptions {
@@ -40,10 +47,23 @@ export interface PublicationOptions extends SocketOptions {
 
 interface PooledDatagram {
   readonly buffer: Uint8Array;
+  /** The header part of `buffer` (datagram and frame header), for scatter/gather sends. */
+  readonly head: Uint8Array;
+  /** [head, payload view into the ring] when the payload is sent in place; else unused. */
+  readonly parts: Uint8Array[];
   messages: number;
+  /** Ring slots this datagram finishes with: released when its send completes. */
+  slots: number;
   lengthBytes: number;
+  /** True when the payload is sent from the ring slot (parts), false when copied into buffer. */
+  inPlace: boolean;
   readonly onSent: (error: Error | null) => void;
 }
+
+/** Frames at least this long are sent from the ring slot instead of copied (measured: a
+ * copy of 1,380 bytes cost ~10% of the datagram rate; below a few hundred bytes the copy
+ * is cheaper than a second iovec). */
+const IN_PLACE_MIN_BYTES = 512;
 
 /** How long the sender sleeps between checks when idle; producers wake it sooner. */
 const IDLE_WAIT_MS = 1000;
@@ -67,11 +87,16 @@ export class Publication {
   private readonly writer: DatagramWriter;
   private readonly pool: PooledDatagram[] = [];
   private readonly maxInFlight: number;
+  /** In-flight count at or below which completions trigger a refill. */
+  private readonly refillBelow: number;
+  private refillScheduled = false;
   private readonly maxFramePayloadBytes: number;
   private readonly wait = new AsyncWaitStrategy();
   private inFlight = 0;
-  /** Bytes of the message at the consumer's next sequence already sent as fragments. */
+  /** Bytes of the first message not yet fully in a datagram that earlier fragments carried. */
   private fragmentOffsetBytes = 0;
+  /** Slots packed into datagrams whose sends have not completed (released on completion). */
+  private pendingSlots = 0;
   private localProducer: Producer | undefined;
   private closing = false;
   private wakeSender: (() => void) | undefined;
@@ -84,6 +109,7 @@ export class Publication {
     this.datagramBytes = maxDatagramBytes(options.mtuBytes, opened.family);
     this.maxFramePayloadBytes = maxFramePayloadBytes(this.datagramBytes);
     this.maxInFlight = options.maxDatagramsInFlight;
+    this.refillBelow = this.maxInFlight >>> 1;
     this.ring = Ring.create({
       capacity: options.ringCapacity,
       maxMessageBytes: options.maxMessageBytes,
@@ -93,10 +119,16 @@ export class Publication {
     this.consumer = this.ring.openConsumer(this.ring.addConsumer());
     this.writer = new DatagramWriter(options.sessionId, options.streamId, this.datagramBytes);
     for (let i = 0; i < this.maxInFlight; i++) {
+      const buffer = new Uint8Array(this.datagramBytes);
+      const head = buffer.subarray(0, DATAGRAM_HEADER_BYTES + FRAME_HEADER_BYTES);
       const entry: PooledDatagram = {
-        buffer: new Uint8Array(this.datagramBytes),
+        buffer,
+        head,
+        parts: [head, head],
         messages: 0,
+        slots: 0,
         lengthBytes: 0,
+        inPlace: false,
         onSent: (error) => this.sent(entry, error),
       };
       this.pool.push(entry);
@@ -190,38 +222,57 @@ export class Publication {
       }
       let ready = 0;
       try {
-        ready = await this.consumer.waitForAsync(this.wait, IDLE_WAIT_MS, { unref: true });
+        ready = await this.wait.waitForAsync(this.unpacked, this.ring.int32, IDLE_WAIT_MS, { unref: true });
       } catch {
         return; // the consumer was removed by close()
       }
-      if (ready > 0 && !this.closing) this.drain();
+      if (ready > 0 && !this.closing && this.drain() === 0) {
+        // Nothing could go out (the pool is empty): give completions a turn of the loop.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
   }
 
-  /** Packs and sends datagrams until the ring is empty or the in-flight limit is reached. */
-  private drain(): void {
+  /** Readable slots not yet packed into a datagram: what the sender waits for. */
+  private readonly unpacked = (): number => {
+    const ready = this.consumer.available() - this.pendingSlots;
+    return ready > 0 ? ready : 0;
+  };
+
+  /** Packs and sends datagrams until the ring is empty or the in-flight limit is reached; returns datagrams sent. */
+  private drain(): number {
+    let sent = 0;
     while (this.inFlight < this.maxInFlight && this.pool.length > 0) {
-      const available = this.consumer.available();
-      if (available === 0) return;
+      const available = this.unpacked();
+      if (available === 0) break;
       const entry = this.pool.pop()!;
       const progress = this.pack(entry, available);
       if (entry.lengthBytes === 0) {
         this.pool.push(entry);
         if (progress === 0) throw new Error('@flux/udp: a readable slot could not be packed (a bug: please report it)');
-        continue; // only aborted slots
+        this.releaseSlots(entry.slots); // only aborted slots: nothing in flight holds them
+        continue;
       }
       this.inFlight++;
-      this.opened.socket.send(entry.buffer, 0, entry.lengthBytes, entry.onSent);
+      sent++;
+      if (entry.inPlace) this.opened.socket.send(entry.parts, entry.onSent);
+      else this.opened.socket.send(entry.buffer, 0, entry.lengthBytes, entry.onSent);
     }
+    return sent;
   }
 
-  /** Fills `entry` from the ring; returns slots consumed plus frames written (0: no progress). */
+  /**
+   * Fills `entry` from the ring, from the first slot not yet in a datagram; returns slots
+   * consumed plus frames written (0: no progress). Slots are released when the datagram's
+   * send completes, not here: a payload sent in place is read by the kernel from the slot.
+   */
   private pack(entry: PooledDatagram, available: number): number {
     const ring = this.ring;
     const bytes = ring.bytes;
     const writer = this.writer;
     writer.begin(entry.buffer);
-    let sequence = this.consumer.nextSequence;
+    entry.inPlace = false;
+    let sequence = (this.consumer.nextSequence + this.pendingSlots) & SEQUENCE_MASK;
     let consumed = 0;
     let messages = 0;
     while (consumed < available) {
@@ -232,21 +283,30 @@ export class Publication {
         continue;
       }
       const offset = ring.offsetOf(sequence);
-      if (this.fragmentOffsetBytes === 0 && lengthBytes <= writer.roomBytes) {
+      const room = writer.roomBytes;
+      if (this.fragmentOffsetBytes === 0 && lengthBytes <= room && (lengthBytes < IN_PLACE_MIN_BYTES || writer.frameCount > 0)) {
         writer.addFrame(bytes, offset, lengthBytes, FrameFlag.UNFRAGMENTED);
         consumed++;
         messages++;
         sequence = (sequence + 1) & SEQUENCE_MASK;
         continue;
       }
-      // It does not fit here: a message that fits a datagram waits for the next one, and a
-      // longer one is sent as fragments, each in a datagram of its own.
-      if (writer.frameCount > 0 || lengthBytes <= this.maxFramePayloadBytes) break;
-      const chunkBytes = Math.min(lengthBytes - this.fragmentOffsetBytes, writer.roomBytes);
+      // A long message, or one that does not fit here. One that fits a datagram waits for
+      // the next; otherwise it goes alone, in place, whole or as fragments.
+      if (writer.frameCount > 0) break;
+      const chunkBytes = Math.min(lengthBytes - this.fragmentOffsetBytes, this.maxFramePayloadBytes);
       const isFirst = this.fragmentOffsetBytes === 0;
       const isLast = this.fragmentOffsetBytes + chunkBytes === lengthBytes;
-      writer.addFrame(bytes, offset + this.fragmentOffsetBytes, chunkBytes, (isFirst ? FrameFlag.BEGIN : 0) | (isLast ? FrameFlag.END : 0));
-      this.counters.fragmentsSent++;
+      const flags = (isFirst ? FrameFlag.BEGIN : 0) | (isLast ? FrameFlag.END : 0);
+      const start = offset + this.fragmentOffsetBytes;
+      if (chunkBytes >= IN_PLACE_MIN_BYTES) {
+        writer.addFrameHeader(chunkBytes, flags);
+        entry.parts[1] = bytes.subarray(start, start + chunkBytes);
+        entry.inPlace = true;
+      } else {
+        writer.addFrame(bytes, start, chunkBytes, flags);
+      }
+      if (!(isFirst && isLast)) this.counters.fragmentsSent++;
       if (isLast) {
         this.fragmentOffsetBytes = 0;
         consumed++;
@@ -254,17 +314,31 @@ export class Publication {
       } else {
         this.fragmentOffsetBytes += chunkBytes;
       }
-      break; // a fragment fills its datagram
+      break; // an in-place frame or a fragment is its datagram's only frame
     }
-    this.consumer.release(consumed); // copied into the datagram: producers may reuse the slots
+    this.pendingSlots += consumed;
+    entry.slots = consumed;
     entry.messages = messages;
     const frames = writer.frameCount;
     entry.lengthBytes = frames > 0 ? writer.finish() : 0;
     return consumed + frames;
   }
 
+  /** Releases the oldest `count` pending slots (see pack). */
+  private releaseSlots(count: number): void {
+    if (count === 0) return;
+    this.pendingSlots -= count;
+    if (!this.closing) this.consumer.release(count); // after close() the consumer is gone
+  }
+
   private sent(entry: PooledDatagram, error: Error | null): void {
     this.inFlight--;
+    // Completions can arrive out of order (libuv reports a send it made at once before
+    // earlier queued ones), but only when every earlier datagram has already been handed to
+    // the kernel, which copied it; so releasing a count from the oldest pending slot never
+    // frees a slot a pending send still reads. See SAFETY.md.
+    this.releaseSlots(entry.slots);
+    entry.parts[1] = entry.head; // drop the view into the ring
     if (error) {
       this.counters.sendErrors++;
       this.counters.messagesLostToSendErrors += entry.messages;
@@ -274,7 +348,17 @@ export class Publication {
       this.counters.bytesSent += entry.lengthBytes;
     }
     this.pool.push(entry);
+    // Refill in bursts, from one drain scheduled after the completions that are ready have
+    // all run: sending from inside each completion trickles one datagram at a time, and
+    // each then costs ~1 µs more in the kernel (measured: 152k vs 205k datagrams/s).
+    if (this.inFlight > this.refillBelow || this.refillScheduled) return;
+    this.refillScheduled = true;
+    setImmediate(this.refill);
+  }
+
+  private readonly refill = (): void => {
+    this.refillScheduled = false;
     if (this.wakeSender) this.wakeSender();
     else if (!this.closing) this.drain();
-  }
+  };
 }
