@@ -7,9 +7,11 @@
 //   --update-readme       also replace the results table in the top-level README.md
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { format } from './lib/harness.mjs';
+import { format, formatRatio } from './lib/harness.mjs';
 
 const mode = process.argv.includes('--full') ? 'full' : 'demo';
+// --rerender: rebuild latest.md (and the README table, with --update-readme) from latest.json
+const rerender = process.argv.includes('--rerender');
 const benches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs', 'bench_transport_comparison.mjs'];
 const benchArgs = mode === 'full' ? ['--json', '--runs', '5'] : ['--json', '--quick', '--runs', '3'];
 
@@ -31,37 +33,45 @@ function runBench(script) {
 const started = Date.now();
 const all = [];
 let conditions = null;
-console.log(`Flux benchmark suite (${mode}): ${benches.length} benchmarks, run one at a time`);
-for (const [index, script] of benches.entries()) {
-  const benchStarted = Date.now();
-  process.stdout.write(`[${index + 1}/${benches.length}] ${script} ... `);
-  const lines = await runBench(script);
-  conditions ??= lines[0].conditions;
-  const results = lines.filter((line) => line.variant);
-  all.push(...results);
-  console.log(`done in ${((Date.now() - benchStarted) / 1000).toFixed(1)} s`);
-  for (const r of results) {
-    const ratio = r.ratio === null ? '' : `  ${r.ratio.toFixed(1)}x vs ${r.baseline}`;
-    console.log(`      ${r.variant.padEnd(46)} ${r.metric.padEnd(10)} ${format(r.value).padStart(9)} ${r.unit}${ratio}`);
+let measuredMode = mode;
+if (rerender) {
+  const saved = JSON.parse(readFileSync(new URL('results/latest.json', import.meta.url), 'utf8'));
+  all.push(...saved.results);
+  conditions = saved.conditions;
+  measuredMode = saved.mode;
+} else {
+  console.log(`Flux benchmark suite (${mode}): ${benches.length} benchmarks, run one at a time`);
+  for (const [index, script] of benches.entries()) {
+    const benchStarted = Date.now();
+    process.stdout.write(`[${index + 1}/${benches.length}] ${script} ... `);
+    const lines = await runBench(script);
+    conditions ??= lines[0].conditions;
+    const results = lines.filter((line) => line.variant);
+    all.push(...results);
+    console.log(`done in ${((Date.now() - benchStarted) / 1000).toFixed(1)} s`);
+    for (const r of results) {
+      const ratio = r.ratio === null ? '' : `  ${formatRatio(r.ratio)} vs ${r.baseline}`;
+      console.log(`      ${r.variant.padEnd(46)} ${r.metric.padEnd(10)} ${format(r.value).padStart(9)} ${r.unit}${ratio}`);
+    }
   }
 }
 
 const table = [
   `Measured ${conditions.date} on ${conditions.cpu} (${conditions.cores} vCPU), ${conditions.platform}, Node ${conditions.node}; ` +
-    `${mode} suite, medians of ${all[0]?.runs ?? 0} runs; ratio = median of per-run ratios against the baseline measured in the same run.`,
+    `${measuredMode} suite, medians of ${all[0]?.runs ?? 0} runs; ratio = median of per-run ratios against the baseline measured in the same run.`,
   '',
   '| bench | variant | metric | median | min - max | vs baseline |',
   '|---|---|---|---|---|---|',
   ...all.map(
     (r) =>
-      `| ${r.bench} | ${r.variant} | ${r.metric} | ${format(r.value)} ${r.unit} | ${format(r.min)} - ${format(r.max)} | ${r.ratio === null ? 'baseline' : `${r.ratio.toFixed(1)}x ${r.baseline}`} |`,
+      `| ${r.bench} | ${r.variant} | ${r.metric} | ${format(r.value)} ${r.unit} | ${format(r.min)} - ${format(r.max)} | ${r.ratio === null ? 'baseline' : `${formatRatio(r.ratio)} ${r.baseline}`} |`,
   ),
   '',
 ].join('\n');
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, results: all }, null, 2) + '\n');
+if (!rerender) writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, results: all }, null, 2) + '\n');
 writeFileSync(new URL('results/latest.md', import.meta.url), table);
-console.log(`\nWrote benchmarks/results/latest.json and latest.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`\nWrote benchmarks/results/${rerender ? '' : 'latest.json and '}latest.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 if (process.argv.includes('--update-readme')) {
   const readmeUrl = new URL('../README.md', import.meta.url);

@@ -89,7 +89,7 @@ export function reporter(bench, args, topology, extraConditions) {
       results.push(result);
       if (args.json) console.log(JSON.stringify(result));
       else {
-        const ratioText = ratio === null ? '' : `  ${ratio.toFixed(1)}x vs ${baseline.variant}`;
+        const ratioText = ratio === null ? '' : `  ${formatRatio(ratio)} vs ${baseline.variant}`;
         console.log(
           `  ${variant.padEnd(46)} ${metric.padEnd(10)} ${format(value).padStart(10)} ${unit.padEnd(6)}` +
             ` (min ${format(result.min)}, max ${format(result.max)}, ${values.length} runs)${ratioText}`,
@@ -99,6 +99,11 @@ export function reporter(bench, args, topology, extraConditions) {
     },
     results,
   };
+}
+
+/** A ratio with two decimals below 10x (0.89x, not 0.9x), one above. */
+export function formatRatio(ratio) {
+  return `${ratio.toFixed(ratio < 10 ? 2 : 1)}x`;
 }
 
 export function format(value) {
