@@ -76,12 +76,7 @@ export class DatagramWriter {
   /** Appends a frame; the caller has checked `lengthBytes <= roomBytes`. */
   addFrame(source: Uint8Array, offsetBytes: number, lengthBytes: number, flags: number): void {
     const buffer = this.buffer;
-    const start = this.positionBytes;
-    buffer[start + FRAME_LENGTH_OFFSET] = lengthBytes & 0xff; // little-endian u16
-    buffer[start + FRAME_LENGTH_OFFSET + 1] = lengthBytes >>> 8;
-    buffer[start + FRAME_FLAGS_OFFSET] = flags;
-    buffer[start + FRAME_RESERVED_OFFSET] = 0;
-    const payload = start + FRAME_HEADER_BYTES;
+    const payload = this.writeFrameHeader(lengthBytes, flags);
     if (source !== this.source) this.useSource(source);
     const sourceByte = this.sourceByteOffset + offsetBytes;
     const targetByte = this.bufferByteOffset + payload;
@@ -108,14 +103,19 @@ export class DatagramWriter {
    * It must be the datagram's last frame.
    */
   addFrameHeader(payloadBytes: number, flags: number): void {
+    this.positionBytes = this.writeFrameHeader(payloadBytes, flags) + payloadBytes;
+    this.frames++;
+  }
+
+  /** Writes a frame header at the current position; returns where its payload starts. */
+  private writeFrameHeader(payloadBytes: number, flags: number): number {
     const buffer = this.buffer;
     const start = this.positionBytes;
     buffer[start + FRAME_LENGTH_OFFSET] = payloadBytes & 0xff; // little-endian u16
     buffer[start + FRAME_LENGTH_OFFSET + 1] = payloadBytes >>> 8;
     buffer[start + FRAME_FLAGS_OFFSET] = flags;
     buffer[start + FRAME_RESERVED_OFFSET] = 0;
-    this.positionBytes = start + FRAME_HEADER_BYTES + payloadBytes;
-    this.frames++;
+    return start + FRAME_HEADER_BYTES;
   }
 
   /** Caches an int32 view of `source`'s whole buffer (word indexes are absolute). */
