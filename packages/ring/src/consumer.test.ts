@@ -85,6 +85,14 @@ describe.each(['single', 'multi'] as const)('consumers (%s producer)', (producer
     expect(consumer.nextSequence).toBe(1);
   });
 
+  it('rejects a bad handler or batch limit, naming it', () => {
+    const ring = create();
+    const consumer = ring.openConsumer(ring.addConsumer());
+    expect(() => consumer.poll(undefined as never)).toThrow(/handler function, got undefined/);
+    expect(() => consumer.poll(() => {}, 0)).toThrow(/got 0/);
+    expect(() => consumer.poll(() => {}, 2.5)).toThrow(RangeError);
+  });
+
   it('sees only messages published after it joined', () => {
     const ring = create();
     const early = ring.openConsumer(ring.addConsumer());

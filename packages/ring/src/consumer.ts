@@ -119,6 +119,10 @@ export class Consumer {
    * skipped, not delivered, but counted). Never waits.
    */
   poll(handler: MessageHandler, maxMessages = this.ring.capacity): number {
+    if (typeof handler !== 'function') throw new TypeError(`poll needs a handler function, got ${String(handler)}`);
+    if ((maxMessages | 0) !== maxMessages || maxMessages < 1) {
+      throw new RangeError(`maxMessages must be a positive integer, got ${maxMessages}`);
+    }
     const count = this.available(maxMessages);
     if (count === 0) return 0;
     const ring = this.ring;
