@@ -23,6 +23,13 @@ import {
 /** Payloads up to this size are copied as int32 words when aligned (measured: 15 ns vs 65 ns for 64 B). */
 const WORD_COPY_MAX_BYTES = 256;
 
+/** A datagram buffer with the views the writer needs (see DatagramWriter.target). */
+export interface DatagramTarget {
+  readonly buffer: Uint8Array;
+  readonly view: DataView;
+  readonly words: Int32Array;
+}
+
 export class DatagramWriter {
   readonly sessionId: number;
   readonly streamId: number;
@@ -47,14 +54,25 @@ export class DatagramWriter {
     this.nextSequence = initialSequence >>> 0;
   }
 
-  /** Starts a datagram in `buffer` (at least datagramBytes long). */
-  begin(buffer: Uint8Array): void {
-    if (buffer !== this.buffer) {
-      this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      this.words = new Int32Array(buffer.buffer, 0, buffer.buffer.byteLength >>> 2);
-      this.bufferByteOffset = buffer.byteOffset;
-    }
-    this.buffer = buffer;
+  /**
+   * Views of one datagram buffer, made once: pass the same target to `begin` every time the
+   * buffer is reused, so starting a datagram allocates nothing.
+   */
+  static target(buffer: Uint8Array): DatagramTarget {
+    return {
+      buffer,
+      view: new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+      words: new Int32Array(buffer.buffer, 0, buffer.buffer.byteLength >>> 2),
+    };
+  }
+
+  /** Starts a datagram in `target` (a buffer of at least datagramBytes, or its views). */
+  begin(target: Uint8Array | DatagramTarget): void {
+    const views = target instanceof Uint8Array ? DatagramWriter.target(target) : target;
+    this.buffer = views.buffer;
+    this.view = views.view;
+    this.words = views.words;
+    this.bufferByteOffset = views.buffer.byteOffset;
     this.positionBytes = DATAGRAM_HEADER_BYTES;
     this.frames = 0;
   }

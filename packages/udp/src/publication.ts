@@ -16,7 +16,7 @@
  */
 import { ABORTED_LENGTH, AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
 import { PublicationCounters } from './counters.js';
-import { DatagramWriter } from './datagram-writer.js';
+import { type DatagramTarget, DatagramWriter } from './datagram-writer.js';
 import {
   DATAGRAM_HEADER_BYTES,
   DEFAULT_MTU_BYTES,
@@ -47,6 +47,8 @@ export interface PublicationOptions extends SocketOptions {
 
 interface PooledDatagram {
   readonly buffer: Uint8Array;
+  /** The buffer's views, made once (starting a datagram allocates nothing). */
+  readonly target: DatagramTarget;
   /** The header part of `buffer` (datagram and frame header), for scatter/gather sends. */
   readonly head: Uint8Array;
   /** [head, payload view into the ring] when the payload is sent in place; else unused. */
@@ -123,6 +125,7 @@ export class Publication {
       const head = buffer.subarray(0, DATAGRAM_HEADER_BYTES + FRAME_HEADER_BYTES);
       const entry: PooledDatagram = {
         buffer,
+        target: DatagramWriter.target(buffer),
         head,
         parts: [head, head],
         messages: 0,
@@ -270,7 +273,7 @@ export class Publication {
     const ring = this.ring;
     const bytes = ring.bytes;
     const writer = this.writer;
-    writer.begin(entry.buffer);
+    writer.begin(entry.target);
     entry.inPlace = false;
     let sequence = (this.consumer.nextSequence + this.pendingSlots) & SEQUENCE_MASK;
     let consumed = 0;
