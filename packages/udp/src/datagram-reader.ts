@@ -30,6 +30,15 @@ export type MessageSink = (bytes: Uint8Array, offsetBytes: number, lengthBytes: 
 
 const EMPTY = new Uint8Array(0);
 
+// Little-endian reads straight from the bytes: no DataView per datagram.
+function readUint16LE(bytes: Uint8Array, offset: number): number {
+  return bytes[offset] | (bytes[offset + 1] << 8);
+}
+
+function readUint32LE(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+}
+
 interface Session {
   readonly sessionId: number;
   readonly streamId: number;
@@ -68,14 +77,13 @@ export class DatagramReader {
     counters.datagramsReceived++;
     counters.bytesReceived += lengthBytes;
     if (lengthBytes < DATAGRAM_HEADER_BYTES) return this.drop(DropReason.TRUNCATED);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, lengthBytes);
-    if (view.getUint8(VERSION_OFFSET) !== PROTOCOL_VERSION) return this.drop(DropReason.BAD_VERSION);
-    if (view.getUint8(TYPE_OFFSET) !== FrameType.DATA || view.getUint8(DATAGRAM_FLAGS_OFFSET) !== 0) {
+    if (bytes[VERSION_OFFSET] !== PROTOCOL_VERSION) return this.drop(DropReason.BAD_VERSION);
+    if (bytes[TYPE_OFFSET] !== FrameType.DATA || bytes[DATAGRAM_FLAGS_OFFSET] !== 0) {
       return this.drop(DropReason.MALFORMED);
     }
-    const frameCount = view.getUint8(FRAME_COUNT_OFFSET);
+    const frameCount = bytes[FRAME_COUNT_OFFSET];
     if (frameCount === 0) return this.drop(DropReason.MALFORMED);
-    const streamId = view.getUint32(STREAM_ID_OFFSET, true);
+    const streamId = readUint32LE(bytes, STREAM_ID_OFFSET);
     const sink = this.options.sinkFor(streamId);
     if (sink === undefined) return this.drop(DropReason.UNKNOWN_STREAM);
     // Validate the whole frame list before touching session state: a truncated or
@@ -83,15 +91,15 @@ export class DatagramReader {
     let position = DATAGRAM_HEADER_BYTES;
     for (let frame = 0; frame < frameCount; frame++) {
       if (position + FRAME_HEADER_BYTES > lengthBytes) return this.drop(DropReason.TRUNCATED);
-      const frameBytes = view.getUint16(position + FRAME_LENGTH_OFFSET, true);
-      if ((view.getUint8(position + FRAME_FLAGS_OFFSET) & ~KNOWN_FRAME_FLAGS) !== 0) return this.drop(DropReason.MALFORMED);
+      const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
+      if ((bytes[position + FRAME_FLAGS_OFFSET] & ~KNOWN_FRAME_FLAGS) !== 0) return this.drop(DropReason.MALFORMED);
       position += FRAME_HEADER_BYTES + frameBytes;
       if (position > lengthBytes) return this.drop(DropReason.TRUNCATED);
     }
     if (position !== lengthBytes) return this.drop(DropReason.MALFORMED);
 
-    const sessionId = view.getUint32(SESSION_ID_OFFSET, true);
-    const sequence = view.getUint32(SEQUENCE_OFFSET, true);
+    const sessionId = readUint32LE(bytes, SESSION_ID_OFFSET);
+    const sequence = readUint32LE(bytes, SEQUENCE_OFFSET);
     const session = this.sessionFor(sessionId, streamId, sequence);
     if (session === undefined) return this.drop(DropReason.TOO_MANY_SESSIONS);
     const ahead = (sequence - session.expectedSequence) | 0;
@@ -104,8 +112,8 @@ export class DatagramReader {
 
     position = DATAGRAM_HEADER_BYTES;
     for (let frame = 0; frame < frameCount; frame++) {
-      const frameBytes = view.getUint16(position + FRAME_LENGTH_OFFSET, true);
-      const flags = view.getUint8(position + FRAME_FLAGS_OFFSET);
+      const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
+      const flags = bytes[position + FRAME_FLAGS_OFFSET];
       const payload = position + FRAME_HEADER_BYTES;
       this.frame(session, sink, bytes, payload, frameBytes, flags);
       position = payload + frameBytes;
