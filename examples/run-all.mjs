@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 
 const examples = {
   'ring-worker-ipc.mjs': /^received 1000000 messages from the worker, 0 out of order or corrupt$/m,
+  'udp-two-processes.mjs': /^sent 20000 messages in \d+ datagrams; received 20000, 0 out of order or corrupt, 0 frames lost, 0 dropped$/m,
 };
 
 let failed = 0;
