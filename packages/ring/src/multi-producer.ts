@@ -57,7 +57,7 @@ export class MultiProducer extends Producer {
     }
     // publishes the batch's LENGTHS and DATA: consumers load this marker before reading them
     Atomics.store(this.ring.available, first & this.indexMask, (first + count - 1) & SEQUENCE_MASK);
-    this.wakeSleepers();
+    this.ring.wakeSleepers();
   }
 
   abort(first: number, count: number): void {

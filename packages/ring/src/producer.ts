@@ -9,7 +9,7 @@
  * A producer object is thread-local: create one per thread with `ring.createProducer()`.
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
-import { ABORTED_LENGTH, SLEEPERS_INDEX } from './layout.js';
+import { ABORTED_LENGTH } from './layout.js';
 import type { Ring } from './ring.js';
 import type { WaitStrategy } from './wait/wait-strategy.js';
 
@@ -95,10 +95,6 @@ export abstract class Producer {
     }
   }
 
-  /** After a publish: wakes blocked waiters, if any (one load when there are none). */
-  protected wakeSleepers(): void {
-    if (Atomics.load(this.int32, SLEEPERS_INDEX) !== 0) this.ring.wakeSleepers(); // observes a registered sleeper
-  }
 
   /**
    * Writes `lengthBytes` into the LENGTHS entries of `count` slots from `first` (wrap-aware).

@@ -61,7 +61,7 @@ export class SingleProducer extends Producer {
     const last = this.checkInOrder(first, count);
     this.published = last;
     Atomics.store(this.int32, CURSOR_INDEX, last); // publishes the batch's LENGTHS and DATA
-    this.wakeSleepers();
+    this.ring.wakeSleepers();
   }
 
   abort(first: number, count: number): void {
