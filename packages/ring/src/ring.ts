@@ -247,13 +247,13 @@ export class Ring {
       const sequenceIndex = consumerFieldIndex(id, CONSUMER_SEQUENCE_FIELD);
       Atomics.store(int32, consumerFieldIndex(id, CONSUMER_AFTER_MASK_FIELD), afterMask);
       Atomics.add(int32, consumerFieldIndex(id, CONSUMER_GENERATION_FIELD), 1);
-      // Join protocol (as the Disruptor's addGatingSequences): start at the newest claimed
-      // sequence, become ACTIVE, then start again at the newest claimed sequence. A producer
+      // Join protocol (as the Disruptor's addGatingSequences): start at the cursor, become
+      // ACTIVE, then start again at the cursor. A producer
       // that computed its gating minimum before ACTIVE saw only sequences <= the second
       // value, so it cannot overwrite a slot this consumer will read. See SAFETY.md.
-      Atomics.store(int32, sequenceIndex, this.newestClaimedSequence());
+      Atomics.store(int32, sequenceIndex, this.cursor());
       Atomics.store(int32, stateIndex, ConsumerState.ACTIVE);
-      Atomics.store(int32, sequenceIndex, this.newestClaimedSequence());
+      Atomics.store(int32, sequenceIndex, this.cursor());
       return id;
     }
     throw new RangeError(`all ${this.maxConsumers} consumer regions are in use (maxConsumers)`);
@@ -295,8 +295,11 @@ export class Ring {
 
   // ---- shared algorithms used by producers and consumers ----------------------------------
 
-  /** Newest sequence handed to a producer (multi) or published (single). */
-  newestClaimedSequence(): number {
+  /**
+   * Single producer: the published cursor. Multi producer: the newest claimed sequence
+   * (claimed slots are published, or aborted, soon after). Every consumer is at or behind it.
+   */
+  cursor(): number {
     const index = this.producerMode === 'multi' ? CLAIM_SEQUENCE_INDEX : CURSOR_INDEX;
     return Atomics.load(this.int32, index); // observes the claim / cursor
   }
@@ -349,10 +352,5 @@ export class Ring {
       Atomics.add(this.int32, WAKE_INDEX, 1); // changes the futex word a sleeper checked
       Atomics.notify(this.int32, WAKE_INDEX);
     }
-  }
-
-  /** Single producer: the published cursor. Multi producer: the newest claimed sequence. */
-  cursor(): number {
-    return this.newestClaimedSequence();
   }
 }
