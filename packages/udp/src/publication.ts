@@ -99,6 +99,8 @@ export class Publication {
   private fragmentOffsetBytes = 0;
   /** Slots packed into datagrams whose sends have not completed (released on completion). */
   private pendingSlots = 0;
+  /** The datagram sent last, while its send is pending. */
+  private newestInFlight: PooledDatagram | undefined;
   private localProducer: Producer | undefined;
   private closing = false;
   private wakeSender: (() => void) | undefined;
@@ -253,10 +255,14 @@ export class Publication {
       if (entry.lengthBytes === 0) {
         this.pool.push(entry);
         if (progress === 0) throw new Error('@flux/udp: a readable slot could not be packed (a bug: please report it)');
-        this.releaseSlots(entry.slots); // only aborted slots: nothing in flight holds them
+        // Only aborted slots. Releases count from the oldest pending slot, so these go out
+        // with the newest datagram still in flight (after every slot before them), or now.
+        if (this.newestInFlight !== undefined) this.newestInFlight.slots += entry.slots;
+        else this.releaseSlots(entry.slots);
         continue;
       }
       this.inFlight++;
+      this.newestInFlight = entry;
       sent++;
       if (entry.inPlace) this.opened.socket.send(entry.parts, entry.onSent);
       else this.opened.socket.send(entry.buffer, 0, entry.lengthBytes, entry.onSent);
@@ -336,6 +342,7 @@ export class Publication {
 
   private sent(entry: PooledDatagram, error: Error | null): void {
     this.inFlight--;
+    if (entry === this.newestInFlight) this.newestInFlight = undefined;
     // Completions can arrive out of order (libuv reports a send it made at once before
     // earlier queued ones), but only when every earlier datagram has already been handed to
     // the kernel, which copied it; so releasing a count from the oldest pending slot never

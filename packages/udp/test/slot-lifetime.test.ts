@@ -74,6 +74,22 @@ describe('slot lifetime for in-place sends', () => {
     expect(publication.counters.messagesSent).toBe(capacity + 2);
   });
 
+  it('does not free pending slots when an aborted claim follows them', async () => {
+    const length = 1000;
+    const { publication, recorded } = await recordingPublication(4, length);
+    for (let i = 0; i < 3; i++) expect(publication.offer(message(i, length))).toBeGreaterThanOrEqual(0);
+    for (let round = 0; round < 5 && recorded.length < 3; round++) await turn();
+    expect(recorded.length).toBe(3);
+    const producer = publication.ring.createProducer();
+    producer.abort(producer.tryClaim(1, 0), 1); // the fourth slot: published as skipped
+    for (let round = 0; round < 5; round++) await turn();
+    // Three sends still read their slots and the fourth is aborted: nothing is free yet.
+    expect(publication.offer(message(9, length))).toBe(BACK_PRESSURED);
+    for (let i = 0; i < 3; i++) expect([...payloadOf(recorded[i])]).toEqual([...message(i, length)]);
+    for (const r of recorded) r.complete(null);
+    expect(publication.offer(message(9, length))).toBeGreaterThanOrEqual(0);
+  });
+
   it('holds a fragmented message slot until its last fragment is sent', async () => {
     const length = 3000; // fragments of 1,452, 1,452 (in place) and 96 bytes (copied)
     const { publication, recorded } = await recordingPublication(2, length);
