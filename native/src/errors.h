@@ -1,0 +1,76 @@
+// Errors that look like Node's own: message "<syscall> <CODE>", and `code`, `errno`
+// (negative, as libuv reports it) and `syscall` properties.
+#pragma once
+
+#include <napi.h>
+
+#include <cstring>
+#include <string>
+
+namespace flux {
+
+inline const char* ErrnoName(int error) {
+  const char* name = strerrorname_np(error);
+  return name != nullptr ? name : "EUNKNOWN";
+}
+
+inline Napi::Error SystemError(Napi::Env env, int error, const char* syscall, const std::string& detail = "") {
+  std::string message = std::string(syscall) + " " + ErrnoName(error) + " (" + std::strerror(error) + ")";
+  if (!detail.empty()) message += " " + detail;
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, ErrnoName(error)));
+  e.Set("errno", Napi::Number::New(env, -error));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+// A TypedArray or DataView's bytes (any ArrayBuffer or SharedArrayBuffer behind it), or a
+// TypeError naming `what`.
+struct Bytes {
+  uint8_t* data;
+  size_t length;
+};
+
+inline Bytes BytesOf(Napi::Env env, Napi::Value value, const char* what) {
+  if (value.IsTypedArray()) {
+    Napi::TypedArray array = value.As<Napi::TypedArray>();
+    size_t elementBytes = 1;
+    switch (array.TypedArrayType()) {
+      case napi_int16_array:
+      case napi_uint16_array:
+        elementBytes = 2;
+        break;
+      case napi_int32_array:
+      case napi_uint32_array:
+      case napi_float32_array:
+        elementBytes = 4;
+        break;
+      case napi_float64_array:
+      case napi_bigint64_array:
+      case napi_biguint64_array:
+        elementBytes = 8;
+        break;
+      default:
+        break;
+    }
+    void* data = nullptr;
+    size_t length = 0;
+    napi_value arrayBuffer;
+    size_t byteOffset = 0;
+    napi_typedarray_type type;
+    napi_get_typedarray_info(env, array, &type, &length, &data, &arrayBuffer, &byteOffset);
+    return Bytes{static_cast<uint8_t*>(data), length * elementBytes};
+  }
+  if (value.IsDataView()) {
+    Napi::DataView view = value.As<Napi::DataView>();
+    return Bytes{static_cast<uint8_t*>(view.Data()), view.ByteLength()};
+  }
+  if (value.IsArrayBuffer()) {
+    Napi::ArrayBuffer buffer = value.As<Napi::ArrayBuffer>();
+    return Bytes{static_cast<uint8_t*>(buffer.Data()), buffer.ByteLength()};
+  }
+  throw Napi::TypeError::New(env, std::string(what) +
+                                      " must be a TypedArray, DataView or ArrayBuffer (wrap a SharedArrayBuffer in a Uint8Array)");
+}
+
+}  // namespace flux
