@@ -19,12 +19,14 @@
 //   retransmit), reported as a 'delivered' share.
 //
 // Run: node bench_transport_comparison.mjs [--json] [--runs N] [--quick] [--smoke]
-import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Publication, Subscription } from '@flux/udp';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
+import { nextParentMessage, runChild, startChild } from './lib/two-process.mjs';
+
+const scriptPath = fileURLToPath(import.meta.url);
 
 const HOST = '127.0.0.1';
 const STREAM_ID = 7;
@@ -228,111 +230,15 @@ async function sender({ variant, port, durationMs }) {
   return { sent, datagrams };
 }
 
-// ---- child plumbing ------------------------------------------------------------------------
-
-const parentMessages = [];
-let parentWaiter = null;
-
-function nextParentMessage(type, deadline) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${type}' message from the parent`)), Math.max(1, deadline - Date.now()));
-    const take = () => {
-      const index = parentMessages.findIndex((m) => m.type === type);
-      if (index < 0) return false;
-      clearTimeout(timer);
-      parentWaiter = null;
-      resolve(parentMessages.splice(index, 1)[0]);
-      return true;
-    };
-    if (!take()) parentWaiter = take;
-  });
-}
-
-async function runChild(role) {
-  process.on('message', (message) => {
-    parentMessages.push(message);
-    parentWaiter?.();
-  });
-  let leaving = false;
-  process.on('disconnect', () => {
-    if (!leaving) process.exit(1); // the parent died
-  });
-  const start = await nextParentMessage('start', Date.now() + DEADLINE_MS);
-  try {
-    const result = await (role === 'receiver' ? receiver(start) : sender(start));
-    process.send({ type: 'result', ...result });
-  } catch (error) {
-    process.send({ type: 'error', message: String(error?.stack ?? error) });
-  }
-  leaving = true;
-  process.disconnect();
-}
-
-// ---- parent ------------------------------------------------------------------------------
-
-const scriptPath = fileURLToPath(import.meta.url);
-
-function startChild(role) {
-  const child = fork(scriptPath, ['--role', role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const inbox = [];
-  let waiter = null;
-  let exited = null;
-  child.on('message', (message) => {
-    inbox.push(message);
-    waiter?.();
-  });
-  child.on('exit', (code, signal) => {
-    exited = `${role} exited (code ${code}, signal ${signal})`;
-    waiter?.();
-  });
-  child.on('error', (error) => {
-    exited = `${role}: ${error.message}`;
-    waiter?.();
-  });
-  return {
-    child,
-    send: (message) => child.send(message),
-    /** Resolves with the child's next message of `type`; rejects on an error report, exit or deadline. */
-    next(type, deadline) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiter = null;
-          reject(new Error(`${role}: no '${type}' before the deadline`));
-        }, Math.max(1, deadline - Date.now()));
-        const take = () => {
-          const index = inbox.findIndex((m) => m.type === type || m.type === 'error');
-          if (index >= 0) {
-            const message = inbox.splice(index, 1)[0];
-            clearTimeout(timer);
-            waiter = null;
-            if (message.type === 'error') reject(new Error(`${role}: ${message.message}`));
-            else resolve(message);
-          } else if (exited) {
-            clearTimeout(timer);
-            waiter = null;
-            reject(new Error(exited));
-          }
-        };
-        waiter = take;
-        take();
-      });
-    },
-    stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill();
-    },
-    exited: () => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))),
-  };
-}
-
 /** One measurement: a receiver process and a sender process; returns the receiver's counts. */
 async function measure(variant, durationMs) {
   const deadline = Date.now() + DEADLINE_MS;
-  const receiverProcess = startChild('receiver');
+  const receiverProcess = startChild(scriptPath, 'receiver');
   let senderProcess = null;
   try {
     receiverProcess.send({ type: 'start', variant });
     const { port } = await receiverProcess.next('ready', deadline);
-    senderProcess = startChild('sender');
+    senderProcess = startChild(scriptPath, 'sender');
     senderProcess.send({ type: 'start', variant, port, durationMs });
     const { sent, datagrams } = await senderProcess.next('result', deadline);
     receiverProcess.send({ type: 'sent', sent });
@@ -383,7 +289,7 @@ async function receiveBufferConditions() {
 
 const roleIndex = process.argv.indexOf('--role');
 if (roleIndex >= 0) {
-  await runChild(process.argv[roleIndex + 1]);
+  await runChild(process.argv[roleIndex + 1], { receiver, sender }, DEADLINE_MS);
 } else {
   const args = parseArgs();
   const durationMs = Math.max(50, Math.round(FULL_DURATION_MS * scaleOf(args)));

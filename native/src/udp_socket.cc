@@ -82,7 +82,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                      });
 }
 
-// new UringUdpSocket(family: 4 | 6, entries: number, maxInFlight: number, sendBufferBytes, receiveBufferBytes)
+// new UringUdpSocket(family: 4 | 6, entries, maxInFlight, sendBufferBytes?, receiveBufferBytes?, deferTaskRun = true)
 UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info) {
   Napi::Env env = info.Env();
   uint32_t family = RequireUint32(env, info[0], "family", 4, 6);
@@ -91,6 +91,7 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
   uint32_t maxInFlight = RequireUint32(env, info[2], "maxInFlight", 1, 65536);
   uint32_t sendBufferBytes = info[3].IsUndefined() ? 0 : RequireUint32(env, info[3], "sendBufferBytes", 0, 1u << 30);
   uint32_t receiveBufferBytes = info[4].IsUndefined() ? 0 : RequireUint32(env, info[4], "receiveBufferBytes", 0, 1u << 30);
+  bool deferTaskRun = info[5].IsUndefined() || info[5].ToBoolean().Value();
   family_ = family == 6 ? AF_INET6 : AF_INET;
 
   // A blocking socket: io_uring tries each operation without waiting and, on EAGAIN, waits
@@ -107,7 +108,7 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
   // CQ room: a send may post two CQEs (zero copy), and the receive one per datagram.
   uint32_t cqEntries = 4 * entries;
   while (cqEntries < 2 * maxInFlight + entries) cqEntries *= 2;
-  int r = ring_.Init(entries, cqEntries);
+  int r = ring_.Init(entries, cqEntries, deferTaskRun);
   if (r < 0) {
     close(fd_);
     fd_ = -1;
@@ -493,7 +494,8 @@ Napi::Value UdpSocket::Poll(const Napi::CallbackInfo& info) {
       ArmReceive();
     }
   }
-  if (ring_.Unsubmitted() > 0) ring_.Submit();
+  if (ring_.deferTaskRun()) ring_.RunDeferred();  // submits too
+  else if (ring_.Unsubmitted() > 0) ring_.Submit();
   if (ring_.CqReady() == 0 && waitNs > 0) ring_.Submit(1, waitNs);
   if (ring_.CqOverflow() > cqOverflowSeen_) cqOverflowSeen_ = ring_.CqOverflow();
   return Napi::Number::New(env, Reap(records.Data(), capacity));

@@ -39,12 +39,22 @@ int SysRegister(int fd, unsigned opcode, const void* arg, unsigned count) {
 
 Uring::~Uring() { Destroy(); }
 
-int Uring::Init(unsigned entries, unsigned cqEntries) {
+int Uring::Init(unsigned entries, unsigned cqEntries, bool deferTaskRun) {
   io_uring_params p;
-  std::memset(&p, 0, sizeof p);
-  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
-  p.cq_entries = cqEntries;
-  int fd = SysSetup(entries, &p);
+  int fd = -EINVAL;
+  if (deferTaskRun) {
+    std::memset(&p, 0, sizeof p);
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    p.cq_entries = cqEntries;
+    fd = SysSetup(entries, &p);
+    deferTaskRun_ = fd >= 0;
+  }
+  if (fd == -EINVAL) {
+    std::memset(&p, 0, sizeof p);
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+    p.cq_entries = cqEntries;
+    fd = SysSetup(entries, &p);
+  }
   if (fd == -EINVAL) {  // a kernel before 5.18 has no SUBMIT_ALL
     std::memset(&p, 0, sizeof p);
     p.flags = IORING_SETUP_CQSIZE;
@@ -143,6 +153,13 @@ int Uring::Submit(unsigned minComplete, int64_t timeoutNs) {
   do {
     r = SysEnter(fd_, toSubmit, minComplete, flags, nullptr, 0);
   } while (r == -EINTR && minComplete == 0);
+  return r;
+}
+
+int Uring::RunDeferred() {
+  if (!deferTaskRun_) return 0;
+  StoreRelease(sqKTail_, sqTail_);
+  int r = SysEnter(fd_, Unsubmitted(), 0, IORING_ENTER_GETEVENTS, nullptr, 0);
   return r;
 }
 

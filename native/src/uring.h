@@ -34,7 +34,13 @@ class Uring {
   ~Uring();
 
   // Creates the ring with `entries` SQEs and `cqEntries` CQEs; returns 0 or -errno.
-  int Init(unsigned entries, unsigned cqEntries);
+  // deferTaskRun: completions are posted only when this thread enters the kernel for
+  // them (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, kernel 6.1), in batches
+  // and without interrupting the thread; falls back quietly where unsupported.
+  int Init(unsigned entries, unsigned cqEntries, bool deferTaskRun = false);
+  bool deferTaskRun() const { return deferTaskRun_; }
+  // Enters the kernel to post deferred completions (a no-op without deferTaskRun).
+  int RunDeferred();
   // Closes the ring fd and unmaps the rings. The kernel cancels what is still in flight.
   void Destroy();
   bool Ready() const { return fd_ >= 0; }
@@ -60,6 +66,7 @@ class Uring {
  private:
   int fd_ = -1;
   unsigned features_ = 0;
+  bool deferTaskRun_ = false;
   void* sqRing_ = nullptr;
   size_t sqRingBytes_ = 0;
   void* cqRing_ = nullptr;  // == sqRing_ with IORING_FEAT_SINGLE_MMAP

@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
+  // The loader resolves ../build/Release/flux_uring.node from import.meta.url; in CJS too.
+  shims: true,
 });

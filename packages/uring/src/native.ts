@@ -1,0 +1,126 @@
+/**
+ * The whole native surface, typed once, and its loader. Everything else in this package
+ * goes through `loadNative()`; when it returns `undefined`, `reason` says why and callers
+ * fall back to node:dgram.
+ *
+ * Opting out: FLUX_URING=0 (or "off", "false") makes the loader return undefined with
+ * the reason "opted out by FLUX_URING=0", on any machine.
+ */
+import { createRequire } from 'node:module';
+
+/** Records written by `poll()`: 4 x int32 each. */
+export const RECORD_INT32S = 4;
+export const RecordKind = { SEND: 1, RECV: 2, RECV_ERROR: 3 } as const;
+/** Send descriptors: 8 x uint32 each, [token, buffer0, offset0, length0, buffer1, offset1, length1, flags]. */
+export const DESCRIPTOR_UINT32S = 8;
+export const SendFlag = { ZERO_COPY: 1 } as const;
+
+export interface NativeCapability {
+  usable: boolean;
+  reason: string;
+  setupErrno: number;
+  kernelRelease: string;
+  operations: {
+    send: boolean;
+    sendmsg: boolean;
+    sendZeroCopy: boolean;
+    sendmsgZeroCopy: boolean;
+    recvmsg: boolean;
+    multishotReceive: boolean;
+    providedBufferRings: boolean;
+    registeredBuffers: boolean;
+    boundedWait: boolean;
+    udpSegmentation: boolean;
+    udpReceiveCoalescing: boolean;
+  };
+}
+
+export interface NativeSocketStats {
+  sendsInFlight: number;
+  maxInFlight: number;
+  receivePartsLent: number;
+  receiveNoBuffers: number;
+  receiveRearms: number;
+  completionQueueOverflows: number;
+  closed: boolean;
+}
+
+export interface NativeAddress {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+export interface NativeUdpSocket {
+  bind(address: string, port: number): NativeAddress;
+  connect(address: string, port: number): void;
+  localAddress(): NativeAddress;
+  registerBuffers(buffers: ArrayBufferView[]): number;
+  send(descriptors: Uint32Array, count: number): number;
+  poll(records: Int32Array, waitNs?: number): number;
+  startReceive(buffer: ArrayBufferView, partBytes: number, parts: number): number;
+  setSegmentBytes(segmentBytes: number): void;
+  setReceiveCoalescing(enabled: boolean): void;
+  onReady(callback: (() => void) | null): void;
+  setRef(ref: boolean): void;
+  stats(): NativeSocketStats;
+  close(): { clean: boolean };
+}
+
+export interface HintOutcome {
+  applied: boolean;
+  reason: string;
+}
+
+export interface NativeBinding {
+  capability(): NativeCapability;
+  UringUdpSocket: new (
+    family: 4 | 6,
+    entries: number,
+    maxInFlight: number,
+    sendBufferBytes?: number,
+    receiveBufferBytes?: number,
+    deferTaskRun?: boolean,
+  ) => NativeUdpSocket;
+  setAffinity(cpus: number[]): HintOutcome & { cpus: number[] };
+  getAffinity(): number[];
+  numaInfo(): {
+    nodes: number[];
+    source: string;
+    cpu?: number;
+    node?: number;
+    transparentHugePages: string;
+    hugePagesReserved: number;
+  };
+  bindToNode(buffer: ArrayBufferView, node: number): HintOutcome & { bytes: number };
+  adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes: number; mode: string };
+  allocateHugeBuffer(bytes: number): { buffer: ArrayBuffer; hugeTlb: boolean; transparent: boolean; reason: string };
+}
+
+export interface LoadResult {
+  binding: NativeBinding | undefined;
+  /** Why there is no binding (empty when there is one). */
+  reason: string;
+}
+
+let loaded: LoadResult | undefined;
+
+export function optedOut(): boolean {
+  const value = process.env.FLUX_URING?.toLowerCase();
+  return value === '0' || value === 'off' || value === 'false';
+}
+
+/** Loads build/Release/flux_uring.node once; never throws. */
+export function loadNative(): LoadResult {
+  if (loaded) return loaded;
+  if (optedOut()) return (loaded = { binding: undefined, reason: `opted out by FLUX_URING=${process.env.FLUX_URING}` });
+  if (process.platform !== 'linux') return (loaded = { binding: undefined, reason: `not Linux (${process.platform})` });
+  try {
+    const require = createRequire(import.meta.url);
+    const binding = require('../build/Release/flux_uring.node') as NativeBinding;
+    loaded = { binding, reason: '' };
+  } catch (error) {
+    loaded = { binding: undefined, reason: `build missing: ${(error as Error).message.split('\n')[0]}` };
+  }
+  return loaded;
+}

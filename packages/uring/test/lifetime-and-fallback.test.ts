@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { capability } from '../src/index.js';
+
+const child = (name: string) => fileURLToPath(new URL(`./children/${name}`, import.meta.url));
+const native = capability().usable ? it : it.skip;
+
+describe('buffer lifetime', () => {
+  native('sends and receives intact after JavaScript drops its references and GC runs mid-flight', () => {
+    const out = execFileSync(process.execPath, ['--expose-gc', child('lifetime.mjs')], { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(out)).toEqual({ sends: 64, good: 64, bad: 0, closed: [true, true] });
+  });
+});
+
+describe('fallback (FLUX_URING=0)', () => {
+  it('reports the opt-out as the reason, refuses sockets with it, and hints say so', () => {
+    const out = execFileSync(process.execPath, [child('fallback.mjs')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, FLUX_URING: '0' },
+    });
+    const report = JSON.parse(out);
+    expect(report).toMatchObject({
+      usable: false,
+      reason: 'opted out by FLUX_URING=0',
+      source: 'none',
+      createError: { name: 'UringUnavailableError', code: 'ERR_FLUX_URING_UNAVAILABLE', reason: 'opted out by FLUX_URING=0' },
+      affinity: { applied: false, reason: 'opted out by FLUX_URING=0' },
+      numa: 'opted out by FLUX_URING=0',
+    });
+  });
+});
