@@ -12,7 +12,7 @@ import { format, formatRatio } from './lib/harness.mjs';
 const mode = process.argv.includes('--full') ? 'full' : 'demo';
 // --rerender: rebuild latest.md (and the README table, with --update-readme) from latest.json
 const rerender = process.argv.includes('--rerender');
-const benches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs', 'bench_transport_comparison.mjs'];
+const benches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs', 'bench_transport_comparison.mjs', 'bench_uring_datagrams.mjs'];
 const benchArgs = mode === 'full' ? ['--json', '--runs', '5'] : ['--json', '--quick', '--runs', '3'];
 
 function runBench(script) {
