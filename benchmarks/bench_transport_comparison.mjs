@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Publication, Subscription } from '@flux/udp';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
+import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
 import { nextParentMessage, runChild, startChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
@@ -49,61 +50,13 @@ const variants = {
   fluxLarge: { transport: 'flux', messageBytes: LARGE_MESSAGE_BYTES, ringCapacity: 256 }, // 354 KB: the ring stays in cache
 };
 
-/** Stamps message `index` at `offset`: its index in the first 4 bytes, its complement in the last 4. */
-function stamp(bytes, offset, lengthBytes, index) {
-  writeU32(bytes, offset, index);
-  writeU32(bytes, offset + lengthBytes - 4, ~index >>> 0);
-}
-
-function writeU32(bytes, offset, value) {
-  bytes[offset] = value;
-  bytes[offset + 1] = value >>> 8;
-  bytes[offset + 2] = value >>> 16;
-  bytes[offset + 3] = value >>> 24;
-}
-
-function readU32(bytes, offset) {
-  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
-}
-
-function template(lengthBytes) {
-  const bytes = new Uint8Array(lengthBytes);
-  for (let i = 0; i < lengthBytes; i++) bytes[i] = i & 0xff;
-  return bytes;
-}
-
-const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
-
 // ---- child: receiver ----------------------------------------------------------------------
 
 async function receiver({ variant }) {
   const { transport, messageBytes } = variants[variant];
   const deadline = Date.now() + DEADLINE_MS;
-  let expected = 0; // next index in order
-  let verified = 0;
-  let gaps = 0; // messages skipped over by a later one: lost
-  let bad = 0; // wrong length or content, duplicate or reordered
-  let firstIndex = 0;
-  // The clock is read every SAMPLE_EVERY verified messages, not per message: the rate is
-  // (messages after the first sample) / (time from the first sample to the last).
-  let firstMs = 0;
-  let lastMs = 0;
-  let verifiedAtLast = 0;
-  const check = (bytes, offset, lengthBytes) => {
-    const index = readU32(bytes, offset);
-    if (lengthBytes !== messageBytes || readU32(bytes, offset + lengthBytes - 4) !== (~index >>> 0) || index < expected) {
-      bad++;
-      return;
-    }
-    if (verified === 0) firstIndex = index;
-    gaps += index - expected;
-    expected = index + 1;
-    if ((++verified & (SAMPLE_EVERY - 1)) === 1) {
-      lastMs = performance.now();
-      verifiedAtLast = verified;
-      if (verified === 1) firstMs = lastMs;
-    }
-  };
+  const checker = new IndexChecker(messageBytes, SAMPLE_EVERY);
+  const check = checker.check;
 
   let close;
   let port;
@@ -133,12 +86,12 @@ async function receiver({ variant }) {
     let seen = -1;
     let quietSinceMs = Date.now();
     const timer = setInterval(() => {
-      const arrived = verified + bad;
+      const arrived = checker.verified + checker.bad;
       if (arrived !== seen) {
         seen = arrived;
         quietSinceMs = Date.now();
       }
-      if (expected >= sent || Date.now() - quietSinceMs > QUIET_MS) {
+      if (checker.expected >= sent || Date.now() - quietSinceMs > QUIET_MS) {
         clearInterval(timer);
         resolve();
       } else if (Date.now() > deadline) {
@@ -149,7 +102,7 @@ async function receiver({ variant }) {
   });
   const counters = transportCounters();
   await close();
-  return { verified, gaps, bad, expected, firstIndex, timedMessages: verifiedAtLast - 1, elapsedMs: lastMs - firstMs, counters };
+  return { ...checker.result(), counters };
 }
 
 // ---- child: sender ------------------------------------------------------------------------
@@ -162,44 +115,7 @@ async function sender({ variant, port, durationMs }) {
   let datagrams = 0;
 
   if (transport === 'dgram') {
-    const socket = dgram.createSocket({ type: 'udp4' });
-    await new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(port, HOST, resolve);
-    });
-    // A buffer is reused only after its send completed (node:dgram holds it until then).
-    let sendErrors = 0;
-    const pool = [];
-    for (let i = 0; i < SEND_WINDOW; i++) {
-      const entry = {
-        buffer: Buffer.from(source),
-        onSent: (error) => {
-          if (error) sendErrors++;
-          pool.push(entry);
-        },
-      };
-      pool.push(entry);
-    }
-    const end = Date.now() + durationMs;
-    while (Date.now() < end) {
-      if (Date.now() > deadline) throw new Error('dgram sender: deadline');
-      if (pool.length === 0) {
-        await yieldToEventLoop();
-        continue;
-      }
-      while (pool.length > 0) {
-        const entry = pool.pop();
-        entry.buffer.set(source); // the message is written, as the flux producer writes its slot
-        stamp(entry.buffer, 0, messageBytes, sent++);
-        socket.send(entry.buffer, 0, messageBytes, entry.onSent);
-      }
-    }
-    while (pool.length < SEND_WINDOW) {
-      if (Date.now() > deadline) throw new Error('dgram sender: deadline waiting for sends');
-      await yieldToEventLoop();
-    }
-    await new Promise((resolve) => socket.close(resolve));
-    verify(sendErrors === 0, `dgram sender: ${sendErrors} send errors`);
+    sent = await sendWithDgram({ host: HOST, port, lengthBytes: messageBytes, durationMs, window: SEND_WINDOW, deadline });
     datagrams = sent;
   } else {
     const publication = await Publication.open({ host: HOST, port, streamId: STREAM_ID, maxMessageBytes: messageBytes, ringCapacity });

@@ -22,6 +22,7 @@ import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
+import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
 import { nextParentMessage, runChild, startChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
@@ -45,50 +46,13 @@ const variants = {
   zc8k: { transport: 'uring', bytes: 8192, window: 128, zeroCopy: true },
 };
 
-function writeU32(bytes, offset, value) {
-  bytes[offset] = value;
-  bytes[offset + 1] = value >>> 8;
-  bytes[offset + 2] = value >>> 16;
-  bytes[offset + 3] = value >>> 24;
-}
-
-function readU32(bytes, offset) {
-  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
-}
-
-function stamp(bytes, offset, lengthBytes, index) {
-  writeU32(bytes, offset, index);
-  writeU32(bytes, offset + lengthBytes - 4, ~index >>> 0);
-}
-
-const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
-
 // ---- child: receiver ----------------------------------------------------------------------
 
 async function receiver({ variant }) {
   const { transport, bytes: datagramBytes, gso } = variants[variant];
   const deadline = Date.now() + DEADLINE_MS;
-  let expected = 0;
-  let verified = 0;
-  let gaps = 0;
-  let bad = 0;
-  let firstMs = 0;
-  let lastMs = 0;
-  let verifiedAtLast = 0;
-  const check = (bytes, offset, lengthBytes) => {
-    const index = readU32(bytes, offset);
-    if (lengthBytes !== datagramBytes || readU32(bytes, offset + lengthBytes - 4) !== (~index >>> 0) || index < expected) {
-      bad++;
-      return;
-    }
-    gaps += index - expected;
-    expected = index + 1;
-    if ((++verified & (SAMPLE_EVERY - 1)) === 1) {
-      lastMs = performance.now();
-      verifiedAtLast = verified;
-      if (verified === 1) firstMs = lastMs;
-    }
-  };
+  const checker = new IndexChecker(datagramBytes, SAMPLE_EVERY);
+  const check = checker.check;
 
   let port;
   let pump = async () => {}; // uring: polls until `until` says stop
@@ -141,13 +105,13 @@ async function receiver({ variant }) {
   let seen = -1;
   let quietSinceMs = Date.now();
   const done = () => {
-    const arrived = verified + bad;
+    const arrived = checker.verified + checker.bad;
     if (arrived !== seen) {
       seen = arrived;
       quietSinceMs = Date.now();
     }
     if (Date.now() > deadline) throw new Error('receiver: deadline');
-    return sent >= 0 && (expected >= sent || Date.now() - quietSinceMs > QUIET_MS);
+    return sent >= 0 && (checker.expected >= sent || Date.now() - quietSinceMs > QUIET_MS);
   };
   if (transport === 'dgram') {
     while (!done()) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -156,7 +120,7 @@ async function receiver({ variant }) {
   }
   const counters = stats();
   await close();
-  return { verified, gaps, bad, expected, timedMessages: verifiedAtLast - 1, elapsedMs: lastMs - firstMs, counters };
+  return { ...checker.result(), counters };
 }
 
 // ---- child: sender ------------------------------------------------------------------------
@@ -164,47 +128,12 @@ async function receiver({ variant }) {
 async function sender({ variant, port, durationMs }) {
   const { transport, bytes: datagramBytes, window, zeroCopy, gso } = variants[variant];
   const deadline = Date.now() + DEADLINE_MS;
-  const template = new Uint8Array(datagramBytes).map((_, i) => i & 0xff);
+  const source = template(datagramBytes);
   let sent = 0;
   const end = Date.now() + durationMs;
 
   if (transport === 'dgram') {
-    const socket = dgram.createSocket({ type: 'udp4' });
-    await new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(port, HOST, resolve);
-    });
-    let sendErrors = 0;
-    const pool = [];
-    for (let i = 0; i < DGRAM_WINDOW; i++) {
-      const entry = {
-        buffer: Buffer.from(template),
-        onSent: (error) => {
-          if (error) sendErrors++;
-          pool.push(entry);
-        },
-      };
-      pool.push(entry);
-    }
-    while (Date.now() < end) {
-      if (pool.length === 0) {
-        await yieldToEventLoop();
-        continue;
-      }
-      while (pool.length > 0) {
-        const entry = pool.pop();
-        entry.buffer.set(template);
-        stamp(entry.buffer, 0, datagramBytes, sent++);
-        socket.send(entry.buffer, 0, datagramBytes, entry.onSent);
-      }
-    }
-    while (pool.length < DGRAM_WINDOW) {
-      if (Date.now() > deadline) throw new Error('dgram sender: deadline waiting for sends');
-      await yieldToEventLoop();
-    }
-    await new Promise((resolve) => socket.close(resolve));
-    verify(sendErrors === 0, `dgram sender: ${sendErrors} send errors`);
-    return { sent };
+    return { sent: await sendWithDgram({ host: HOST, port, lengthBytes: datagramBytes, durationMs, window: DGRAM_WINDOW, deadline }) };
   }
 
   const socket = UringUdpSocket.create({ maxInFlight: window, entries: 1024 });
@@ -238,7 +167,7 @@ async function sender({ variant, port, durationMs }) {
       const offset = slot * sendBytes;
       for (let s = 0; s < perSend; s++) {
         const at = offset + s * datagramBytes;
-        pool.set(template, at);
+        pool.set(source, at);
         stamp(pool, at, datagramBytes, sent++);
       }
       const d = count++ * DESCRIPTOR_UINT32S;

@@ -1,7 +1,6 @@
 #include "capability.h"
 
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -15,13 +14,8 @@
 #include <vector>
 
 #include "uring.h"
+#include "udp_options.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 
 namespace flux {
 

@@ -1,7 +1,6 @@
 #include "udp_socket.h"
 
 #include <arpa/inet.h>
-#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,13 +11,8 @@
 #include <string>
 
 #include "errors.h"
+#include "udp_options.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 
 namespace flux {
 
@@ -373,6 +367,7 @@ Napi::Value UdpSocket::StartReceive(const Napi::CallbackInfo& info) {
   receivePartBytes_ = partBytes;
   receiveParts_ = parts;
   bufRingTail_ = 0;
+  lent_.reserve(parts);  // at most every part is lent: recycling never allocates
   for (uint32_t i = 0; i < parts; i++) lent_.push_back(static_cast<uint16_t>(i));
   RecycleLent();  // every part to the kernel
   std::memset(&receiveMsg_, 0, sizeof receiveMsg_);

@@ -4,7 +4,7 @@
  * because the system said no (bad arguments do throw). Without the native addon every
  * hint reports `applied: false` with the loader's reason.
  */
-import { type HintOutcome, loadNative } from './native.js';
+import { type HintOutcome, loadNative, type NumaReport } from './native.js';
 
 function unavailable<T extends object>(extra: T): HintOutcome & T {
   return { applied: false, reason: loadNative().reason, ...extra };
@@ -18,15 +18,6 @@ export function setAffinity(cpus: number[]): HintOutcome & { cpus: number[] } {
 
 export function getAffinity(): number[] {
   return loadNative().binding?.getAffinity() ?? [];
-}
-
-export interface NumaReport {
-  nodes: number[];
-  source: string;
-  cpu?: number;
-  node?: number;
-  transparentHugePages: string;
-  hugePagesReserved: number;
 }
 
 export function numaInfo(): NumaReport {

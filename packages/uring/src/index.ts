@@ -5,7 +5,6 @@ export {
   allocateHugeBuffer,
   bindToNode,
   getAffinity,
-  type NumaReport,
   numaInfo,
   setAffinity,
 } from './hints.js';
@@ -14,6 +13,7 @@ export {
   type HintOutcome,
   type NativeAddress,
   type NativeSocketStats,
+  type NumaReport,
   optedOut,
   RECORD_INT32S,
   RecordKind,

@@ -72,6 +72,15 @@ export interface HintOutcome {
   reason: string;
 }
 
+export interface NumaReport {
+  nodes: number[];
+  source: string;
+  cpu?: number;
+  node?: number;
+  transparentHugePages: string;
+  hugePagesReserved: number;
+}
+
 export interface NativeBinding {
   capability(): NativeCapability;
   UringUdpSocket: new (
@@ -84,14 +93,7 @@ export interface NativeBinding {
   ) => NativeUdpSocket;
   setAffinity(cpus: number[]): HintOutcome & { cpus: number[] };
   getAffinity(): number[];
-  numaInfo(): {
-    nodes: number[];
-    source: string;
-    cpu?: number;
-    node?: number;
-    transparentHugePages: string;
-    hugePagesReserved: number;
-  };
+  numaInfo(): NumaReport;
   bindToNode(buffer: ArrayBufferView, node: number): HintOutcome & { bytes: number };
   adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes: number; mode: string };
   allocateHugeBuffer(bytes: number): { buffer: ArrayBuffer; hugeTlb: boolean; transparent: boolean; reason: string };
