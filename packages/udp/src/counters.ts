@@ -46,6 +46,8 @@ export class SubscriptionCounters {
   framesLost = 0;
   /** Partly reassembled messages abandoned because a fragment was lost. */
   messagesLostInReassembly = 0;
+  /** Errors the socket reported instead of a datagram (receiving goes on). */
+  receiveErrors = 0;
   truncated = 0;
   badVersion = 0;
   unknownStream = 0;

@@ -71,35 +71,37 @@ export class DatagramReader {
     this.counters = options.counters;
   }
 
-  /** Handles one datagram of `lengthBytes` at the start of `bytes`. Never throws on its content. */
-  read(bytes: Uint8Array, lengthBytes: number): void {
+  /** Handles one datagram, bytes[offsetBytes, offsetBytes + lengthBytes); reads nothing outside it, never throws on its content. */
+  read(bytes: Uint8Array, offsetBytes: number, lengthBytes: number): void {
     const counters = this.counters;
     counters.datagramsReceived++;
     counters.bytesReceived += lengthBytes;
+    const base = offsetBytes;
+    const end = base + lengthBytes;
     if (lengthBytes < DATAGRAM_HEADER_BYTES) return this.drop(DropReason.TRUNCATED);
-    if (bytes[VERSION_OFFSET] !== PROTOCOL_VERSION) return this.drop(DropReason.BAD_VERSION);
-    if (bytes[TYPE_OFFSET] !== FrameType.DATA || bytes[DATAGRAM_FLAGS_OFFSET] !== 0) {
+    if (bytes[base + VERSION_OFFSET] !== PROTOCOL_VERSION) return this.drop(DropReason.BAD_VERSION);
+    if (bytes[base + TYPE_OFFSET] !== FrameType.DATA || bytes[base + DATAGRAM_FLAGS_OFFSET] !== 0) {
       return this.drop(DropReason.MALFORMED);
     }
-    const frameCount = bytes[FRAME_COUNT_OFFSET];
+    const frameCount = bytes[base + FRAME_COUNT_OFFSET];
     if (frameCount === 0) return this.drop(DropReason.MALFORMED);
-    const streamId = readUint32LE(bytes, STREAM_ID_OFFSET);
+    const streamId = readUint32LE(bytes, base + STREAM_ID_OFFSET);
     const sink = this.options.sinkFor(streamId);
     if (sink === undefined) return this.drop(DropReason.UNKNOWN_STREAM);
     // Validate the whole frame list before touching session state: a truncated or
     // malformed datagram is dropped whole and moves no sequence.
-    let position = DATAGRAM_HEADER_BYTES;
+    let position = base + DATAGRAM_HEADER_BYTES;
     for (let frame = 0; frame < frameCount; frame++) {
-      if (position + FRAME_HEADER_BYTES > lengthBytes) return this.drop(DropReason.TRUNCATED);
+      if (position + FRAME_HEADER_BYTES > end) return this.drop(DropReason.TRUNCATED);
       const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
       if ((bytes[position + FRAME_FLAGS_OFFSET] & ~KNOWN_FRAME_FLAGS) !== 0) return this.drop(DropReason.MALFORMED);
       position += FRAME_HEADER_BYTES + frameBytes;
-      if (position > lengthBytes) return this.drop(DropReason.TRUNCATED);
+      if (position > end) return this.drop(DropReason.TRUNCATED);
     }
-    if (position !== lengthBytes) return this.drop(DropReason.MALFORMED);
+    if (position !== end) return this.drop(DropReason.MALFORMED);
 
-    const sessionId = readUint32LE(bytes, SESSION_ID_OFFSET);
-    const sequence = readUint32LE(bytes, SEQUENCE_OFFSET);
+    const sessionId = readUint32LE(bytes, base + SESSION_ID_OFFSET);
+    const sequence = readUint32LE(bytes, base + SEQUENCE_OFFSET);
     const session = this.sessionFor(sessionId, streamId, sequence);
     if (session === undefined) return this.drop(DropReason.TOO_MANY_SESSIONS);
     const ahead = (sequence - session.expectedSequence) | 0;
@@ -110,7 +112,7 @@ export class DatagramReader {
     }
     session.expectedSequence = (sequence + frameCount) >>> 0;
 
-    position = DATAGRAM_HEADER_BYTES;
+    position = base + DATAGRAM_HEADER_BYTES;
     for (let frame = 0; frame < frameCount; frame++) {
       const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
       const flags = bytes[position + FRAME_FLAGS_OFFSET];
@@ -118,6 +120,18 @@ export class DatagramReader {
       this.frame(session, sink, bytes, payload, frameBytes, flags);
       position = payload + frameBytes;
     }
+  }
+
+  /** A datagram the socket cut short (longer than the receive buffer): counted and dropped. */
+  readTruncated(lengthBytes: number): void {
+    this.counters.datagramsReceived++;
+    this.counters.bytesReceived += lengthBytes;
+    this.drop(DropReason.TRUNCATED);
+  }
+
+  /** The socket reported an error instead of a datagram: counted; receiving goes on. */
+  receiveError(): void {
+    this.counters.receiveErrors++;
   }
 
   private frame(session: Session, sink: MessageSink, bytes: Uint8Array, offset: number, length: number, flags: number): void {

@@ -45,7 +45,7 @@ describe('DatagramWriter and DatagramReader', () => {
     const writer = new DatagramWriter(11, 22, DATAGRAM_BYTES, 5);
     const bytes = datagram(writer, [[1, 2], [], [3]]);
     expect(bytes.length).toBe(DATAGRAM_HEADER_BYTES + 3 * FRAME_HEADER_BYTES + 3);
-    reader.read(bytes, bytes.length);
+    reader.read(bytes, 0, bytes.length);
     expect(received).toEqual([
       { bytes: [1, 2], sessionId: 11, streamId: 22 },
       { bytes: [], sessionId: 11, streamId: 22 },
@@ -73,7 +73,7 @@ describe('DatagramWriter and DatagramReader', () => {
       [[4, 5], FrameFlag.END],
     ] as const) {
       const bytes = datagram(writer, [[...part]], flags);
-      reader.read(bytes, bytes.length);
+      reader.read(bytes, 0, bytes.length);
     }
     expect(received.map((r) => r.bytes)).toEqual([[1, 2, 3, 4, 5]]);
   });
@@ -84,8 +84,8 @@ describe('DatagramWriter and DatagramReader', () => {
     const begin = datagram(writer, [[1]], FrameFlag.BEGIN);
     datagram(writer, [[2]], 0); // lost in the network
     const next = datagram(writer, [[9]]);
-    reader.read(begin, begin.length);
-    reader.read(next, next.length);
+    reader.read(begin, 0, begin.length);
+    reader.read(next, 0, next.length);
     expect(received.map((r) => r.bytes)).toEqual([[9]]);
     expect(counters.framesLost).toBe(1);
     expect(counters.messagesLostInReassembly).toBe(1);
@@ -96,9 +96,9 @@ describe('DatagramWriter and DatagramReader', () => {
     const writer = new DatagramWriter(1, 2, DATAGRAM_BYTES);
     const first = datagram(writer, [[1]]);
     const second = datagram(writer, [[2]]);
-    reader.read(second, second.length);
-    reader.read(first, first.length);
-    reader.read(second, second.length);
+    reader.read(second, 0, second.length);
+    reader.read(first, 0, first.length);
+    reader.read(second, 0, second.length);
     expect(received.map((r) => r.bytes)).toEqual([[2]]);
     expect(counters.late).toBe(2);
   });
@@ -110,7 +110,7 @@ describe('DatagramWriter and DatagramReader', () => {
     const mutate = (change: (bytes: Uint8Array, view: DataView) => void, length = good.length) => {
       const bytes = good.slice();
       change(bytes, new DataView(bytes.buffer));
-      reader.read(bytes, length);
+      reader.read(bytes, 0, length);
     };
     mutate(() => {}, DATAGRAM_HEADER_BYTES - 1); // truncated header
     mutate(() => {}, good.length - 1); // truncated frame
@@ -121,10 +121,10 @@ describe('DatagramWriter and DatagramReader', () => {
     mutate((_, v) => v.setUint32(STREAM_ID_OFFSET, 404, true)); // unknown stream
     const trailing = new Uint8Array(good.length + 3);
     trailing.set(good);
-    reader.read(trailing, trailing.length); // malformed: trailing bytes
+    reader.read(trailing, 0, trailing.length); // malformed: trailing bytes
     expect(counters.snapshot()).toMatchObject({ truncated: 2, badVersion: 1, malformed: 4, unknownStream: 1, dropped: 8 });
     expect(received).toEqual([]);
-    reader.read(good, good.length); // the session was not moved by any of them
+    reader.read(good, 0, good.length); // the session was not moved by any of them
     expect(received.map((r) => r.bytes)).toEqual([[7, 7]]);
     expect(counters.framesLost).toBe(0);
   });
@@ -139,7 +139,7 @@ describe('DatagramWriter and DatagramReader', () => {
       [[5, 6, 7], FrameFlag.UNFRAGMENTED],
     ] as const) {
       const bytes = datagram(writer, [[...part]], flags);
-      reader.read(bytes, bytes.length);
+      reader.read(bytes, 0, bytes.length);
     }
     expect(counters.oversize).toBe(2);
     expect(received.map((r) => r.bytes)).toEqual([[5, 6, 7]]);
@@ -149,7 +149,7 @@ describe('DatagramWriter and DatagramReader', () => {
     const { reader, received, counters } = setup(10, 2);
     for (const sessionId of [1, 2, 3]) {
       const bytes = datagram(new DatagramWriter(sessionId, 2, DATAGRAM_BYTES), [[sessionId]]);
-      reader.read(bytes, bytes.length);
+      reader.read(bytes, 0, bytes.length);
     }
     expect(received.map((r) => r.sessionId)).toEqual([1, 2]);
     expect(counters.tooManySessions).toBe(1);
@@ -162,7 +162,7 @@ describe('DatagramWriter and DatagramReader', () => {
     for (let i = 0; i < 4; i++) {
       for (const writer of [a, b]) {
         const bytes = datagram(writer, [[i]]);
-        reader.read(bytes, bytes.length);
+        reader.read(bytes, 0, bytes.length);
       }
     }
     expect(received.filter((r) => r.sessionId === 9).map((r) => r.bytes[0])).toEqual([0, 1, 2, 3]);
@@ -196,7 +196,7 @@ describe('DatagramWriter and DatagramReader', () => {
         if (random() < 0.1) new DataView(bytes.buffer).setUint32(SEQUENCE_OFFSET, Math.floor(random() * 2 ** 32), true);
       }
       const length = random() < 0.1 ? Math.floor(random() * (bytes.length + 1)) : bytes.length;
-      expect(() => reader.read(bytes, length)).not.toThrow();
+      expect(() => reader.read(bytes, 0, length)).not.toThrow();
     }
     expect(counters.datagramsReceived).toBe(iterations);
     expect(counters.dropped).toBeGreaterThan(0);

@@ -6,3 +6,4 @@ export { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes, PROTOCOL_VER
 export { Publication, type PublicationOptions } from './publication.js';
 export { type SocketOptions } from './socket.js';
 export { Subscription, type SubscriptionOptions } from './subscription.js';
+export { type Backend, type BackendOption } from './backend.js';

@@ -10,13 +10,20 @@
  * producers' claims return BACK_PRESSURED. Memory is the ring plus the datagram pool,
  * whatever the send rate.
  *
+ * The datagrams leave through a backend (backend.ts): io_uring, one system call per batch,
+ * where usable; node:dgram otherwise. Slots are released in send order whatever order the
+ * backend reports completions in (see `completed`).
+ *
  * A message longer than one datagram's frame room is sent as fragments (BEGIN ... END),
  * one datagram each; the largest message is the ring's maxMessageBytes (longer claims
  * throw a RangeError naming the length).
  */
 import { ABORTED_LENGTH, AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
+import { type Backend, type BackendChoice, type BackendOption, chooseBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
-import { type DatagramTarget, DatagramWriter } from './datagram-writer.js';
+import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
+import { DatagramWriter } from './datagram-writer.js';
+import { openDgramSendPath, type SendTarget } from './dgram-backend.js';
 import {
   DATAGRAM_HEADER_BYTES,
   DEFAULT_MTU_BYTES,
@@ -25,7 +32,9 @@ import {
   maxDatagramBytes,
   maxFramePayloadBytes,
 } from './frame-layout.js';
-import { familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
+import type { SendPath } from './paths.js';
+import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
+import { openUringSendPath } from './uring-backend.js';
 
 export interface PublicationOptions extends SocketOptions {
   host: string;
@@ -43,23 +52,8 @@ export interface PublicationOptions extends SocketOptions {
   producerMode?: 'single' | 'multi';
   /** Datagrams handed to the socket and not yet sent (default 256: libuv batches queued sends). */
   maxDatagramsInFlight?: number;
-}
-
-interface PooledDatagram {
-  readonly buffer: Uint8Array;
-  /** The buffer's views, made once (starting a datagram allocates nothing). */
-  readonly target: DatagramTarget;
-  /** The header part of `buffer` (datagram and frame header), for scatter/gather sends. */
-  readonly head: Uint8Array;
-  /** [head, payload view into the ring] when the payload is sent in place; else unused. */
-  readonly parts: Uint8Array[];
-  messages: number;
-  /** Ring slots this datagram finishes with: released when its send completes. */
-  slots: number;
-  lengthBytes: number;
-  /** True when the payload is sent from the ring slot (parts), false when copied into buffer. */
-  inPlace: boolean;
-  readonly onSent: (error: Error | null) => void;
+  /** 'auto' (default): io_uring where @flux/uring says it is usable, else node:dgram. */
+  backend?: BackendOption;
 }
 
 /** Frames at least this long are sent from the ring slot instead of copied (measured: a
@@ -70,6 +64,9 @@ const IN_PLACE_MIN_BYTES = 512;
 /** How long the sender sleeps between checks when idle; producers wake it sooner. */
 const IDLE_WAIT_MS = 1000;
 const SEQUENCE_MASK = 0x7fff_ffff;
+/** Pack-and-submit passes per drain: io_uring returns entries inside submit(), so one drain
+ * can go round again; the bound keeps a drain fed by other threads from holding the loop. */
+const MAX_DRAIN_PASSES = 8;
 
 function requireInteger(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -84,33 +81,41 @@ export class Publication {
   readonly streamId: number;
   readonly sessionId: number;
   readonly datagramBytes: number;
-  private readonly opened: OpenedSocket;
+  /** Set by open() (the path registers the pool and the ring, made by the constructor). */
+  private sendPath!: SendPath;
+  private choice: BackendChoice = { backend: 'dgram', reason: '' };
   private readonly consumer: Consumer;
   private readonly writer: DatagramWriter;
-  private readonly pool: PooledDatagram[] = [];
+  private readonly pool: DatagramPool;
   private readonly maxInFlight: number;
+  /**
+   * Datagrams handed to the backend and not yet released, in send order: entry for send
+   * number n is at n % maxInFlight. Released (slots freed, entry back to the pool) from the
+   * oldest, once it and every earlier send completed.
+   */
+  private readonly sendOrder: (PooledDatagram | undefined)[];
+  private sendsStarted = 0;
+  private sendsReleased = 0;
   /** In-flight count at or below which completions trigger a refill. */
   private readonly refillBelow: number;
   private refillScheduled = false;
+  private draining = false;
   private readonly maxFramePayloadBytes: number;
   private readonly wait = new AsyncWaitStrategy();
-  private inFlight = 0;
   /** Bytes of the first message not yet fully in a datagram that earlier fragments carried. */
   private fragmentOffsetBytes = 0;
-  /** Slots packed into datagrams whose sends have not completed (released on completion). */
+  /** Slots packed into datagrams not yet released. */
   private pendingSlots = 0;
-  /** The datagram sent last, while its send is pending. */
-  private newestInFlight: PooledDatagram | undefined;
   private localProducer: Producer | undefined;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private wakeSender: (() => void) | undefined;
-  private readonly senderDone: Promise<void>;
+  private senderDone: Promise<void> = Promise.resolve();
 
-  private constructor(opened: OpenedSocket, options: Required<Omit<PublicationOptions, keyof SocketOptions>>) {
-    this.opened = opened;
+  private constructor(family: 'IPv4' | 'IPv6', options: Required<Omit<PublicationOptions, keyof SocketOptions | 'backend'>>) {
     this.streamId = options.streamId;
     this.sessionId = options.sessionId;
-    this.datagramBytes = maxDatagramBytes(options.mtuBytes, opened.family);
+    this.datagramBytes = maxDatagramBytes(options.mtuBytes, family);
     this.maxFramePayloadBytes = maxFramePayloadBytes(this.datagramBytes);
     this.maxInFlight = options.maxDatagramsInFlight;
     this.refillBelow = this.maxInFlight >>> 1;
@@ -122,23 +127,18 @@ export class Publication {
     });
     this.consumer = this.ring.openConsumer(this.ring.addConsumer());
     this.writer = new DatagramWriter(options.sessionId, options.streamId, this.datagramBytes);
-    for (let i = 0; i < this.maxInFlight; i++) {
-      const buffer = new Uint8Array(this.datagramBytes);
-      const head = buffer.subarray(0, DATAGRAM_HEADER_BYTES + FRAME_HEADER_BYTES);
-      const entry: PooledDatagram = {
-        buffer,
-        target: DatagramWriter.target(buffer),
-        head,
-        parts: [head, head],
-        messages: 0,
-        slots: 0,
-        lengthBytes: 0,
-        inPlace: false,
-        onSent: (error) => this.sent(entry, error),
-      };
-      this.pool.push(entry);
-    }
-    this.senderDone = this.runSender();
+    this.pool = new DatagramPool(this.maxInFlight, this.datagramBytes);
+    this.sendOrder = new Array(this.maxInFlight).fill(undefined);
+  }
+
+  /** The kernel interface the datagrams go through: 'io_uring' or 'dgram' (see backend.ts). */
+  get backend(): Backend {
+    return this.choice.backend;
+  }
+
+  /** Why node:dgram is used ('' on io_uring). */
+  get backendReason(): string {
+    return this.choice.reason;
   }
 
   /** Opens a socket connected to `host:port` and starts the sender. */
@@ -162,20 +162,28 @@ export class Publication {
       producerMode: options.producerMode ?? 'multi',
       maxDatagramsInFlight: requireInteger('maxDatagramsInFlight', options.maxDatagramsInFlight ?? 256, 1, 65536),
     };
-    const opened = await openSocket(family === 'IPv6' ? '::' : '0.0.0.0', 0, { ...options, family });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        opened.socket.once('error', reject);
-        opened.socket.connect(options.port, options.host, () => {
-          opened.socket.off('error', reject);
-          resolve();
-        });
-      });
-      return new Publication(opened, resolved);
-    } catch (error) {
-      await opened.close();
-      throw error;
+    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
+    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
+    const publication = new Publication(family, resolved);
+    await publication.openSendPath({ ...options, family }, options.backend);
+    publication.senderDone = publication.runSender();
+    return publication;
+  }
+
+  private async openSendPath(target: SendTarget, option: BackendOption | undefined): Promise<void> {
+    this.choice = chooseBackend(option);
+    if (this.choice.backend === 'io_uring') {
+      try {
+        this.sendPath = await openUringSendPath(target, this.pool, this.ring.bytes, this.completed);
+        return;
+      } catch (error) {
+        if (option === 'io_uring') throw error;
+        // 'auto': an io_uring socket that cannot be set up (say, too little locked memory to
+        // register the buffers) falls back to node:dgram, with the reason on the publication.
+        this.choice = { backend: 'dgram', reason: `io_uring socket setup failed: ${(error as Error).message}` };
+      }
     }
+    this.sendPath = await openDgramSendPath(target, this.pool, this.ring.bytes, this.completed);
   }
 
   /**
@@ -215,7 +223,12 @@ export class Publication {
       this.ring.removeConsumer(this.consumer.id); // wakes the sender's wait; producers see NOT_CONNECTED
       await this.senderDone;
     }
-    await this.opened.close();
+    await (this.closed ??= this.sendPath.close());
+  }
+
+  /** Datagrams handed to the backend and not yet released. */
+  private get inFlight(): number {
+    return this.sendsStarted - this.sendsReleased;
   }
 
   private async runSender(): Promise<void> {
@@ -244,30 +257,54 @@ export class Publication {
     return ready > 0 ? ready : 0;
   };
 
-  /** Packs and sends datagrams until the ring is empty or the in-flight limit is reached; returns datagrams sent. */
+  /**
+   * Packs datagrams until the ring is empty or the pool is (every entry in flight), hands
+   * them to the backend, and goes round again while submitting returned entries (io_uring
+   * completes sends inline); returns datagrams sent. Never re-entered: completions reported
+   * during submit() only release.
+   */
   private drain(): number {
+    if (this.draining) return 0;
+    this.draining = true;
     let sent = 0;
-    while (this.inFlight < this.maxInFlight && this.pool.length > 0) {
+    try {
+      for (let pass = 0; pass < MAX_DRAIN_PASSES; pass++) {
+        const batch = this.packBatch();
+        if (batch === 0) break;
+        sent += batch;
+        this.sendPath.submit();
+      }
+    } finally {
+      this.draining = false;
+    }
+    return sent;
+  }
+
+  /** Packs datagrams into free pool entries and hands them to the send path; returns how many. */
+  private packBatch(): number {
+    const pool = this.pool;
+    let batch = 0;
+    while (pool.available > 0) {
       const available = this.unpacked();
       if (available === 0) break;
-      const entry = this.pool.pop()!;
+      const entry = pool.take();
       const progress = this.pack(entry, available);
       if (entry.lengthBytes === 0) {
-        this.pool.push(entry);
+        pool.give(entry);
         if (progress === 0) throw new Error('@flux/udp: a readable slot could not be packed (a bug: please report it)');
-        // Only aborted slots. Releases count from the oldest pending slot, so these go out
-        // with the newest datagram still in flight (after every slot before them), or now.
-        if (this.newestInFlight !== undefined) this.newestInFlight.slots += entry.slots;
+        // Only aborted slots. They are released with the newest datagram not yet released
+        // (after every slot before them), or now when there is none.
+        if (this.inFlight > 0) this.sendOrder[(this.sendsStarted - 1) % this.maxInFlight]!.slots += entry.slots;
         else this.releaseSlots(entry.slots);
         continue;
       }
-      this.inFlight++;
-      this.newestInFlight = entry;
-      sent++;
-      if (entry.inPlace) this.opened.socket.send(entry.parts, entry.onSent);
-      else this.opened.socket.send(entry.buffer, 0, entry.lengthBytes, entry.onSent);
+      entry.completed = false;
+      this.sendOrder[this.sendsStarted % this.maxInFlight] = entry;
+      this.sendsStarted++;
+      this.sendPath.send(entry);
+      batch++;
     }
-    return sent;
+    return batch;
   }
 
   /**
@@ -280,7 +317,7 @@ export class Publication {
     const bytes = ring.bytes;
     const writer = this.writer;
     writer.begin(entry.target);
-    entry.inPlace = false;
+    entry.payloadBytes = 0;
     let sequence = (this.consumer.nextSequence + this.pendingSlots) & SEQUENCE_MASK;
     let consumed = 0;
     let messages = 0;
@@ -310,8 +347,8 @@ export class Publication {
       const start = offset + this.fragmentOffsetBytes;
       if (chunkBytes >= IN_PLACE_MIN_BYTES) {
         writer.addFrameHeader(chunkBytes, flags);
-        entry.parts[1] = bytes.subarray(start, start + chunkBytes);
-        entry.inPlace = true;
+        entry.payloadOffsetBytes = start;
+        entry.payloadBytes = chunkBytes;
       } else {
         writer.addFrame(bytes, start, chunkBytes, flags);
       }
@@ -340,31 +377,41 @@ export class Publication {
     if (!this.closing) this.consumer.release(count); // after close() the consumer is gone
   }
 
-  private sent(entry: PooledDatagram, error: Error | null): void {
-    this.inFlight--;
-    if (entry === this.newestInFlight) this.newestInFlight = undefined;
-    // Completions can arrive out of order (libuv reports a send it made at once before
-    // earlier queued ones), but only when every earlier datagram has already been handed to
-    // the kernel, which copied it; so releasing a count from the oldest pending slot never
-    // frees a slot a pending send still reads. See SAFETY.md.
-    this.releaseSlots(entry.slots);
-    entry.parts[1] = entry.head; // drop the view into the ring
-    if (error) {
-      this.counters.sendErrors++;
-      this.counters.messagesLostToSendErrors += entry.messages;
+  /**
+   * A send completed (the backend reports each once, in any order: libuv reports a send it
+   * made at once before earlier queued ones, io_uring in completion order). Slots are
+   * released strictly in send order, from the oldest datagram whose send and every earlier
+   * one completed, so a slot a pending send still reads in place is never freed (SAFETY.md).
+   */
+  private readonly completed = (entry: PooledDatagram, ok: boolean): void => {
+    entry.completed = true;
+    const counters = this.counters;
+    if (ok) {
+      counters.datagramsSent++;
+      counters.messagesSent += entry.messages;
+      counters.bytesSent += entry.lengthBytes;
     } else {
-      this.counters.datagramsSent++;
-      this.counters.messagesSent += entry.messages;
-      this.counters.bytesSent += entry.lengthBytes;
+      counters.sendErrors++;
+      counters.messagesLostToSendErrors += entry.messages;
     }
-    this.pool.push(entry);
+    const order = this.sendOrder;
+    while (this.sendsReleased < this.sendsStarted) {
+      const at = this.sendsReleased % this.maxInFlight;
+      const oldest = order[at]!;
+      if (!oldest.completed) break;
+      order[at] = undefined;
+      this.sendsReleased++;
+      this.releaseSlots(oldest.slots);
+      this.pool.give(oldest);
+    }
     // Refill in bursts, from one drain scheduled after the completions that are ready have
     // all run: sending from inside each completion trickles one datagram at a time, and
-    // each then costs ~1 µs more in the kernel (measured: 152k vs 205k datagrams/s).
-    if (this.inFlight > this.refillBelow || this.refillScheduled) return;
+    // each then costs ~1 µs more in the kernel (measured: 152k vs 205k datagrams/s). A drain
+    // under way (completions inside submit) goes round again by itself.
+    if (this.draining || this.inFlight > this.refillBelow || this.refillScheduled) return;
     this.refillScheduled = true;
     setImmediate(this.refill);
-  }
+  };
 
   private readonly refill = (): void => {
     this.refillScheduled = false;

@@ -23,7 +23,7 @@ export interface OpenedSocket {
   close(): Promise<void>;
 }
 
-function checkBufferBytes(name: string, value: number | undefined): void {
+export function checkBufferBytes(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
     throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
   }

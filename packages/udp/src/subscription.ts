@@ -5,12 +5,23 @@
  * datagrams are dropped and counted, gaps are counted as lost frames (UDP does not
  * retransmit; @flux/reliable does). Every bad datagram is counted and dropped; none throws
  * out of the receive path.
+ *
+ * Datagrams arrive through a backend (backend.ts): a multishot io_uring receive into a
+ * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
-import type { RemoteInfo } from 'node:dgram';
 import { BACK_PRESSURED, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
+import { type Backend, type BackendChoice, type BackendOption, chooseBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
-import { type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
+import { openDgramReceivePath } from './dgram-backend.js';
+import type { ReceivePath } from './paths.js';
+import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
+import { openUringReceivePath } from './uring-backend.js';
+
+/** Largest UDP payload over IPv6 (65,535 - the 8-byte UDP header); IPv4's is 20 bytes less. */
+const MAX_UDP_PAYLOAD_BYTES = 65_527;
+/** Receive parts lent to the kernel on io_uring (each holds one datagram). */
+const RECEIVE_PARTS = 256;
 
 export interface SubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
@@ -21,44 +32,80 @@ export interface SubscriptionOptions extends SocketOptions {
   maxMessageBytes?: number;
   /** Sessions (publishers x streams) tracked at once (default 64); more are dropped and counted. */
   maxSessions?: number;
+  /**
+   * Largest datagram received whole on io_uring (default 65,527: any); longer ones are
+   * counted as truncated. Each of the 256 receive parts is this big (address space; only
+   * the bytes datagrams fill are touched). node:dgram always receives whole datagrams.
+   */
+  maxDatagramBytes?: number;
+  /** 'auto' (default): io_uring where @flux/uring says it is usable, else node:dgram. */
+  backend?: BackendOption;
 }
 
 export class Subscription {
-  readonly counters = new SubscriptionCounters();
+  readonly counters: SubscriptionCounters;
   readonly port: number;
   readonly address: string;
-  private readonly opened: OpenedSocket;
-  private readonly sinks = new Map<number, MessageSink>();
-  private readonly reader: DatagramReader;
-  private readonly onDatagram: (message: Buffer, remote: RemoteInfo) => void;
+  private readonly path: ReceivePath;
+  private readonly choice: BackendChoice;
+  private readonly sinks: Map<number, MessageSink>;
+  private closed: Promise<void> | undefined;
 
-  private constructor(opened: OpenedSocket, maxMessageBytes: number, maxSessions: number) {
-    this.opened = opened;
-    const bound = opened.socket.address();
-    this.port = bound.port;
-    this.address = bound.address;
-    this.reader = new DatagramReader({
-      maxMessageBytes,
-      maxSessions,
-      sinkFor: (streamId) => this.sinks.get(streamId),
-      counters: this.counters,
-    });
-    this.onDatagram = (message) => this.reader.read(message, message.length);
-    opened.socket.on('message', this.onDatagram);
+  private constructor(path: ReceivePath, choice: BackendChoice, sinks: Map<number, MessageSink>, counters: SubscriptionCounters) {
+    this.path = path;
+    this.choice = choice;
+    this.sinks = sinks;
+    this.counters = counters;
+    this.port = path.port;
+    this.address = path.address;
   }
 
   static async open(options: SubscriptionOptions): Promise<Subscription> {
     const maxMessageBytes = options.maxMessageBytes ?? 65_536;
     const maxSessions = options.maxSessions ?? 64;
+    const maxDatagramBytes = options.maxDatagramBytes ?? MAX_UDP_PAYLOAD_BYTES;
     if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 0 || maxMessageBytes > 2 ** 30) {
       throw new RangeError(`maxMessageBytes must be an integer from 0 to 2^30, got ${String(maxMessageBytes)}`);
     }
     if (!Number.isInteger(maxSessions) || maxSessions < 1) {
       throw new RangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
     }
+    if (!Number.isInteger(maxDatagramBytes) || maxDatagramBytes < 16 || maxDatagramBytes > MAX_UDP_PAYLOAD_BYTES) {
+      throw new RangeError(`maxDatagramBytes must be an integer from 16 to ${MAX_UDP_PAYLOAD_BYTES}, got ${String(maxDatagramBytes)}`);
+    }
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+      throw new RangeError(`port must be 0..65535, got ${String(options.port)}`);
+    }
+    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
+    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
     const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
-    const opened = await openSocket(address, options.port, options);
-    return new Subscription(opened, maxMessageBytes, maxSessions);
+    const family = familyOf(address, options.family);
+    const counters = new SubscriptionCounters();
+    const sinks = new Map<number, MessageSink>();
+    const reader = new DatagramReader({ maxMessageBytes, maxSessions, sinkFor: (streamId) => sinks.get(streamId), counters });
+    const binding = { ...options, address, port: options.port, family };
+    let choice = chooseBackend(options.backend);
+    let path: ReceivePath | undefined;
+    if (choice.backend === 'io_uring') {
+      try {
+        path = await openUringReceivePath(binding, { family, maxDatagramBytes, parts: RECEIVE_PARTS }, reader);
+      } catch (error) {
+        if (options.backend === 'io_uring') throw error;
+        choice = { backend: 'dgram', reason: `io_uring socket setup failed: ${(error as Error).message}` };
+      }
+    }
+    path ??= await openDgramReceivePath(binding, reader);
+    return new Subscription(path, choice, sinks, counters);
+  }
+
+  /** The kernel interface datagrams arrive through: 'io_uring' or 'dgram' (see backend.ts). */
+  get backend(): Backend {
+    return this.choice.backend;
+  }
+
+  /** Why node:dgram is used ('' on io_uring). */
+  get backendReason(): string {
+    return this.choice.reason;
   }
 
   /** Delivers stream `streamId`'s messages to `handler` on this thread. */
@@ -89,8 +136,7 @@ export class Subscription {
   }
 
   async close(): Promise<void> {
-    this.opened.socket.off('message', this.onDatagram);
-    await this.opened.close();
+    await (this.closed ??= this.path.close());
   }
 
   private checkStream(streamId: number): void {

@@ -1,11 +1,15 @@
 /**
- * @flux/udp over loopback, in one process. Sends are paced by waiting (with a deadline) for
- * the subscriber to have received each chunk, so the kernel's socket buffer never overflows
- * and any loss is a defect.
+ * @flux/udp over loopback, in one process, on each backend: every test runs once with
+ * io_uring on both ends (where @flux/uring reports it usable; here it is) and once with
+ * node:dgram on both ends. Sends are paced by waiting (with a deadline) for the subscriber
+ * to have received each chunk, so the kernel's socket buffer never overflows and any loss
+ * is a defect.
  */
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACK_PRESSURED, Ring } from '@flux/ring';
+import { capability } from '@flux/uring';
+import type { Backend } from '../src/backend.js';
 import { maxDatagramBytes, maxFramePayloadBytes } from '../src/frame-layout.js';
 import { Publication, type PublicationOptions } from '../src/publication.js';
 import { Subscription } from '../src/subscription.js';
@@ -23,17 +27,8 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
-async function subscription(address = '127.0.0.1') {
-  const sub = await Subscription.open({ port: 0, address, receiveBufferBytes: 4 << 20 });
-  open.push(sub);
-  return sub;
-}
-
-async function publication(options: PublicationOptions) {
-  const pub = await Publication.open(options);
-  open.push(pub);
-  return pub;
-}
+const uringUsable = capability().usable;
+const backends: Backend[] = ['io_uring', 'dgram'];
 
 /** Offers every message (yielding to the sender on back-pressure), in chunks the receiver confirms. */
 async function sendAll(pub: Publication, messages: Uint8Array[], received: () => number, chunk = 500) {
@@ -61,7 +56,26 @@ function collector(sub: Subscription, streamId: number) {
   return messages;
 }
 
-describe('@flux/udp over loopback', () => {
+describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
+  if (backend === 'io_uring' && !uringUsable) {
+    it.skip(`io_uring is not usable here: ${capability().reason}`, () => {});
+    return;
+  }
+
+  async function subscription(address = '127.0.0.1') {
+    const sub = await Subscription.open({ port: 0, address, receiveBufferBytes: 4 << 20, backend });
+    open.push(sub);
+    expect(sub.backend).toBe(backend);
+    return sub;
+  }
+
+  async function publication(options: PublicationOptions) {
+    const pub = await Publication.open({ backend, ...options });
+    open.push(pub);
+    expect(pub.backend).toBe(backend);
+    return pub;
+  }
+
   it('delivers every message in order, many to a datagram', async () => {
     const sub = await subscription();
     const got = collector(sub, 1);
@@ -124,8 +138,16 @@ describe('@flux/udp over loopback', () => {
     expect(() => pub.offer(new Uint8Array(maxMessageBytes + 1))).toThrow(new RegExp(`got ${maxMessageBytes + 1}`));
   });
 
+  it('resolves a host name', async () => {
+    const sub = await subscription();
+    const got = collector(sub, 1);
+    const pub = await publication({ host: 'localhost', family: 'IPv4', port: sub.port, streamId: 1 });
+    await sendAll(pub, numbered(100, 16), () => got.length);
+    expect(got.length).toBe(100);
+  });
+
   it('works over IPv6', async () => {
-    const sub = await Subscription.open({ port: 0, address: '::1', family: 'IPv6' });
+    const sub = await Subscription.open({ port: 0, address: '::1', family: 'IPv6', backend });
     open.push(sub);
     const got = collector(sub, 1);
     const pub = await publication({ host: '::1', port: sub.port, streamId: 1 });
@@ -198,7 +220,45 @@ describe('@flux/udp over loopback', () => {
     await expect(Publication.open({ host: 7 as never, port: 9, streamId: 1 })).rejects.toThrow(TypeError);
     await expect(Subscription.open({ port: 70000 })).rejects.toThrow(/got 70000/);
     await expect(Subscription.open({ port: 0, receiveBufferBytes: -5 })).rejects.toThrow(/receiveBufferBytes .* got -5/);
+    await expect(Subscription.open({ port: 0, maxDatagramBytes: 5 })).rejects.toThrow(/maxDatagramBytes .* got 5/);
+    await expect(Subscription.open({ port: 0, backend: 'uring' as never })).rejects.toThrow(/backend .* got uring/);
+    await expect(Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, backend: 'kqueue' as never })).rejects.toThrow(TypeError);
     const sub = await subscription();
     expect(() => sub.onMessage(-1, () => {})).toThrow(/streamId .* got -1/);
+  });
+});
+
+describe.skipIf(!uringUsable)('@flux/udp backends together', () => {
+  it("picks io_uring by default where @flux/uring reports it usable", async () => {
+    const sub = await Subscription.open({ port: 0, address: '127.0.0.1' });
+    open.push(sub);
+    const pub = await Publication.open({ host: '127.0.0.1', port: sub.port, streamId: 1 });
+    open.push(pub);
+    expect([sub.backend, sub.backendReason, pub.backend, pub.backendReason]).toEqual(['io_uring', '', 'io_uring', '']);
+  });
+
+  it('speaks the same wire format: io_uring to node:dgram and back', async () => {
+    for (const [from, to] of [['io_uring', 'dgram'], ['dgram', 'io_uring']] as const) {
+      const sub = await Subscription.open({ port: 0, address: '127.0.0.1', backend: to });
+      open.push(sub);
+      const got = collector(sub, 2);
+      const pub = await Publication.open({ host: '127.0.0.1', port: sub.port, streamId: 2, backend: from, maxMessageBytes: 4000 });
+      open.push(pub);
+      const sent = [...numbered(300, 40), ...numbered(2, 4000)]; // packed, then fragmented in place
+      for (const message of sent) while (pub.offer(message) < 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(await pub.flush()).toBe(true);
+      await until(() => got.length === sent.length, `${from} -> ${to}`);
+      expect(got).toEqual(sent.map((m) => [...m]));
+    }
+  });
+
+  it('counts a datagram longer than maxDatagramBytes as truncated on io_uring', async () => {
+    const sub = await Subscription.open({ port: 0, address: '127.0.0.1', backend: 'io_uring', maxDatagramBytes: 64 });
+    open.push(sub);
+    const raw = createSocket('udp4');
+    open.push({ close: () => new Promise<void>((resolve) => raw.close(() => resolve())) });
+    await new Promise<void>((resolve, reject) => raw.send(new Uint8Array(1000), sub.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    await until(() => sub.counters.datagramsReceived === 1, 'the long datagram');
+    expect(sub.counters.snapshot()).toMatchObject({ truncated: 1, dropped: 1, messagesReceived: 0 });
   });
 });

@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { capability } from '@flux/uring';
 
 const NAMESPACE_A = `fluxA-${process.pid}`;
 const NAMESPACE_B = `fluxB-${process.pid}`;
@@ -91,9 +92,10 @@ afterAll(() => {
 type HostMessage = { type: string; [key: string]: unknown };
 
 /** A host process: `node script args...` in `namespace`, talking to this test over IPC. */
-function startHost(namespace: string, script: string, args: string[]) {
+function startHost(namespace: string, script: string, args: string[], env: Record<string, string>) {
   const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, script, ...args], {
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    env: { ...process.env, ...env },
   });
   children.push(child);
   const name = script.slice(script.lastIndexOf('/') + 1);
@@ -152,15 +154,22 @@ function startHost(namespace: string, script: string, args: string[]) {
   };
 }
 
-describe('@flux/udp between two network namespaces', () => {
+// Both backends: auto (io_uring here) and node:dgram forced by the opt-out variable.
+const backends = [
+  { name: 'auto', env: {} as Record<string, string>, expected: capability().usable ? 'io_uring' : 'dgram' },
+  { name: 'FLUX_URING=0', env: { FLUX_URING: '0' }, expected: 'dgram' },
+];
+
+describe.each(backends)('@flux/udp between two network namespaces, backend $name', ({ env, expected }) => {
   it.skipIf(skipReason)(
     `${total.toLocaleString('en-US')} messages (${config.largeCount} fragmented) cross a veth link intact and in order`,
     async () => {
       const deadline = Date.now() + DEADLINE_MS;
       const hostConfig = JSON.stringify({ ...config, deadlineMs: deadline });
-      const subscriber = startHost(NAMESPACE_A, subscriberScript, [ADDRESS_A, String(STREAM_ID), hostConfig]);
-      const { port } = await subscriber.next('ready', deadline);
-      const publisher = startHost(NAMESPACE_B, publisherScript, [ADDRESS_A, String(port), String(STREAM_ID), hostConfig]);
+      const subscriber = startHost(NAMESPACE_A, subscriberScript, [ADDRESS_A, String(STREAM_ID), hostConfig], env);
+      const { port, backend: subscriberBackend } = await subscriber.next('ready', deadline);
+      expect(subscriberBackend).toBe(expected);
+      const publisher = startHost(NAMESPACE_B, publisherScript, [ADDRESS_A, String(port), String(STREAM_ID), hostConfig], env);
 
       // Progress reports arrive in order; keep the newest. A loss fails at once.
       let receivedSoFar = 0;
@@ -197,6 +206,7 @@ describe('@flux/udp between two network namespaces', () => {
       expect(subscriberCounters.framesLost).toBe(0);
       expect(subscriberCounters.messagesLostInReassembly).toBe(0);
       expect(subscriberCounters.dropped).toBe(0);
+      expect(done!.backend).toBe(expected);
       expect(publisherCounters.messagesSent).toBe(total);
       expect(publisherCounters.sendErrors).toBe(0);
       // 5,000 bytes in frames of at most 1,452 (1,472-byte datagrams): 4 fragments each

@@ -6,6 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capability } from '@flux/uring';
+import type { Backend } from '../src/backend.js';
 import { Publication } from '../src/publication.js';
 import { Subscription } from '../src/subscription.js';
 
@@ -14,12 +16,14 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-describe('producers in worker threads', () => {
+const backends: Backend[] = capability().usable ? ['io_uring', 'dgram'] : ['dgram'];
+
+describe.each(backends)('producers in worker threads, %s backend', (backend) => {
   it('deliver every message once, in per-producer order, through one publication', async () => {
     const producers = 3;
     const perProducer = 20_000;
     const messageBytes = 24;
-    const sub = await Subscription.open({ port: 0, address: '127.0.0.1', receiveBufferBytes: 4 << 20 });
+    const sub = await Subscription.open({ port: 0, address: '127.0.0.1', receiveBufferBytes: 4 << 20, backend });
     open.push(sub);
     const next = new Array(producers).fill(0);
     let bad = 0;
@@ -38,6 +42,7 @@ describe('producers in worker threads', () => {
       ringCapacity: 256,
       maxMessageBytes: messageBytes,
       maxDatagramsInFlight: 32,
+      backend,
     });
     open.push(pub);
     const deadlineMs = Date.now() + 30_000;

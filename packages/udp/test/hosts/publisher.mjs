@@ -2,7 +2,7 @@
 //   node publisher.mjs HOST PORT STREAM_ID CONFIG_JSON
 // Offers every message of the plan, chunk by chunk: after each chunk it flushes, reports
 // { type: 'chunk', sent } and waits for { type: 'go' } (the test sends it once the
-// subscriber has received the chunk). Ends with { type: 'done', sent, counters }.
+// subscriber has received the chunk). Ends with { type: 'done', sent, counters, backend }.
 import { Publication } from '../../dist/index.js';
 import { connectToTest, fill, lengthOf, totalOf } from './plan.mjs';
 
@@ -37,5 +37,5 @@ for (let index = 0; index < total; index++) {
 }
 const counters = publication.counters.snapshot();
 await publication.close();
-test.send({ type: 'done', sent: total, counters });
+test.send({ type: 'done', sent: total, counters, backend: publication.backend });
 test.leave();

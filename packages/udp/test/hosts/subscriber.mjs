@@ -1,6 +1,6 @@
 // Two-hosts test, subscriber side (run in its own network namespace):
 //   node subscriber.mjs ADDRESS STREAM_ID CONFIG_JSON
-// Binds ADDRESS:0, reports { type: 'ready', port }, checks every message (index in order,
+// Binds ADDRESS:0, reports { type: 'ready', port, backend }, checks every message (index in order,
 // length, every byte), reports { type: 'progress', received, lost } at every chunk boundary
 // (lost: frames lost, messages lost in reassembly and datagrams dropped so far), and on
 // { type: 'finish' } reports { type: 'report', received, wrong, firstProblem, counters }.
@@ -36,7 +36,7 @@ subscription.onMessage(streamId, (bytes, offset, lengthBytes) => {
   }
   if (received % config.chunk === 0 || received === total) test.send({ type: 'progress', received, lost: lostSoFar() });
 });
-test.send({ type: 'ready', port: subscription.port });
+test.send({ type: 'ready', port: subscription.port, backend: subscription.backend });
 
 await test.next('finish');
 const counters = subscription.counters.snapshot();

@@ -1,0 +1,35 @@
+/**
+ * Which kernel interface a socket's datagrams go through:
+ *
+ *   'io_uring'  @flux/uring: a batch of datagrams per system call, completions reaped in
+ *               the same call when the kernel finishes them inline, multishot receive
+ *   'dgram'     node:dgram (libuv): one sendmsg per datagram, one callback per receive
+ *
+ * 'auto' (the default) takes io_uring when @flux/uring's capability report says it is
+ * usable and node:dgram otherwise; FLUX_URING=0 forces node:dgram on any machine. Both
+ * behave the same (same frames, counters, ordering and back-pressure) and pass the same
+ * tests; the chosen backend and, for node:dgram, the reason are readable on the object.
+ */
+import { capability, UringUnavailableError } from '@flux/uring';
+
+export type Backend = 'io_uring' | 'dgram';
+export type BackendOption = 'auto' | Backend;
+
+export interface BackendChoice {
+  backend: Backend;
+  /** Why node:dgram is used ('' for io_uring, 'asked for' when the option said 'dgram'). */
+  reason: string;
+}
+
+/** Resolves the `backend` option; 'io_uring' where it is not usable throws UringUnavailableError. */
+export function chooseBackend(option: BackendOption | undefined): BackendChoice {
+  const asked = option ?? 'auto';
+  if (asked !== 'auto' && asked !== 'io_uring' && asked !== 'dgram') {
+    throw new TypeError(`backend must be 'auto', 'io_uring' or 'dgram', got ${String(option)}`);
+  }
+  if (asked === 'dgram') return { backend: 'dgram', reason: 'asked for' };
+  const report = capability();
+  if (report.usable) return { backend: 'io_uring', reason: '' };
+  if (asked === 'io_uring') throw new UringUnavailableError(report.reason);
+  return { backend: 'dgram', reason: report.reason };
+}

@@ -1,0 +1,98 @@
+/**
+ * The node:dgram backend: each datagram is one libuv send with its own callback; each
+ * received datagram is one 'message' event. Sockets are opened through socket.ts.
+ */
+import type { Socket } from 'node:dgram';
+import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
+import type { DatagramSink, ReceivePath, SendPath, SentHandler } from './paths.js';
+import { type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
+
+export interface SendTarget extends SocketOptions {
+  host: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+export interface ReceiveBinding extends SocketOptions {
+  address: string;
+  port: number;
+}
+
+class DgramSendPath implements SendPath {
+  readonly backend = 'dgram' as const;
+  private readonly socket: Socket;
+  /** Per pool entry: its completion callback and its [head, in-place payload] views, made once. */
+  private readonly callbacks: ((error: Error | null) => void)[];
+  private readonly parts: Uint8Array[][];
+
+  constructor(
+    private readonly opened: OpenedSocket,
+    pool: DatagramPool,
+    private readonly ringBytes: Uint8Array,
+    onSent: SentHandler,
+  ) {
+    this.socket = opened.socket;
+    this.callbacks = pool.entries.map((entry) => (error: Error | null) => onSent(entry, error === null));
+    this.parts = pool.entries.map((entry) => [entry.buffer, entry.buffer]);
+  }
+
+  send(datagram: PooledDatagram): void {
+    const callback = this.callbacks[datagram.index];
+    if (datagram.payloadBytes === 0) {
+      this.socket.send(datagram.buffer, 0, datagram.lengthBytes, callback);
+      return;
+    }
+    const parts = this.parts[datagram.index];
+    const headBytes = datagram.lengthBytes - datagram.payloadBytes;
+    if (parts[0].length !== headBytes) parts[0] = datagram.buffer.subarray(0, headBytes);
+    parts[1] = this.ringBytes.subarray(datagram.payloadOffsetBytes, datagram.payloadOffsetBytes + datagram.payloadBytes);
+    this.socket.send(parts, callback);
+  }
+
+  submit(): void {
+    // Each send() above went to libuv already.
+  }
+
+  close(): Promise<void> {
+    return this.opened.close();
+  }
+}
+
+/** Opens a node:dgram socket connected to `target` for the publication's datagrams. */
+export async function openDgramSendPath(target: SendTarget, pool: DatagramPool, ringBytes: Uint8Array, onSent: SentHandler): Promise<SendPath> {
+  const opened = await openSocket(target.family === 'IPv6' ? '::' : '0.0.0.0', 0, target);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      opened.socket.once('error', reject);
+      opened.socket.connect(target.port, target.host, () => {
+        opened.socket.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return new DgramSendPath(opened, pool, ringBytes, onSent);
+}
+
+/** Binds a node:dgram socket and hands every datagram to `sink`. */
+export async function openDgramReceivePath(binding: ReceiveBinding, sink: DatagramSink): Promise<ReceivePath> {
+  const opened = await openSocket(binding.address, binding.port, binding);
+  const socket = opened.socket;
+  const onMessage = (message: Buffer) => sink.read(message, 0, message.length);
+  const onError = () => sink.receiveError();
+  socket.on('message', onMessage);
+  socket.on('error', onError);
+  const bound = socket.address();
+  return {
+    backend: 'dgram',
+    address: bound.address,
+    port: bound.port,
+    close: async () => {
+      socket.off('message', onMessage);
+      await opened.close();
+      socket.off('error', onError);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The two directions a backend provides (see backend.ts), as the publication and the
+ * subscription use them. Protocol logic (packing, parsing, slot release, counters) stays in
+ * publication.ts and datagram-reader.ts; a path only moves datagrams.
+ *
+ *   publication --send(datagram)... submit()--> SendPath --onSent(datagram, ok)--> publication
+ *   socket --ReceivePath--> sink.read(bytes, offsetBytes, lengthBytes) | sink.readTruncated(...)
+ */
+import type { Backend } from './backend.js';
+import type { PooledDatagram } from './datagram-pool.js';
+
+export interface SendPath {
+  readonly backend: Backend;
+  /** Hands one datagram to the kernel, or queues it for submit(). */
+  send(datagram: PooledDatagram): void;
+  /**
+   * Ends a batch: everything queued goes to the kernel. Completions the kernel already has
+   * may be reported through onSent before submit returns (io_uring usually finishes a UDP
+   * send inside the submitting call).
+   */
+  submit(): void;
+  /** Stops reporting completions and closes the socket (after the publication flushed). */
+  close(): Promise<void>;
+}
+
+/** Called once per datagram sent, in any order: its bytes are no longer read by the kernel. */
+export type SentHandler = (datagram: PooledDatagram, ok: boolean) => void;
+
+/** Where received datagrams go: DatagramReader. */
+export interface DatagramSink {
+  /** A whole datagram at bytes[offsetBytes, offsetBytes + lengthBytes); valid during the call. */
+  read(bytes: Uint8Array, offsetBytes: number, lengthBytes: number): void;
+  /** A datagram longer than the receive buffer: counted and dropped. */
+  readTruncated(lengthBytes: number): void;
+  /** The socket reported a receive error (counted; receiving goes on). */
+  receiveError(): void;
+}
+
+export interface ReceivePath {
+  readonly backend: Backend;
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}

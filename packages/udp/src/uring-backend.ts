@@ -1,0 +1,212 @@
+/**
+ * The io_uring backend (@flux/uring):
+ *
+ *   send    the publication queues descriptors [entry, pool offset, head bytes, ring offset,
+ *           payload bytes] for a whole batch; submit() hands them over with one system call
+ *           and reaps the completions the kernel finished inside that call (a UDP send
+ *           usually completes inline), so the batch's pool entries come back at once.
+ *           Completions that come later (a full socket buffer) arrive through onReady.
+ *   receive one multishot recvmsg into parts of a SharedArrayBuffer; onReady polls and hands
+ *           each datagram to the sink where it landed (no copy, no Buffer per datagram).
+ *
+ * Buffers: the pool and the ring's bytes are registered once and stay referenced by the
+ * socket until it closes (see SAFETY.md, @flux/uring).
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, UringUdpSocket } from '@flux/uring';
+import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
+import type { ReceiveBinding, SendTarget } from './dgram-backend.js';
+import type { DatagramSink, ReceivePath, SendPath, SentHandler } from './paths.js';
+
+/** Pool buffer index and ring buffer index in registerBuffers. */
+const POOL_BUFFER = 0;
+const RING_BUFFER = 1;
+/** Poll rounds per onReady call before the rest is left to a later turn of the event loop. */
+const MAX_ROUNDS_PER_READY = 16;
+/** submit() retries when the kernel accepted fewer than asked (a full submission queue). */
+const MAX_SUBMIT_ATTEMPTS = 4;
+
+function ringEntriesFor(count: number): number {
+  let entries = 8;
+  while (entries < count && entries < 32768) entries *= 2;
+  return entries;
+}
+
+/** An IP literal for `host` (io_uring sockets take addresses, not names). */
+async function addressOf(host: string, family: 'IPv4' | 'IPv6'): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  return (await lookup(host, { family: family === 'IPv6' ? 6 : 4 })).address;
+}
+
+class UringSendPath implements SendPath {
+  readonly backend = 'io_uring' as const;
+  private readonly descriptors: Uint32Array;
+  private readonly records: Int32Array;
+  private readonly recordCapacity: number;
+  private queued = 0;
+  /** Sends handed to the kernel and not yet reported. */
+  private pending = 0;
+  private reapScheduled = false;
+
+  constructor(
+    private readonly socket: UringUdpSocket,
+    private readonly pool: DatagramPool,
+    private readonly onSent: SentHandler,
+  ) {
+    const count = pool.entries.length;
+    this.descriptors = new Uint32Array(count * DESCRIPTOR_UINT32S);
+    this.recordCapacity = count;
+    this.records = new Int32Array(count * RECORD_INT32S);
+    socket.onReady(this.onReady);
+  }
+
+  send(datagram: PooledDatagram): void {
+    const d = this.descriptors;
+    const at = this.queued++ * DESCRIPTOR_UINT32S;
+    d[at] = datagram.index;
+    d[at + 1] = POOL_BUFFER;
+    d[at + 2] = datagram.byteOffset;
+    d[at + 3] = datagram.lengthBytes - datagram.payloadBytes;
+    d[at + 4] = RING_BUFFER;
+    d[at + 5] = datagram.payloadOffsetBytes;
+    d[at + 6] = datagram.payloadBytes; // 0: one part
+    d[at + 7] = 0;
+  }
+
+  submit(): void {
+    const count = this.queued;
+    if (count === 0) return;
+    this.queued = 0;
+    let accepted = this.socket.send(this.descriptors, count);
+    this.pending += accepted;
+    for (let attempt = 1; accepted < count && attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
+      this.reap(); // completions free native send slots; poll() also submits what is queued
+      const rest = this.descriptors.subarray(accepted * DESCRIPTOR_UINT32S, count * DESCRIPTOR_UINT32S);
+      const more = this.socket.send(rest, count - accepted);
+      accepted += more;
+      this.pending += more;
+    }
+    // Refused after every attempt (not expected: the native in-flight limit is the pool size):
+    // reported as failed sends, so they are counted, never lost silently.
+    for (let i = accepted; i < count; i++) this.onSent(this.pool.entries[this.descriptors[i * DESCRIPTOR_UINT32S]], false);
+    this.reap();
+  }
+
+  /** Reports every completion the kernel has; returns whether the records array filled up. */
+  private reap(): boolean {
+    if (this.pending === 0) return false;
+    const records = this.records;
+    const n = this.socket.poll(records, 0);
+    for (let i = 0; i < n; i++) {
+      const at = i * RECORD_INT32S;
+      if (records[at] !== RecordKind.SEND) continue;
+      this.pending--;
+      this.onSent(this.pool.entries[records[at + 1]], records[at + 2] >= 0);
+    }
+    return n === this.recordCapacity;
+  }
+
+  private readonly onReady = (): void => {
+    this.reapScheduled = false;
+    for (let round = 0; round < MAX_ROUNDS_PER_READY; round++) if (!this.reap()) return;
+    // More than a round's worth: continue on a later turn, after other callbacks ran.
+    if (!this.reapScheduled) {
+      this.reapScheduled = true;
+      setImmediate(this.onReady);
+    }
+  };
+
+  async close(): Promise<void> {
+    this.socket.onReady(null);
+    this.socket.close();
+  }
+}
+
+/** Opens an io_uring socket connected to `target`, with the pool and the ring registered. */
+export async function openUringSendPath(target: SendTarget, pool: DatagramPool, ringBytes: Uint8Array, onSent: SentHandler): Promise<SendPath> {
+  const address = await addressOf(target.host, target.family);
+  const count = pool.entries.length;
+  const socket = UringUdpSocket.create({
+    family: target.family,
+    entries: ringEntriesFor(count),
+    maxInFlight: count,
+    sendBufferBytes: target.sendBufferBytes,
+    receiveBufferBytes: target.receiveBufferBytes,
+  });
+  try {
+    socket.bind(target.family === 'IPv6' ? '::' : '0.0.0.0', 0);
+    socket.connect(address, target.port);
+    socket.registerBuffers([pool.bytes, ringBytes]);
+    return new UringSendPath(socket, pool, onSent);
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+}
+
+export interface UringReceiveOptions {
+  family: 'IPv4' | 'IPv6';
+  /** Largest datagram received whole; longer ones are counted as truncated. */
+  maxDatagramBytes: number;
+  /** Datagrams the kernel can hold in parts before they wait in the socket buffer. */
+  parts: number;
+}
+
+/** Binds an io_uring socket and hands every received datagram to `sink`. */
+export async function openUringReceivePath(binding: ReceiveBinding, options: UringReceiveOptions, sink: DatagramSink): Promise<ReceivePath> {
+  const address = await addressOf(binding.address, options.family);
+  const socket = UringUdpSocket.create({
+    family: options.family,
+    entries: 64,
+    maxInFlight: 1,
+    sendBufferBytes: binding.sendBufferBytes,
+    receiveBufferBytes: binding.receiveBufferBytes,
+  });
+  try {
+    const bound = socket.bind(address, binding.port);
+    // The part header (recvmsg header and sender address) is under 256 bytes.
+    const partBytes = (options.maxDatagramBytes + 256 + 63) & ~63;
+    const area = socket.startReceive({ partBytes, parts: options.parts });
+    const bytes = area.bytes;
+    const capacity = options.parts;
+    const records = new Int32Array(capacity * RECORD_INT32S);
+    let scheduled = false;
+    /** Polls once and hands over what arrived; returns whether the records filled up. */
+    const reap = (): boolean => {
+      const n = socket.poll(records, 0);
+      for (let i = 0; i < n; i++) {
+        const at = i * RECORD_INT32S;
+        const kind = records[at];
+        if (kind === RecordKind.RECV) {
+          if (records[at + 3] === 0) sink.read(bytes, records[at + 1], records[at + 2]);
+          else sink.readTruncated(records[at + 2]);
+        } else if (kind === RecordKind.RECV_ERROR) {
+          sink.receiveError();
+        }
+      }
+      return n === capacity;
+    };
+    const onReady = (): void => {
+      scheduled = false;
+      for (let round = 0; round < MAX_ROUNDS_PER_READY; round++) if (!reap()) return;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(onReady);
+      }
+    };
+    socket.onReady(onReady);
+    return {
+      backend: 'io_uring',
+      address: bound.address,
+      port: bound.port,
+      close: async () => {
+        socket.onReady(null);
+        socket.close();
+      },
+    };
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+}
