@@ -6,9 +6,12 @@
 //                                        offset 0; its complement in the last 4 bytes): in
 //                                        order, no duplicate; gaps counted as lost
 //   a) node:dgram  send(64 B)                  one message per datagram             (baseline)
-//   b) @flux/udp   claim/publish 64 B -> ring -> sender packs ~21 frames per datagram
-//   c) node:dgram  send(1,400 B)               one message per datagram             (baseline)
-//   d) @flux/udp   1,380 B messages -> 1,400 B datagrams (16 B header + 4 B frame header)
+//   b) @flux/udp   claim/publish 64 B -> ring -> sender packs ~21 frames per datagram,
+//                  node:dgram backend on both ends
+//   c) the same, io_uring backend on both ends (a batch of datagrams per system call)
+//   d) node:dgram  send(1,400 B)               one message per datagram             (baseline)
+//   e) @flux/udp   1,380 B messages -> 1,400 B datagrams (16 B header + 4 B frame header),
+//                  node:dgram backend;  f) the same on io_uring
 //
 //   parent: forks the receiver, waits for it to bind, then forks the sender, which writes
 //   each message (copy + stamp) and sends at full speed for a fixed time, with bounded memory
@@ -23,6 +26,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Publication, Subscription } from '@flux/udp';
+import { capability } from '@flux/uring';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
 import { nextParentMessage, runChild, startChild } from './lib/two-process.mjs';
@@ -45,15 +49,19 @@ const DEADLINE_MS = 60_000;
 
 const variants = {
   dgramSmall: { transport: 'dgram', messageBytes: SMALL_MESSAGE_BYTES },
-  fluxSmall: { transport: 'flux', messageBytes: SMALL_MESSAGE_BYTES, ringCapacity: 1 << 14 },
+  fluxSmall: { transport: 'flux', backend: 'dgram', messageBytes: SMALL_MESSAGE_BYTES, ringCapacity: 1 << 14 },
+  fluxUringSmall: { transport: 'flux', backend: 'io_uring', messageBytes: SMALL_MESSAGE_BYTES, ringCapacity: 1 << 14 },
   dgramLarge: { transport: 'dgram', messageBytes: DATAGRAM_BYTES },
-  fluxLarge: { transport: 'flux', messageBytes: LARGE_MESSAGE_BYTES, ringCapacity: 256 }, // 354 KB: the ring stays in cache
+  // 354 KB: the ring stays in cache
+  fluxLarge: { transport: 'flux', backend: 'dgram', messageBytes: LARGE_MESSAGE_BYTES, ringCapacity: 256 },
+  fluxUringLarge: { transport: 'flux', backend: 'io_uring', messageBytes: LARGE_MESSAGE_BYTES, ringCapacity: 256 },
 };
+const uringUsable = capability().usable;
 
 // ---- child: receiver ----------------------------------------------------------------------
 
 async function receiver({ variant }) {
-  const { transport, messageBytes } = variants[variant];
+  const { transport, backend, messageBytes } = variants[variant];
   const deadline = Date.now() + DEADLINE_MS;
   const checker = new IndexChecker(messageBytes, SAMPLE_EVERY);
   const check = checker.check;
@@ -71,7 +79,7 @@ async function receiver({ variant }) {
     port = socket.address().port;
     close = () => new Promise((resolve) => socket.close(resolve));
   } else {
-    const subscription = await Subscription.open({ port: 0, address: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES });
+    const subscription = await Subscription.open({ port: 0, address: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend });
     subscription.onMessage(STREAM_ID, check);
     port = subscription.port;
     close = () => subscription.close();
@@ -108,7 +116,7 @@ async function receiver({ variant }) {
 // ---- child: sender ------------------------------------------------------------------------
 
 async function sender({ variant, port, durationMs }) {
-  const { transport, messageBytes, ringCapacity } = variants[variant];
+  const { transport, backend, messageBytes, ringCapacity } = variants[variant];
   const deadline = Date.now() + DEADLINE_MS;
   const source = template(messageBytes);
   let sent = 0;
@@ -118,7 +126,7 @@ async function sender({ variant, port, durationMs }) {
     sent = await sendWithDgram({ host: HOST, port, lengthBytes: messageBytes, durationMs, window: SEND_WINDOW, deadline });
     datagrams = sent;
   } else {
-    const publication = await Publication.open({ host: HOST, port, streamId: STREAM_ID, maxMessageBytes: messageBytes, ringCapacity });
+    const publication = await Publication.open({ host: HOST, port, streamId: STREAM_ID, maxMessageBytes: messageBytes, ringCapacity, backend });
     const ring = publication.ring;
     const bytes = ring.bytes;
     const producer = ring.createProducer();
@@ -221,18 +229,35 @@ if (roleIndex >= 0) {
       runs: args.runs,
     },
   );
-  const order = ['dgramSmall', 'fluxSmall', 'dgramLarge', 'fluxLarge'];
+  // Where io_uring is not usable, its variants are left out and the reason printed.
+  const order = ['dgramSmall', 'fluxSmall', 'fluxUringSmall', 'dgramLarge', 'fluxLarge', 'fluxUringLarge'].filter(
+    (name) => uringUsable || variants[name].backend !== 'io_uring',
+  );
+  if (!uringUsable && !args.json) console.log(`  io_uring variants skipped: ${capability().reason}`);
   const measured = Object.fromEntries(order.map((name) => [name, []]));
   for (let run = 0; run < args.runs; run++) {
     for (const name of order) measured[name].push(await measure(name, durationMs));
   }
   const values = (name, key) => measured[name].map((m) => m[key]);
   const dgramSmall = report.record({ variant: 'node:dgram, 64 B, 1 per datagram', metric: 'throughput', unit: 'msg/s', values: values('dgramSmall', 'perSecond') });
-  report.record({ variant: '@flux/udp, 64 B, packed', metric: 'throughput', unit: 'msg/s', values: values('fluxSmall', 'perSecond'), baseline: dgramSmall });
+  report.record({ variant: '@flux/udp on node:dgram, 64 B, packed', metric: 'throughput', unit: 'msg/s', values: values('fluxSmall', 'perSecond'), baseline: dgramSmall });
+  if (uringUsable) {
+    report.record({ variant: '@flux/udp on io_uring, 64 B, packed', metric: 'throughput', unit: 'msg/s', values: values('fluxUringSmall', 'perSecond'), baseline: dgramSmall });
+  }
   const dgramLarge = report.record({ variant: 'node:dgram, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('dgramLarge', 'perSecond') });
-  report.record({ variant: '@flux/udp, 1,380 B msgs, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('fluxLarge', 'perSecond'), baseline: dgramLarge });
+  report.record({ variant: '@flux/udp on node:dgram, 1,380 B msgs, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('fluxLarge', 'perSecond'), baseline: dgramLarge });
+  if (uringUsable) {
+    report.record({ variant: '@flux/udp on io_uring, 1,380 B msgs, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('fluxUringLarge', 'perSecond'), baseline: dgramLarge });
+  }
   // Loss as a delivered share (a 'lost' line would be 0 when nothing is lost, and results are > 0).
-  const labels = { dgramSmall: 'node:dgram, 64 B', fluxSmall: '@flux/udp, 64 B', dgramLarge: 'node:dgram, 1,400 B', fluxLarge: '@flux/udp, 1,380 B' };
+  const labels = {
+    dgramSmall: 'node:dgram, 64 B',
+    fluxSmall: '@flux/udp dgram, 64 B',
+    fluxUringSmall: '@flux/udp io_uring, 64 B',
+    dgramLarge: 'node:dgram, 1,400 B',
+    fluxLarge: '@flux/udp dgram, 1,380 B',
+    fluxUringLarge: '@flux/udp io_uring, 1,380 B',
+  };
   for (const name of order) {
     report.record({ variant: `${labels[name]}: delivered of sent`, metric: 'delivered', unit: '%', values: values(name, 'deliveredPercent') });
   }
@@ -240,7 +265,7 @@ if (roleIndex >= 0) {
     console.log('  per run (sent / verified / lost, messages per datagram sent):');
     for (const name of order) {
       const runs = measured[name].map((m) => `${m.sent} / ${m.verified} / ${m.lost}, ${(m.sent / m.datagrams).toFixed(1)}`);
-      console.log(`    ${labels[name].padEnd(22)} ${runs.join(';  ')}`);
+      console.log(`    ${labels[name].padEnd(28)} ${runs.join(';  ')}`);
     }
   }
 }

@@ -33,6 +33,7 @@ constexpr unsigned RECORD_INT32S = 4;
 //   [token, buffer0, offset0, length0, buffer1, offset1, length1, flags]
 constexpr unsigned DESCRIPTOR_UINT32S = 8;
 constexpr uint32_t SEND_ZERO_COPY = 1;
+constexpr uint32_t SEND_COALESCE = 2;  // may share one GSO sendmsg with its neighbours (see udp_socket.h)
 
 constexpr uint16_t BUFFER_GROUP = 0;
 constexpr size_t MAX_REGISTERED_BYTES = 1ull << 30;  // the kernel's limit per registered buffer
@@ -257,8 +258,10 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
       }
     }
   }
+  // A descriptor that may open or join a coalesced send: one part, copied, COALESCE set.
+  auto coalescible = [&](const uint32_t* one) { return (one[7] & (SEND_COALESCE | SEND_ZERO_COPY)) == SEND_COALESCE && one[6] == 0; };
   uint32_t accepted = 0;
-  for (; accepted < count && !freeSlots_.empty(); accepted++) {
+  while (accepted < count && !freeSlots_.empty()) {
     io_uring_sqe* sqe = ring_.NextSqe();
     if (sqe == nullptr) break;
     const uint32_t* one = d + accepted * DESCRIPTOR_UINT32S;
@@ -269,10 +272,56 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
     slot.result = 0;
     slot.busy = true;
     slot.zeroCopyCopied = false;
-    bool zeroCopy = (one[7] & SEND_ZERO_COPY) != 0;
-    uint8_t* base0 = registered_[one[1]]->data + one[2];
+    slot.segments = 1;
     sqe->fd = fd_;
     sqe->user_data = KIND_SEND | index;
+
+    // How many datagrams from here go in one coalesced send: equal lengths, then at most
+    // one shorter to end the run (the kernel cuts every segment but the last to one size).
+    uint32_t run = 1;
+    if (coalescible(one)) {
+      uint32_t segmentBytes = one[3];
+      uint32_t totalBytes = segmentBytes;
+      while (accepted + run < count && run < MAX_SEGMENTS) {
+        const uint32_t* next = d + (accepted + run) * DESCRIPTOR_UINT32S;
+        if (!coalescible(next) || next[3] > segmentBytes || totalBytes + next[3] > MAX_COALESCED_BYTES) break;
+        totalBytes += next[3];
+        run++;
+        if (next[3] < segmentBytes) break;
+      }
+    }
+    if (run > 1) {
+      if (!slot.coalesced) slot.coalesced = std::make_unique<Coalesced>();
+      Coalesced& c = *slot.coalesced;
+      for (uint32_t k = 0; k < run; k++) {
+        const uint32_t* part = d + (accepted + k) * DESCRIPTOR_UINT32S;
+        c.tokens[k] = part[0];
+        c.lengths[k] = part[3];
+        c.iov[k] = iovec{registered_[part[1]]->data + part[2], part[3]};
+      }
+      std::memset(&slot.msg, 0, sizeof slot.msg);
+      slot.msg.msg_iov = c.iov;
+      slot.msg.msg_iovlen = run;
+      slot.msg.msg_control = c.control;
+      slot.msg.msg_controllen = sizeof c.control;
+      cmsghdr* cm = CMSG_FIRSTHDR(&slot.msg);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t segmentBytes = static_cast<uint16_t>(one[3]);
+      std::memcpy(CMSG_DATA(cm), &segmentBytes, sizeof segmentBytes);
+      slot.segments = run;
+      coalescedSends_++;
+      coalescedDatagrams_ += run;
+      sqe->opcode = IORING_OP_SENDMSG;
+      sqe->addr = reinterpret_cast<uint64_t>(&slot.msg);
+      sqe->len = 1;
+      accepted += run;
+      continue;
+    }
+
+    bool zeroCopy = (one[7] & SEND_ZERO_COPY) != 0;
+    uint8_t* base0 = registered_[one[1]]->data + one[2];
     if (one[6] == 0) {
       sqe->opcode = zeroCopy ? IORING_OP_SEND_ZC : IORING_OP_SEND;
       sqe->addr = reinterpret_cast<uint64_t>(base0);
@@ -291,6 +340,7 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
       sqe->addr = reinterpret_cast<uint64_t>(&slot.msg);
       sqe->len = 1;
     }
+    accepted++;
   }
   if (accepted > 0 || ring_.Unsubmitted() > 0) {
     int r = ring_.Submit();
@@ -400,13 +450,26 @@ unsigned UdpSocket::Reap(int32_t* records, unsigned capacity) {
       }
       if (finished) {
         if (records != nullptr) {
-          if (written >= capacity) break;  // stays in the CQ for the next poll
-          int32_t* out = records + written * RECORD_INT32S;
-          out[0] = RECORD_SEND;
-          out[1] = static_cast<int32_t>(slot.token);
-          out[2] = slot.result;
-          out[3] = slot.zeroCopyCopied ? 1 : 0;
-          written++;
+          if (written + slot.segments > capacity) break;  // stays in the CQ for the next poll
+          if (slot.segments == 1) {
+            int32_t* out = records + written * RECORD_INT32S;
+            out[0] = RECORD_SEND;
+            out[1] = static_cast<int32_t>(slot.token);
+            out[2] = slot.result;
+            out[3] = slot.zeroCopyCopied ? 1 : 0;
+            written++;
+          } else {
+            // A coalesced send: each datagram its own record (its length, or the send's error).
+            const Coalesced& c = *slot.coalesced;
+            for (uint32_t k = 0; k < slot.segments; k++) {
+              int32_t* out = records + written * RECORD_INT32S;
+              out[0] = RECORD_SEND;
+              out[1] = static_cast<int32_t>(c.tokens[k]);
+              out[2] = slot.result < 0 ? slot.result : static_cast<int32_t>(c.lengths[k]);
+              out[3] = 0;
+              written++;
+            }
+          }
         }
         slot.busy = false;
         freeSlots_.push_back(static_cast<uint32_t>(&slot - slots_.data()));
@@ -446,6 +509,7 @@ unsigned UdpSocket::Reap(int32_t* records, unsigned capacity) {
         unsigned segments = segmentBytes > 0 && length > segmentBytes ? (length + segmentBytes - 1) / segmentBytes : 1;
         if (records != nullptr) {
           if (written + segments > capacity) break;
+          if (segments > 1) receiveCoalesced_++;
           size_t base = static_cast<size_t>(id) * receivePartBytes_ + payloadOffset_;
           for (unsigned s = 0; s < segments; s++) {
             uint32_t start = segments == 1 ? 0 : s * segmentBytes;
@@ -599,6 +663,9 @@ Napi::Value UdpSocket::Stats(const Napi::CallbackInfo& info) {
   result.Set("receiveNoBuffers", receiveNoBuffers_);
   result.Set("receiveRearms", receiveRearms_);
   result.Set("completionQueueOverflows", cqOverflowSeen_);
+  result.Set("coalescedSends", coalescedSends_);
+  result.Set("coalescedDatagrams", coalescedDatagrams_);
+  result.Set("receiveCoalesced", receiveCoalesced_);
   result.Set("closed", closed_);
   return result;
 }

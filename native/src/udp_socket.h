@@ -12,6 +12,12 @@
 // where its payload sits in that buffer; the part is lent to JavaScript until the next
 // poll(), which hands it back to the kernel.
 //
+// Coalesced sends (UDP GSO): consecutive descriptors flagged COALESCE, one part each, of one
+// length (the last may be shorter), go out as ONE sendmsg with a UDP_SEGMENT control
+// message: the kernel traverses its stack once and cuts the bytes into those datagrams
+// (on loopback the receiver gets them whole with UDP_GRO, or cut again without it). Each
+// datagram still gets its own SEND record when the send completes.
+//
 // Records (4 x int32 each) that poll() writes:
 //   [SEND=1,  token,      result (bytes or -errno), flags (1: zero-copy fell back to a copy)]
 //   [RECV=2,  byteOffset, length,                   flags (1: truncated)]
@@ -39,6 +45,16 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   ~UdpSocket() override;
 
  private:
+  // Datagrams one coalesced send carries at most (the kernel's UDP_MAX_SEGMENTS is 64 or
+  // more) and their bytes at most (an IP packet's 64 KiB, less headers, with room to spare).
+  static constexpr unsigned MAX_SEGMENTS = 64;
+  static constexpr uint32_t MAX_COALESCED_BYTES = 65000;
+  struct Coalesced {
+    uint32_t tokens[MAX_SEGMENTS];
+    uint32_t lengths[MAX_SEGMENTS];
+    iovec iov[MAX_SEGMENTS];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))];
+  };
   struct SendSlot {
     uint32_t token = 0;
     int32_t result = 0;
@@ -46,6 +62,10 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     bool zeroCopyCopied = false;
     msghdr msg{};
     iovec iov[2]{};
+    // Datagrams in this send: 1, or more for a coalesced send (then `coalesced` holds them;
+    // allocated the first time this slot coalesces, kept until the socket is destroyed).
+    uint32_t segments = 1;
+    std::unique_ptr<Coalesced> coalesced;
   };
   struct Registered {
     Napi::Reference<Napi::Value> ref;
@@ -107,6 +127,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   // Counters.
   double receiveNoBuffers_ = 0;
   double receiveRearms_ = 0;
+  double coalescedSends_ = 0;       // sends that carried more than one datagram (GSO)
+  double coalescedDatagrams_ = 0;   // datagrams those sends carried
+  double receiveCoalesced_ = 0;     // receives the kernel coalesced (GRO), split into datagrams here
   double cqOverflowSeen_ = 0;
 
   // Event-loop delivery: an eventfd the ring signals, watched by a uv_poll handle.

@@ -18,8 +18,12 @@ export interface ReceiveBinding extends SocketOptions {
   port: number;
 }
 
+/** See SendPath.inPlaceMinBytes. */
+export const IN_PLACE_MIN_BYTES = 512;
+
 class DgramSendPath implements SendPath {
   readonly backend = 'dgram' as const;
+  readonly inPlaceMinBytes = IN_PLACE_MIN_BYTES;
   private readonly socket: Socket;
   /** Per pool entry: its completion callback and its [head, in-place payload] views, made once. */
   private readonly callbacks: ((error: Error | null) => void)[];

@@ -6,17 +6,23 @@
  *           and reaps the completions the kernel finished inside that call (a UDP send
  *           usually completes inline), so the batch's pool entries come back at once.
  *           Completions that come later (a full socket buffer) arrive through onReady.
+ *           Datagrams copied whole into the pool are flagged COALESCE: consecutive ones of
+ *           one length go out as one UDP GSO send (the kernel's stack runs once for up to
+ *           64 of them). With segment offload every frame is copied (full-size fragments of
+ *           a long message make runs too); without it, long frames go in place as on dgram.
  *   receive one multishot recvmsg into parts of a SharedArrayBuffer; onReady polls and hands
  *           each datagram to the sink where it landed (no copy, no Buffer per datagram).
+ *           With parts of 64 KiB (the default), UDP GRO is on: the kernel may hand over a
+ *           run of datagrams at once, and poll() splits them again.
  *
  * Buffers: the pool and the ring's bytes are registered once and stay referenced by the
  * socket until it closes (see SAFETY.md, @flux/uring).
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, UringUdpSocket } from '@flux/uring';
+import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
 import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
-import type { ReceiveBinding, SendTarget } from './dgram-backend.js';
+import { IN_PLACE_MIN_BYTES, type ReceiveBinding, type SendTarget } from './dgram-backend.js';
 import type { DatagramSink, ReceivePath, SendPath, SentHandler } from './paths.js';
 
 /** Pool buffer index and ring buffer index in registerBuffers. */
@@ -26,6 +32,8 @@ const RING_BUFFER = 1;
 const MAX_ROUNDS_PER_READY = 16;
 /** submit() retries when the kernel accepted fewer than asked (a full submission queue). */
 const MAX_SUBMIT_ATTEMPTS = 4;
+/** Largest UDP payload over IPv4: a GRO receive can be this long. */
+const MAX_COALESCED_RECEIVE_BYTES = 65_507;
 
 function ringEntriesFor(count: number): number {
   let entries = 8;
@@ -48,12 +56,18 @@ class UringSendPath implements SendPath {
   /** Sends handed to the kernel and not yet reported. */
   private pending = 0;
   private reapScheduled = false;
+  /** SendFlag.COALESCE when the kernel offers UDP GSO, else 0. */
+  private readonly coalesce: number;
+  readonly inPlaceMinBytes: number;
 
   constructor(
     private readonly socket: UringUdpSocket,
     private readonly pool: DatagramPool,
     private readonly onSent: SentHandler,
+    segmentOffload: boolean,
   ) {
+    this.coalesce = segmentOffload ? SendFlag.COALESCE : 0;
+    this.inPlaceMinBytes = segmentOffload ? Number.POSITIVE_INFINITY : IN_PLACE_MIN_BYTES;
     const count = pool.entries.length;
     this.descriptors = new Uint32Array(count * DESCRIPTOR_UINT32S);
     this.recordCapacity = count;
@@ -71,7 +85,7 @@ class UringSendPath implements SendPath {
     d[at + 4] = RING_BUFFER;
     d[at + 5] = datagram.payloadOffsetBytes;
     d[at + 6] = datagram.payloadBytes; // 0: one part
-    d[at + 7] = 0;
+    d[at + 7] = datagram.payloadBytes === 0 ? this.coalesce : 0;
   }
 
   submit(): void {
@@ -124,7 +138,13 @@ class UringSendPath implements SendPath {
 }
 
 /** Opens an io_uring socket connected to `target`, with the pool and the ring registered. */
-export async function openUringSendPath(target: SendTarget, pool: DatagramPool, ringBytes: Uint8Array, onSent: SentHandler): Promise<SendPath> {
+export async function openUringSendPath(
+  target: SendTarget,
+  pool: DatagramPool,
+  ringBytes: Uint8Array,
+  onSent: SentHandler,
+  segmentOffload: boolean,
+): Promise<SendPath> {
   const address = await addressOf(target.host, target.family);
   const count = pool.entries.length;
   const socket = UringUdpSocket.create({
@@ -138,7 +158,7 @@ export async function openUringSendPath(target: SendTarget, pool: DatagramPool, 
     socket.bind(target.family === 'IPv6' ? '::' : '0.0.0.0', 0);
     socket.connect(address, target.port);
     socket.registerBuffers([pool.bytes, ringBytes]);
-    return new UringSendPath(socket, pool, onSent);
+    return new UringSendPath(socket, pool, onSent, segmentOffload && capability().operations.udpSegmentation);
   } catch (error) {
     socket.close();
     throw error;
@@ -165,7 +185,10 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
   });
   try {
     const bound = socket.bind(address, binding.port);
-    // The part header (recvmsg header and sender address) is under 256 bytes.
+    if (options.maxDatagramBytes >= MAX_COALESCED_RECEIVE_BYTES && capability().operations.udpReceiveCoalescing) {
+      socket.setReceiveCoalescing(true);
+    }
+    // The part header (recvmsg header, sender address, GRO control message) is under 256 bytes.
     const partBytes = (options.maxDatagramBytes + 256 + 63) & ~63;
     const area = socket.startReceive({ partBytes, parts: options.parts });
     const bytes = area.bytes;

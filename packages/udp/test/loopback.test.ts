@@ -223,6 +223,7 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
     await expect(Subscription.open({ port: 0, maxDatagramBytes: 5 })).rejects.toThrow(/maxDatagramBytes .* got 5/);
     await expect(Subscription.open({ port: 0, backend: 'uring' as never })).rejects.toThrow(/backend .* got uring/);
     await expect(Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, backend: 'kqueue' as never })).rejects.toThrow(TypeError);
+    await expect(Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, segmentOffload: 1 as never })).rejects.toThrow(/segmentOffload .* got 1/);
     const sub = await subscription();
     expect(() => sub.onMessage(-1, () => {})).toThrow(/streamId .* got -1/);
   });
@@ -249,6 +250,30 @@ describe.skipIf(!uringUsable)('@flux/udp backends together', () => {
       expect(await pub.flush()).toBe(true);
       await until(() => got.length === sent.length, `${from} -> ${to}`);
       expect(got).toEqual(sent.map((m) => [...m]));
+    }
+  });
+
+  it('sends runs of equal datagrams as one GSO send on io_uring, and none with segmentOffload off', async () => {
+    for (const segmentOffload of [true, false]) {
+      const sub = await Subscription.open({ port: 0, address: '127.0.0.1', backend: 'io_uring', receiveBufferBytes: 4 << 20 });
+      open.push(sub);
+      const got = collector(sub, 1);
+      const pub = await Publication.open({ host: '127.0.0.1', port: sub.port, streamId: 1, backend: 'io_uring', segmentOffload });
+      open.push(pub);
+      const sent = numbered(5000, 64);
+      for (const message of sent) while (pub.offer(message) < 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(await pub.flush()).toBe(true);
+      await until(() => got.length === sent.length, 'every message');
+      expect(got).toEqual(sent.map((m) => [...m]));
+      const socket = (pub as unknown as { sendPath: { socket: { stats(): { coalescedSends: number; coalescedDatagrams: number } } } }).sendPath.socket;
+      const { coalescedSends, coalescedDatagrams } = socket.stats();
+      if (segmentOffload && capability().operations.udpSegmentation) {
+        expect(coalescedSends).toBeGreaterThan(0);
+        expect(coalescedDatagrams).toBeGreaterThan(coalescedSends);
+      } else {
+        expect(coalescedSends).toBe(0);
+      }
+      expect(sub.counters.snapshot()).toMatchObject({ framesLost: 0, dropped: 0 });
     }
   });
 

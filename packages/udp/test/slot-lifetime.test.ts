@@ -22,7 +22,8 @@ afterEach(async () => {
 });
 
 async function recordingPublication(ringCapacity: number, maxMessageBytes: number) {
-  const publication = await Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, ringCapacity, maxMessageBytes });
+  // segmentOffload off: io_uring then sends long frames in place, as node:dgram does.
+  const publication = await Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, ringCapacity, maxMessageBytes, segmentOffload: false });
   open.push(publication);
   const recorded: Recorded[] = [];
   const internals = publication as unknown as { sendPath: SendPath; completed: SentHandler };
@@ -30,6 +31,7 @@ async function recordingPublication(ringCapacity: number, maxMessageBytes: numbe
   const ringBytes = publication.ring.bytes;
   internals.sendPath = {
     backend: real.backend,
+    inPlaceMinBytes: real.inPlaceMinBytes,
     send: (datagram: PooledDatagram) => {
       const headBytes = datagram.lengthBytes - datagram.payloadBytes;
       const parts = [datagram.buffer.subarray(0, headBytes)];

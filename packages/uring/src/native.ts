@@ -13,7 +13,10 @@ export const RECORD_INT32S = 4;
 export const RecordKind = { SEND: 1, RECV: 2, RECV_ERROR: 3 } as const;
 /** Send descriptors: 8 x uint32 each, [token, buffer0, offset0, length0, buffer1, offset1, length1, flags]. */
 export const DESCRIPTOR_UINT32S = 8;
-export const SendFlag = { ZERO_COPY: 1 } as const;
+/** ZERO_COPY: send from the registered pages (large datagrams). COALESCE: may go out in one UDP GSO
+ * sendmsg with neighbouring COALESCE descriptors of one part and one length (the last may be
+ * shorter); each datagram still gets its own SEND record. */
+export const SendFlag = { ZERO_COPY: 1, COALESCE: 2 } as const;
 
 export interface NativeCapability {
   usable: boolean;
@@ -42,6 +45,11 @@ export interface NativeSocketStats {
   receiveNoBuffers: number;
   receiveRearms: number;
   completionQueueOverflows: number;
+  /** Sends that carried more than one datagram (UDP GSO, SendFlag.COALESCE), and those datagrams. */
+  coalescedSends: number;
+  coalescedDatagrams: number;
+  /** Receives the kernel coalesced (UDP GRO) that poll() split into datagrams. */
+  receiveCoalesced: number;
   closed: boolean;
 }
 

@@ -64,6 +64,44 @@ group('UringUdpSocket over loopback', () => {
     });
   }
 
+  for (const coalescing of [false, true]) {
+    native(`coalesces equal-length datagrams into GSO sends, one record per datagram (receive coalescing ${coalescing})`, () => {
+      const rx = UringUdpSocket.create();
+      const { port } = rx.bind('127.0.0.1', 0);
+      if (coalescing) rx.setReceiveCoalescing(true);
+      const area = rx.startReceive({ parts: 256, partBytes: coalescing ? 66_000 : 2048 });
+      const tx = UringUdpSocket.create();
+      tx.connect('127.0.0.1', port);
+      // Runs that must split: 100 of 1,000 B (over 64 segments and 65,000 B), a shorter one
+      // that ends a run, one without the flag, a two-part one, then 10 more of 1,000 B.
+      const lengths = [...new Array(100).fill(1000), 600, 1000, 1000, 1000, ...new Array(10).fill(1000)];
+      const count = lengths.length;
+      const source = new Uint8Array(count * 1024);
+      lengths.forEach((length, i) => source.set(pattern(length, i), i * 1024));
+      tx.registerBuffers([source]);
+      const descriptors = new Uint32Array(count * DESCRIPTOR_UINT32S);
+      lengths.forEach((length, i) => {
+        if (i === 102) describe(descriptors, i, i, [0, i * 1024, 500], [0, i * 1024 + 500, 500], SendFlag.COALESCE);
+        else describe(descriptors, i, i, [0, i * 1024, length], [0, 0, 0], i === 101 ? 0 : SendFlag.COALESCE);
+      });
+      expect(tx.send(descriptors, count)).toBe(count);
+      const seen = pollUntil([tx, rx], (sends, recvs) => sends[0].length === count && recvs[1].length === count);
+      expect(seen.sends[0].slice().sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
+      seen.sends[0].forEach((token, k) => expect(seen.sendResults[0][k]).toBe(lengths[token]));
+      expect(seen.recvs[1].length).toBe(count);
+      seen.recvs[1].forEach((r, i) => {
+        expect(r.truncated).toBe(false);
+        expect(area.bytes.slice(r.offset, r.offset + r.length)).toEqual(pattern(lengths[i], i));
+      });
+      expect(seen.errors).toEqual([]);
+      // Runs: 64 (the segment limit), 36 + the shorter 600, then 11 after the two singles.
+      expect(tx.stats()).toMatchObject({ coalescedSends: 3, coalescedDatagrams: 64 + 37 + 11 });
+      if (coalescing) expect(rx.stats().receiveCoalesced).toBeGreaterThan(0);
+      expect(tx.close().clean).toBe(true);
+      expect(rx.close().clean).toBe(true);
+    });
+  }
+
   native('sends a datagram gathered from two registered buffers (header + payload)', () => {
     const { rx, tx, area } = pair();
     const header = pattern(16, 1);
