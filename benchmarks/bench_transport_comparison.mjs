@@ -15,7 +15,7 @@
 //
 //   parent: forks the receiver, waits for it to bind, then forks the sender, which writes
 //   each message (copy + stamp) and sends at full speed for a fixed time, with bounded memory
-//   (raw: 256 datagrams in flight; flux: the publication's ring and its 64 datagrams in
+//   (raw: 256 datagrams in flight; flux: the publication's ring and its 256 datagrams in
 //   flight); then tells the receiver how many were sent and collects its counts.
 //   throughput = verified messages / receiver elapsed (first to last verified message, the
 //   receiver's clock read once per 8 messages); lost = sent - verified (UDP does not
@@ -225,7 +225,7 @@ if (roleIndex >= 0) {
       sendDurationMs: durationMs,
       receiveBuffer: await receiveBufferConditions(),
       datagramPayloadBytes: `raw: ${SMALL_MESSAGE_BYTES} and ${DATAGRAM_BYTES}; flux: up to 1,472 (MTU 1500), ${DATAGRAM_BYTES} for ${LARGE_MESSAGE_BYTES} B messages`,
-      sendWindow: `raw: ${SEND_WINDOW} datagrams; flux: ring (${variants.fluxSmall.ringCapacity} / ${variants.fluxLarge.ringCapacity} slots) + 64 datagrams in flight, claim batch ${CLAIM_BATCH}`,
+      sendWindow: `raw: ${SEND_WINDOW} datagrams; flux: ring (${variants.fluxSmall.ringCapacity} / ${variants.fluxLarge.ringCapacity} slots) + 256 datagrams in flight (the default), claim batch ${CLAIM_BATCH}`,
       runs: args.runs,
     },
   );

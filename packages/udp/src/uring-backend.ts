@@ -35,6 +35,24 @@ const MAX_SUBMIT_ATTEMPTS = 4;
 /** Largest UDP payload over IPv4: a GRO receive can be this long. */
 const MAX_COALESCED_RECEIVE_BYTES = 65_507;
 
+/**
+ * An onReady callback that runs `reap` (one poll; true while there may be more)
+ * for a bounded number of rounds, and leaves the rest to a later turn of the event loop,
+ * after other callbacks ran; it never leaves completions behind unscheduled.
+ */
+function boundedReaper(reap: () => boolean): () => void {
+  let scheduled = false;
+  const onReady = (): void => {
+    scheduled = false;
+    for (let round = 0; round < MAX_ROUNDS_PER_READY; round++) if (!reap()) return;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(onReady);
+    }
+  };
+  return onReady;
+}
+
 function ringEntriesFor(count: number): number {
   let entries = 8;
   while (entries < count && entries < 32768) entries *= 2;
@@ -55,7 +73,7 @@ class UringSendPath implements SendPath {
   private queued = 0;
   /** Sends handed to the kernel and not yet reported. */
   private pending = 0;
-  private reapScheduled = false;
+  private closed = false;
   /** SendFlag.COALESCE when the kernel offers UDP GSO, else 0. */
   private readonly coalesce: number;
   readonly inPlaceMinBytes: number;
@@ -72,7 +90,7 @@ class UringSendPath implements SendPath {
     this.descriptors = new Uint32Array(count * DESCRIPTOR_UINT32S);
     this.recordCapacity = count;
     this.records = new Int32Array(count * RECORD_INT32S);
-    socket.onReady(this.onReady);
+    socket.onReady(boundedReaper(() => this.reap()));
   }
 
   send(datagram: PooledDatagram): void {
@@ -107,9 +125,13 @@ class UringSendPath implements SendPath {
     this.reap();
   }
 
-  /** Reports every completion the kernel has; returns whether the records array filled up. */
+  /**
+   * Reports the completions the kernel has; returns whether the records array filled up.
+   * A short poll means none are left: the records hold one per pool entry, and a datagram
+   * is in flight at most once.
+   */
   private reap(): boolean {
-    if (this.pending === 0) return false;
+    if (this.pending === 0 || this.closed) return false;
     const records = this.records;
     const n = this.socket.poll(records, 0);
     for (let i = 0; i < n; i++) {
@@ -121,17 +143,8 @@ class UringSendPath implements SendPath {
     return n === this.recordCapacity;
   }
 
-  private readonly onReady = (): void => {
-    this.reapScheduled = false;
-    for (let round = 0; round < MAX_ROUNDS_PER_READY; round++) if (!this.reap()) return;
-    // More than a round's worth: continue on a later turn, after other callbacks ran.
-    if (!this.reapScheduled) {
-      this.reapScheduled = true;
-      setImmediate(this.onReady);
-    }
-  };
-
   async close(): Promise<void> {
+    this.closed = true;
     this.socket.onReady(null);
     this.socket.close();
   }
@@ -194,9 +207,15 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
     const bytes = area.bytes;
     const capacity = options.parts;
     const records = new Int32Array(capacity * RECORD_INT32S);
-    let scheduled = false;
-    /** Polls once and hands over what arrived; returns whether the records filled up. */
+    /**
+     * Polls once and hands over what arrived; returns whether anything did. (Not "whether
+     * the records filled up": a GRO receive that would not fit whole stays for the next
+     * poll, so a short poll does not mean the queue is empty. The empty poll that ends a
+     * round costs one system call.)
+     */
+    let closed = false;
     const reap = (): boolean => {
+      if (closed) return false; // a reap scheduled before close() ran
       const n = socket.poll(records, 0);
       for (let i = 0; i < n; i++) {
         const at = i * RECORD_INT32S;
@@ -208,22 +227,15 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
           sink.receiveError();
         }
       }
-      return n === capacity;
+      return n > 0;
     };
-    const onReady = (): void => {
-      scheduled = false;
-      for (let round = 0; round < MAX_ROUNDS_PER_READY; round++) if (!reap()) return;
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(onReady);
-      }
-    };
-    socket.onReady(onReady);
+    socket.onReady(boundedReaper(reap));
     return {
       backend: 'io_uring',
       address: bound.address,
       port: bound.port,
       close: async () => {
+        closed = true;
         socket.onReady(null);
         socket.close();
       },
