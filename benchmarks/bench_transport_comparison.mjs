@@ -29,7 +29,7 @@ import { Publication, Subscription } from '@flux/udp';
 import { capability } from '@flux/uring';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
-import { nextParentMessage, runChild, startChild } from './lib/two-process.mjs';
+import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
 
@@ -156,43 +156,17 @@ async function sender({ variant, port, durationMs }) {
 
 /** One measurement: a receiver process and a sender process; returns the receiver's counts. */
 async function measure(variant, durationMs) {
-  const deadline = Date.now() + DEADLINE_MS;
-  const receiverProcess = startChild(scriptPath, 'receiver');
-  let senderProcess = null;
-  try {
-    receiverProcess.send({ type: 'start', variant });
-    const { port } = await receiverProcess.next('ready', deadline);
-    senderProcess = startChild(scriptPath, 'sender');
-    senderProcess.send({ type: 'start', variant, port, durationMs });
-    const { sent, datagrams } = await senderProcess.next('result', deadline);
-    receiverProcess.send({ type: 'sent', sent });
-    const received = await receiverProcess.next('result', deadline);
-    await Promise.all([receiverProcess.exited(), senderProcess.exited()]);
-    verify(received.bad === 0, `${variant}: ${received.bad} messages wrong, duplicated or out of order`);
-    verify(received.expected <= sent, `${variant}: received index ${received.expected - 1} of ${sent} sent`);
-    verify(received.timedMessages > 0 && received.elapsedMs > 0, `${variant}: received ${received.verified} of ${sent}: too few to time`);
-    if (variants[variant].transport === 'flux') {
-      // The subscription counts gaps from the first datagram it heard, this check from index 0.
-      const { framesLost, dropped } = received.counters;
-      verify(
-        framesLost === received.gaps - received.firstIndex && dropped === 0,
-        `${variant}: subscription counted ${framesLost} lost, ${dropped} dropped; ${received.gaps} gaps after index ${received.firstIndex}`,
-      );
-    }
-    const lost = sent - received.verified;
-    verify(lost === received.gaps + (sent - received.expected), `${variant}: lost count does not add up`);
-    return {
-      perSecond: (received.timedMessages / received.elapsedMs) * 1000,
-      sent,
-      datagrams,
-      verified: received.verified,
-      lost,
-      deliveredPercent: (received.verified / sent) * 100,
-    };
-  } finally {
-    receiverProcess.stop();
-    senderProcess?.stop();
+  const m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS);
+  if (variants[variant].transport === 'flux') {
+    // The subscription counts gaps from the first datagram it heard, the checker from index 0.
+    const { framesLost, dropped } = m.received.counters;
+    const { gaps, firstIndex } = m.received;
+    verify(
+      framesLost === gaps - firstIndex && dropped === 0,
+      `${variant}: subscription counted ${framesLost} lost, ${dropped} dropped; ${gaps} gaps after index ${firstIndex}`,
+    );
   }
+  return { ...m, datagrams: m.sender.datagrams };
 }
 
 /** What SO_RCVBUF the kernel grants for RECEIVE_BUFFER_BYTES (Linux reports twice the size it books). */

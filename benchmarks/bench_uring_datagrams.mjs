@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
-import { nextParentMessage, runChild, startChild } from './lib/two-process.mjs';
+import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
 const HOST = '127.0.0.1';
@@ -198,35 +198,8 @@ async function sender({ variant, port, durationMs }) {
 // ---- parent ------------------------------------------------------------------------------
 
 async function measure(variant, durationMs) {
-  const deadline = Date.now() + DEADLINE_MS;
-  const receiverProcess = startChild(scriptPath, 'receiver');
-  let senderProcess = null;
-  try {
-    receiverProcess.send({ type: 'start', variant });
-    const { port } = await receiverProcess.next('ready', deadline);
-    senderProcess = startChild(scriptPath, 'sender');
-    senderProcess.send({ type: 'start', variant, port, durationMs });
-    const { sent, copiedZeroCopy } = await senderProcess.next('result', deadline);
-    receiverProcess.send({ type: 'sent', sent });
-    const received = await receiverProcess.next('result', deadline);
-    await Promise.all([receiverProcess.exited(), senderProcess.exited()]);
-    verify(received.bad === 0, `${variant}: ${received.bad} datagrams wrong, duplicated or out of order`);
-    verify(received.expected <= sent, `${variant}: received index ${received.expected - 1} of ${sent} sent`);
-    verify(received.timedMessages > 0 && received.elapsedMs > 0, `${variant}: received ${received.verified} of ${sent}: too few to time`);
-    const lost = sent - received.verified;
-    verify(lost === received.gaps + (sent - received.expected), `${variant}: lost count does not add up`);
-    return {
-      perSecond: (received.timedMessages / received.elapsedMs) * 1000,
-      sent,
-      verified: received.verified,
-      lost,
-      deliveredPercent: (received.verified / sent) * 100,
-      copiedZeroCopy: copiedZeroCopy ?? 0,
-    };
-  } finally {
-    receiverProcess.stop();
-    senderProcess?.stop();
-  }
+  const m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS, 'datagrams');
+  return { ...m, copiedZeroCopy: m.sender.copiedZeroCopy ?? 0 };
 }
 
 const roleIndex = process.argv.indexOf('--role');

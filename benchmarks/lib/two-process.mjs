@@ -1,6 +1,7 @@
 // Two-process plumbing for the network benchmarks: the parent forks a receiver and a
 // sender (the same script with --role), talks to them over IPC, and every wait has a deadline.
 import { fork } from 'node:child_process';
+import { verify } from './harness.mjs';
 
 const parentMessages = [];
 let parentWaiter = null;
@@ -92,4 +93,45 @@ export function startChild(scriptPath, role) {
     },
     exited: () => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))),
   };
+}
+
+/**
+ * One measurement of an indexed-message bench (see indexed-messages.mjs): forks the
+ * receiver, waits for its port, forks the sender, tells the receiver how many were sent,
+ * and checks what every such bench checks (nothing wrong, nothing past what was sent,
+ * enough to time, the loss adds up). Returns the sender's result, the receiver's counts,
+ * and the common figures: { sender, received, perSecond, sent, verified, lost, deliveredPercent }.
+ */
+export async function measurePair(scriptPath, variant, durationMs, deadlineMs, what = 'messages') {
+  const deadline = Date.now() + deadlineMs;
+  const receiverProcess = startChild(scriptPath, 'receiver');
+  let senderProcess = null;
+  try {
+    receiverProcess.send({ type: 'start', variant });
+    const { port } = await receiverProcess.next('ready', deadline);
+    senderProcess = startChild(scriptPath, 'sender');
+    senderProcess.send({ type: 'start', variant, port, durationMs });
+    const sender = await senderProcess.next('result', deadline);
+    const { sent } = sender;
+    receiverProcess.send({ type: 'sent', sent });
+    const received = await receiverProcess.next('result', deadline);
+    await Promise.all([receiverProcess.exited(), senderProcess.exited()]);
+    verify(received.bad === 0, `${variant}: ${received.bad} ${what} wrong, duplicated or out of order`);
+    verify(received.expected <= sent, `${variant}: received index ${received.expected - 1} of ${sent} sent`);
+    verify(received.timedMessages > 0 && received.elapsedMs > 0, `${variant}: received ${received.verified} of ${sent}: too few to time`);
+    const lost = sent - received.verified;
+    verify(lost === received.gaps + (sent - received.expected), `${variant}: lost count does not add up`);
+    return {
+      sender,
+      received,
+      perSecond: (received.timedMessages / received.elapsedMs) * 1000,
+      sent,
+      verified: received.verified,
+      lost,
+      deliveredPercent: (received.verified / sent) * 100,
+    };
+  } finally {
+    receiverProcess.stop();
+    senderProcess?.stop();
+  }
 }

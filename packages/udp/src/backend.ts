@@ -33,3 +33,26 @@ export function chooseBackend(option: BackendOption | undefined): BackendChoice 
   if (asked === 'io_uring') throw new UringUnavailableError(report.reason);
   return { backend: 'dgram', reason: report.reason };
 }
+
+/**
+ * Opens a path on the backend `option` chooses. In 'auto', an io_uring socket that cannot
+ * be set up (say, too little locked memory to register its buffers) falls back to
+ * node:dgram, and the choice says why; asked for explicitly, the error is thrown.
+ */
+export async function openOnBackend<Path>(
+  option: BackendOption | undefined,
+  openUring: () => Promise<Path>,
+  openDgram: () => Promise<Path>,
+): Promise<{ path: Path; choice: BackendChoice }> {
+  const choice = chooseBackend(option);
+  if (choice.backend === 'io_uring') {
+    try {
+      return { path: await openUring(), choice };
+    } catch (error) {
+      if (option === 'io_uring') throw error;
+      const reason = `io_uring socket setup failed: ${(error as Error).message}`;
+      return { path: await openDgram(), choice: { backend: 'dgram', reason } };
+    }
+  }
+  return { path: await openDgram(), choice };
+}

@@ -19,7 +19,7 @@
  * throw a RangeError naming the length).
  */
 import { ABORTED_LENGTH, AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
-import { type Backend, type BackendChoice, type BackendOption, chooseBackend } from './backend.js';
+import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
 import { DatagramWriter } from './datagram-writer.js';
@@ -169,19 +169,13 @@ export class Publication {
   }
 
   private async openSendPath(target: SendTarget, option: BackendOption | undefined, segmentOffload: boolean): Promise<void> {
-    this.choice = chooseBackend(option);
-    if (this.choice.backend === 'io_uring') {
-      try {
-        this.sendPath = await openUringSendPath(target, this.pool, this.ring.bytes, this.completed, segmentOffload);
-        return;
-      } catch (error) {
-        if (option === 'io_uring') throw error;
-        // 'auto': an io_uring socket that cannot be set up (say, too little locked memory to
-        // register the buffers) falls back to node:dgram, with the reason on the publication.
-        this.choice = { backend: 'dgram', reason: `io_uring socket setup failed: ${(error as Error).message}` };
-      }
-    }
-    this.sendPath = await openDgramSendPath(target, this.pool, this.ring.bytes, this.completed);
+    const { path, choice } = await openOnBackend(
+      option,
+      () => openUringSendPath(target, this.pool, this.ring.bytes, this.completed, segmentOffload),
+      () => openDgramSendPath(target, this.pool, this.ring.bytes, this.completed),
+    );
+    this.sendPath = path;
+    this.choice = choice;
   }
 
   /**

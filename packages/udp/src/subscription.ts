@@ -10,7 +10,7 @@
  * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
 import { BACK_PRESSURED, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
-import { type Backend, type BackendChoice, type BackendOption, chooseBackend } from './backend.js';
+import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
 import { openDgramReceivePath } from './dgram-backend.js';
@@ -84,17 +84,11 @@ export class Subscription {
     const sinks = new Map<number, MessageSink>();
     const reader = new DatagramReader({ maxMessageBytes, maxSessions, sinkFor: (streamId) => sinks.get(streamId), counters });
     const binding = { ...options, address, port: options.port, family };
-    let choice = chooseBackend(options.backend);
-    let path: ReceivePath | undefined;
-    if (choice.backend === 'io_uring') {
-      try {
-        path = await openUringReceivePath(binding, { family, maxDatagramBytes, parts: RECEIVE_PARTS }, reader);
-      } catch (error) {
-        if (options.backend === 'io_uring') throw error;
-        choice = { backend: 'dgram', reason: `io_uring socket setup failed: ${(error as Error).message}` };
-      }
-    }
-    path ??= await openDgramReceivePath(binding, reader);
+    const { path, choice } = await openOnBackend<ReceivePath>(
+      options.backend,
+      () => openUringReceivePath(binding, { family, maxDatagramBytes, parts: RECEIVE_PARTS }, reader),
+      () => openDgramReceivePath(binding, reader),
+    );
     return new Subscription(path, choice, sinks, counters);
   }
 

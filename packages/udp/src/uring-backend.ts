@@ -69,7 +69,6 @@ class UringSendPath implements SendPath {
   readonly backend = 'io_uring' as const;
   private readonly descriptors: Uint32Array;
   private readonly records: Int32Array;
-  private readonly recordCapacity: number;
   private queued = 0;
   /** Sends handed to the kernel and not yet reported. */
   private pending = 0;
@@ -88,7 +87,6 @@ class UringSendPath implements SendPath {
     this.inPlaceMinBytes = segmentOffload ? Number.POSITIVE_INFINITY : IN_PLACE_MIN_BYTES;
     const count = pool.entries.length;
     this.descriptors = new Uint32Array(count * DESCRIPTOR_UINT32S);
-    this.recordCapacity = count;
     this.records = new Int32Array(count * RECORD_INT32S);
     socket.onReady(boundedReaper(() => this.reap()));
   }
@@ -140,7 +138,7 @@ class UringSendPath implements SendPath {
       this.pending--;
       this.onSent(this.pool.entries[records[at + 1]], records[at + 2] >= 0);
     }
-    return n === this.recordCapacity;
+    return n === this.pool.entries.length;
   }
 
   async close(): Promise<void> {
