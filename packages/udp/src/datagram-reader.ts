@@ -39,6 +39,23 @@ function readUint32LE(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
 }
 
+/**
+ * Checks the frame list of a DATA datagram at bytes[base, end) whose header says
+ * `frameCount` frames: each frame header and payload lies inside the datagram, only known
+ * frame flags are set, and the frames fill it exactly. Returns the drop reason, or null.
+ */
+export function checkFrameList(bytes: Uint8Array, base: number, end: number, frameCount: number): DropReasonName | null {
+  let position = base + DATAGRAM_HEADER_BYTES;
+  for (let frame = 0; frame < frameCount; frame++) {
+    if (position + FRAME_HEADER_BYTES > end) return DropReason.TRUNCATED;
+    const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
+    if ((bytes[position + FRAME_FLAGS_OFFSET] & ~KNOWN_FRAME_FLAGS) !== 0) return DropReason.MALFORMED;
+    position += FRAME_HEADER_BYTES + frameBytes;
+    if (position > end) return DropReason.TRUNCATED;
+  }
+  return position === end ? null : DropReason.MALFORMED;
+}
+
 interface Session {
   readonly sessionId: number;
   readonly streamId: number;
@@ -90,15 +107,8 @@ export class DatagramReader {
     if (sink === undefined) return this.drop(DropReason.UNKNOWN_STREAM);
     // Validate the whole frame list before touching session state: a truncated or
     // malformed datagram is dropped whole and moves no sequence.
-    let position = base + DATAGRAM_HEADER_BYTES;
-    for (let frame = 0; frame < frameCount; frame++) {
-      if (position + FRAME_HEADER_BYTES > end) return this.drop(DropReason.TRUNCATED);
-      const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
-      if ((bytes[position + FRAME_FLAGS_OFFSET] & ~KNOWN_FRAME_FLAGS) !== 0) return this.drop(DropReason.MALFORMED);
-      position += FRAME_HEADER_BYTES + frameBytes;
-      if (position > end) return this.drop(DropReason.TRUNCATED);
-    }
-    if (position !== end) return this.drop(DropReason.MALFORMED);
+    const frameListError = checkFrameList(bytes, base, end, frameCount);
+    if (frameListError !== null) return this.drop(frameListError);
 
     const sessionId = readUint32LE(bytes, base + SESSION_ID_OFFSET);
     const sequence = readUint32LE(bytes, base + SEQUENCE_OFFSET);
@@ -112,7 +122,7 @@ export class DatagramReader {
     }
     session.expectedSequence = (sequence + frameCount) >>> 0;
 
-    position = base + DATAGRAM_HEADER_BYTES;
+    let position = base + DATAGRAM_HEADER_BYTES;
     for (let frame = 0; frame < frameCount; frame++) {
       const frameBytes = readUint16LE(bytes, position + FRAME_LENGTH_OFFSET);
       const flags = bytes[position + FRAME_FLAGS_OFFSET];

@@ -18,15 +18,16 @@
  * one datagram each; the largest message is the ring's maxMessageBytes (longer claims
  * throw a RangeError naming the length).
  */
-import { ABORTED_LENGTH, AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
 import { DatagramWriter } from './datagram-writer.js';
 import { openDgramSendPath, type SendTarget } from './dgram-backend.js';
-import { DEFAULT_MTU_BYTES, FrameFlag, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
+import { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
 import type { SendPath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
+import { RingPacker } from './ring-packer.js';
 import { openUringSendPath } from './uring-backend.js';
 
 export interface PublicationOptions extends SocketOptions {
@@ -80,7 +81,6 @@ export class Publication {
   private sendPath!: SendPath;
   private choice: BackendChoice = { backend: 'dgram', reason: '' };
   private readonly consumer: Consumer;
-  private readonly writer: DatagramWriter;
   private readonly pool: DatagramPool;
   private readonly maxInFlight: number;
   /**
@@ -95,12 +95,8 @@ export class Publication {
   private readonly refillBelow: number;
   private refillScheduled = false;
   private draining = false;
-  private readonly maxFramePayloadBytes: number;
   private readonly wait = new AsyncWaitStrategy();
-  /** Bytes of the first message not yet fully in a datagram that earlier fragments carried. */
-  private fragmentOffsetBytes = 0;
-  /** Slots packed into datagrams not yet released. */
-  private pendingSlots = 0;
+  private readonly packer: RingPacker;
   private localProducer: Producer | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -111,7 +107,6 @@ export class Publication {
     this.streamId = options.streamId;
     this.sessionId = options.sessionId;
     this.datagramBytes = maxDatagramBytes(options.mtuBytes, family);
-    this.maxFramePayloadBytes = maxFramePayloadBytes(this.datagramBytes);
     this.maxInFlight = options.maxDatagramsInFlight;
     this.refillBelow = this.maxInFlight >>> 1;
     this.ring = Ring.create({
@@ -121,7 +116,13 @@ export class Publication {
       maxConsumers: 1,
     });
     this.consumer = this.ring.openConsumer(this.ring.addConsumer());
-    this.writer = new DatagramWriter(options.sessionId, options.streamId, this.datagramBytes);
+    this.packer = new RingPacker(
+      this.ring,
+      this.consumer,
+      new DatagramWriter(options.sessionId, options.streamId, this.datagramBytes),
+      maxFramePayloadBytes(this.datagramBytes),
+      this.counters,
+    );
     this.pool = new DatagramPool(this.maxInFlight, this.datagramBytes);
     this.sendOrder = new Array(this.maxInFlight).fill(undefined);
   }
@@ -244,10 +245,7 @@ export class Publication {
   }
 
   /** Readable slots not yet packed into a datagram: what the sender waits for. */
-  private readonly unpacked = (): number => {
-    const ready = this.consumer.available() - this.pendingSlots;
-    return ready > 0 ? ready : 0;
-  };
+  private readonly unpacked = (): number => this.packer.unpacked();
 
   /**
    * Packs datagrams until the ring is empty or the pool is (every entry in flight), hands
@@ -280,7 +278,7 @@ export class Publication {
       const available = this.unpacked();
       if (available === 0) break;
       const entry = pool.take();
-      const progress = this.pack(entry, available);
+      const progress = this.packer.pack(entry.target, entry, available, this.sendPath.inPlaceMinBytes);
       if (entry.lengthBytes === 0) {
         pool.give(entry);
         if (progress === 0) throw new Error('@flux/udp: a readable slot could not be packed (a bug: please report it)');
@@ -299,74 +297,10 @@ export class Publication {
     return batch;
   }
 
-  /**
-   * Fills `entry` from the ring, from the first slot not yet in a datagram; returns slots
-   * consumed plus frames written (0: no progress). Slots are released when the datagram's
-   * send completes, not here: a payload sent in place is read by the kernel from the slot.
-   */
-  private pack(entry: PooledDatagram, available: number): number {
-    const ring = this.ring;
-    const bytes = ring.bytes;
-    const writer = this.writer;
-    writer.begin(entry.target);
-    entry.payloadBytes = 0;
-    const inPlaceMinBytes = this.sendPath.inPlaceMinBytes;
-    let sequence = (this.consumer.nextSequence + this.pendingSlots) & SEQUENCE_MASK;
-    let consumed = 0;
-    let messages = 0;
-    while (consumed < available) {
-      const lengthBytes = ring.lengthOf(sequence);
-      if (lengthBytes === ABORTED_LENGTH) {
-        consumed++;
-        sequence = (sequence + 1) & SEQUENCE_MASK;
-        continue;
-      }
-      const offset = ring.offsetOf(sequence);
-      const room = writer.roomBytes;
-      if (this.fragmentOffsetBytes === 0 && lengthBytes <= room && (lengthBytes < inPlaceMinBytes || writer.frameCount > 0)) {
-        writer.addFrame(bytes, offset, lengthBytes, FrameFlag.UNFRAGMENTED);
-        consumed++;
-        messages++;
-        sequence = (sequence + 1) & SEQUENCE_MASK;
-        continue;
-      }
-      // A long message, or one that does not fit here. One that fits a datagram waits for
-      // the next; otherwise it goes alone, in place, whole or as fragments.
-      if (writer.frameCount > 0) break;
-      const chunkBytes = Math.min(lengthBytes - this.fragmentOffsetBytes, this.maxFramePayloadBytes);
-      const isFirst = this.fragmentOffsetBytes === 0;
-      const isLast = this.fragmentOffsetBytes + chunkBytes === lengthBytes;
-      const flags = (isFirst ? FrameFlag.BEGIN : 0) | (isLast ? FrameFlag.END : 0);
-      const start = offset + this.fragmentOffsetBytes;
-      if (chunkBytes >= inPlaceMinBytes) {
-        writer.addFrameHeader(chunkBytes, flags);
-        entry.payloadOffsetBytes = start;
-        entry.payloadBytes = chunkBytes;
-      } else {
-        writer.addFrame(bytes, start, chunkBytes, flags);
-      }
-      if (!(isFirst && isLast)) this.counters.fragmentsSent++;
-      if (isLast) {
-        this.fragmentOffsetBytes = 0;
-        consumed++;
-        messages++;
-      } else {
-        this.fragmentOffsetBytes += chunkBytes;
-      }
-      break; // an in-place frame or a fragment is its datagram's only frame
-    }
-    this.pendingSlots += consumed;
-    entry.slots = consumed;
-    entry.messages = messages;
-    const frames = writer.frameCount;
-    entry.lengthBytes = frames > 0 ? writer.finish() : 0;
-    return consumed + frames;
-  }
-
   /** Releases the oldest `count` pending slots (see pack). */
   private releaseSlots(count: number): void {
     if (count === 0) return;
-    this.pendingSlots -= count;
+    this.packer.pendingSlots -= count;
     if (!this.closing) this.consumer.release(count); // after close() the consumer is gone
   }
 
