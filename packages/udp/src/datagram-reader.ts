@@ -88,8 +88,12 @@ export class DatagramReader {
     this.counters = options.counters;
   }
 
-  /** Handles one datagram, bytes[offsetBytes, offsetBytes + lengthBytes); reads nothing outside it, never throws on its content. */
-  read(bytes: Uint8Array, offsetBytes: number, lengthBytes: number): void {
+  /**
+   * Handles one datagram, bytes[offsetBytes, offsetBytes + lengthBytes); reads nothing
+   * outside it, never throws on its content. Returns false when it was dropped whole
+   * (counted), true when its frames were taken (delivered, or counted where dropped).
+   */
+  read(bytes: Uint8Array, offsetBytes: number, lengthBytes: number): boolean {
     const counters = this.counters;
     counters.datagramsReceived++;
     counters.bytesReceived += lengthBytes;
@@ -130,6 +134,14 @@ export class DatagramReader {
       this.frame(session, sink, bytes, payload, frameBytes, flags);
       position = payload + frameBytes;
     }
+    return true;
+  }
+
+  /** Forgets a session (its publisher is gone): its slot counts against maxSessions no more. */
+  endSession(sessionId: number, streamId: number): void {
+    const last = this.lastSession;
+    if (last !== undefined && last.sessionId === sessionId >>> 0 && last.streamId === streamId >>> 0) this.lastSession = undefined;
+    this.sessions.delete(`${sessionId >>> 0}:${streamId >>> 0}`);
   }
 
   /** A datagram the socket cut short (longer than the receive buffer): counted and dropped. */
@@ -148,7 +160,10 @@ export class DatagramReader {
     const counters = this.counters;
     if (flags === FrameFlag.UNFRAGMENTED) {
       if (session.reassembling) this.abandonReassembly(session, DropReason.MALFORMED);
-      if (length > this.options.maxMessageBytes) return this.drop(DropReason.OVERSIZE);
+      if (length > this.options.maxMessageBytes) {
+        this.drop(DropReason.OVERSIZE);
+        return;
+      }
       counters.messagesReceived++;
       sink(bytes, offset, length, session.sessionId, session.streamId);
       return;
@@ -160,7 +175,8 @@ export class DatagramReader {
       session.reassemblyBytes = 0;
       if (session.reassembly === EMPTY) session.reassembly = new Uint8Array(this.options.maxMessageBytes);
     } else if (!session.reassembling) {
-      return this.drop(DropReason.MALFORMED); // a middle or end fragment with no beginning
+      this.drop(DropReason.MALFORMED); // a middle or end fragment with no beginning
+      return;
     }
     if (!session.discarding) {
       if (session.reassemblyBytes + length > this.options.maxMessageBytes) {
@@ -211,7 +227,8 @@ export class DatagramReader {
     return session;
   }
 
-  private drop(reason: DropReasonName): void {
+  private drop(reason: DropReasonName): false {
     this.counters.drop(reason);
+    return false;
   }
 }

@@ -1,0 +1,99 @@
+/**
+ * Wire layout of @flux/reliable's control frames: constants and offset helpers only. DATA
+ * datagrams are @flux/udp's, unchanged (packages/udp/src/frame-layout.ts); a retransmission
+ * is the original datagram, byte for byte. Every control frame starts with the same 16-byte
+ * header, so one parser tells them apart by `type`; all fields are little-endian.
+ *
+ * ```
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------+---------------+---------------+---------------+
+ *  |  version (1)  |     type      |     flags     |     count     |  0
+ *  +---------------+---------------+---------------+---------------+
+ *  |                          session id                           |  4
+ *  +---------------------------------------------------------------+
+ *  |                          stream id                            |  8
+ *  +---------------------------------------------------------------+
+ *  |                 sequence (meaning by type, below)             |  12
+ *  +===============================================================+
+ *  |                 body (length fixed by type)                  ...  16
+ * ```
+ *
+ *  type          direction           sequence                     body
+ *  SETUP      2  sender -> receiver  first sequence of the stream none
+ *  STATUS     3  receiver -> sender  consumed: next to deliver    window bytes u32 | RTT ns u32 | echo f64
+ *  NAK        4  receiver -> sender  0                            count x (start u32 | length frames u32)
+ *  HEARTBEAT  5  sender -> receiver  next sequence to be sent     none; flag END_OF_STREAM: the stream ends there
+ *  RTT_ECHO   6  sender -> receiver  0                            echoed timestamp f64
+ *  UNAVAILABLE 7 sender -> receiver  first frame no longer held   length frames u32
+ *
+ * Sequences are u32 and wrap; every comparison is `(a - b) | 0`. STATUS's echo is the
+ * receiver's own clock reading (ns, float64) when it asks for a round-trip sample (flag
+ * ECHO_REQUEST), else 0; the sender sends it straight back in RTT_ECHO.
+ */
+export { PROTOCOL_VERSION } from '@flux/udp';
+
+export const ControlType = {
+  SETUP: 2,
+  STATUS: 3,
+  NAK: 4,
+  HEARTBEAT: 5,
+  RTT_ECHO: 6,
+  UNAVAILABLE: 7,
+} as const;
+
+export const ControlFlag = {
+  /** STATUS: send my echo timestamp back. */
+  ECHO_REQUEST: 0x01,
+  /** HEARTBEAT: the stream ends at this sequence (a clean close). */
+  END_OF_STREAM: 0x01,
+} as const;
+
+// ---- common header (the same offsets as @flux/udp's datagram header) ----------------------
+export const VERSION_OFFSET = 0;
+export const TYPE_OFFSET = VERSION_OFFSET + 1;
+export const FLAGS_OFFSET = TYPE_OFFSET + 1;
+export const COUNT_OFFSET = FLAGS_OFFSET + 1;
+export const SESSION_ID_OFFSET = COUNT_OFFSET + 1;
+export const STREAM_ID_OFFSET = SESSION_ID_OFFSET + 4;
+export const SEQUENCE_OFFSET = STREAM_ID_OFFSET + 4;
+export const HEADER_BYTES = SEQUENCE_OFFSET + 4;
+
+// ---- SETUP, HEARTBEAT ---------------------------------------------------------------------
+export const SETUP_BYTES = HEADER_BYTES;
+export const HEARTBEAT_BYTES = HEADER_BYTES;
+
+// ---- STATUS -------------------------------------------------------------------------------
+export const STATUS_WINDOW_BYTES_OFFSET = HEADER_BYTES;
+export const STATUS_RTT_NS_OFFSET = STATUS_WINDOW_BYTES_OFFSET + 4;
+export const STATUS_ECHO_OFFSET = STATUS_RTT_NS_OFFSET + 4;
+export const STATUS_BYTES = STATUS_ECHO_OFFSET + 8;
+
+// ---- NAK ----------------------------------------------------------------------------------
+export const NAK_RANGE_START_OFFSET = 0;
+export const NAK_RANGE_LENGTH_OFFSET = NAK_RANGE_START_OFFSET + 4;
+export const NAK_RANGE_BYTES = NAK_RANGE_LENGTH_OFFSET + 4;
+/** Ranges one NAK carries (the count byte allows 255; more gaps wait for the next NAK). */
+export const MAX_NAK_RANGES = 64;
+export function nakBytes(ranges: number): number {
+  return HEADER_BYTES + ranges * NAK_RANGE_BYTES;
+}
+export function nakRangeOffset(index: number): number {
+  return HEADER_BYTES + index * NAK_RANGE_BYTES;
+}
+
+// ---- RTT_ECHO -----------------------------------------------------------------------------
+export const RTT_ECHO_TIMESTAMP_OFFSET = HEADER_BYTES;
+export const RTT_ECHO_BYTES = RTT_ECHO_TIMESTAMP_OFFSET + 8;
+
+// ---- UNAVAILABLE --------------------------------------------------------------------------
+export const UNAVAILABLE_LENGTH_FRAMES_OFFSET = HEADER_BYTES;
+export const UNAVAILABLE_BYTES = UNAVAILABLE_LENGTH_FRAMES_OFFSET + 4;
+
+/** The largest control frame: a NAK with MAX_NAK_RANGES ranges. */
+export const MAX_CONTROL_BYTES = nakBytes(MAX_NAK_RANGES);
+
+/** Wrap-safe order of two u32 sequences: negative when a is before b. */
+export function sequenceDelta(a: number, b: number): number {
+  return (a - b) | 0;
+}

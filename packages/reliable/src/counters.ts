@@ -1,0 +1,78 @@
+/**
+ * Counters users can read: plain numbers on the thread that owns the socket. Every
+ * datagram dropped increments exactly one counter, so nothing is lost without a count.
+ */
+
+export class SenderCounters {
+  messagesSent = 0;
+  fragmentsSent = 0;
+  datagramsSent = 0;
+  bytesSent = 0;
+  /** Datagrams resent in answer to NAKs. */
+  retransmits = 0;
+  /** NAKed datagrams not resent because a resend of them was under way (lingering). */
+  retransmitsLingering = 0;
+  /** NAKed datagrams not resent because the retransmit rate limit was spent. */
+  retransmitsRateLimited = 0;
+  /** UNAVAILABLE frames sent: NAKed data no longer in the retransmit buffer. */
+  unavailableSent = 0;
+  naksReceived = 0;
+  statusReceived = 0;
+  setupsSent = 0;
+  heartbeatsSent = 0;
+  /** Times packing stopped on the receiver's window or a full retransmit buffer. */
+  flowControlStalls = 0;
+  /** Offers and claims refused because the ring was full (the caller was told). */
+  backPressured = 0;
+  sendErrors = 0;
+  /** The receiver went silent for livenessTimeoutMs. */
+  livenessTimeouts = 0;
+  /** Datagrams from the receiver's address that were not a valid control frame. */
+  malformedControl = 0;
+  /** Control frames for another session or stream. */
+  unknownSession = 0;
+
+  snapshot(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}
+
+export class ReceiverCounters {
+  /** DATA datagrams taken into the stream (in order at once, or held and delivered later). */
+  datagramsAccepted = 0;
+  /** Datagrams (or parts) already received: dropped. */
+  duplicates = 0;
+  /** Out-of-order datagrams held in the window until the gap before them filled. */
+  outOfOrder = 0;
+  /** Out-of-order datagrams refused because the window was full (resent when NAKed). */
+  windowFull = 0;
+  naksSent = 0;
+  /** Ranges carried by those NAKs. */
+  nakRanges = 0;
+  statusSent = 0;
+  heartbeatsReceived = 0;
+  rttSamples = 0;
+  /** Gaps the sender reported unavailable (see the gap event). */
+  gaps = 0;
+  /** Frames skipped over those gaps (onGap: 'skip'). */
+  framesSkipped = 0;
+  sessionsBegun = 0;
+  sessionsEnded = 0;
+  sessionsTimedOut = 0;
+  sessionsFailed = 0;
+  /** Datagrams of a session whose SETUP has not arrived (the sender repeats SETUP). */
+  noSession = 0;
+  /** SETUPs refused: maxSessions sessions already. */
+  tooManySessions = 0;
+  /** SETUPs for a stream nobody subscribed to. */
+  unknownStream = 0;
+  /** Datagrams of a known session from another address. */
+  foreign = 0;
+  /** Datagrams that are neither valid DATA nor a valid control frame. */
+  malformed = 0;
+  receiveErrors = 0;
+
+  snapshot(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}

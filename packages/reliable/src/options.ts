@@ -1,0 +1,20 @@
+/** Option checks shared by the publication and the subscription, and the clock they read. */
+
+export function requireInteger(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function requirePositive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The clock protocol logic is given: monotonic, in ns (a float; sub-µs precision is not needed). */
+export function nowNs(): number {
+  return performance.now() * 1e6;
+}

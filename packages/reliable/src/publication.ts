@@ -1,0 +1,277 @@
+/**
+ * A reliable publication: messages published into a @flux/ring by any thread reach one
+ * ReliableSubscription exactly once and in order, over node:dgram. The protocol is
+ * sender.ts; this file moves its datagrams and runs its timers on this thread's event loop.
+ *
+ *   producers (any thread) --claim/publish--> ring --ReliableSender--> socket (connected)
+ *                                                       ^  STATUS, NAK (the kernel passes only the peer's datagrams)
+ *
+ * Back-pressure: the sender stops packing at the receiver's window or a full retransmit
+ * buffer; the ring fills and producers' claims return BACK_PRESSURED. Memory is the ring
+ * plus the retransmit buffer, whatever the send rate.
+ */
+import type { Socket } from 'node:dgram';
+import { AsyncWaitStrategy, BACK_PRESSURED, type Producer, Ring } from '@flux/ring';
+import { checkBufferBytes, DEFAULT_MTU_BYTES, familyOf, maxDatagramBytes, maxFramePayloadBytes, type OpenedSocket, openSocket, type SocketOptions } from '@flux/udp';
+import { SenderCounters } from './counters.js';
+import { nowNs, requireInteger, requirePositive } from './options.js';
+import { ReliableSender, type SenderState } from './sender.js';
+
+export interface ReliablePublicationOptions extends SocketOptions {
+  host: string;
+  port: number;
+  streamId: number;
+  /** Random by default. */
+  sessionId?: number;
+  /** Link MTU the datagrams must fit (default 1500). */
+  mtuBytes?: number;
+  /** Largest message; the ring's slot size (default: one datagram's frame payload, 1,452 bytes over IPv4). */
+  maxMessageBytes?: number;
+  /** Ring slots (default 4,096). */
+  ringCapacity?: number;
+  /** Ring producer mode (default 'multi': producers in any threads). */
+  producerMode?: 'single' | 'multi';
+  /** Datagrams kept for retransmission (default 4,096: 6 MB at the default MTU). */
+  retransmitBufferDatagrams?: number;
+  /**
+   * 'back-pressure' (default): a datagram the receiver has not consumed is never dropped from
+   * the retransmit buffer; a full buffer stops the sender. 'overwrite': the oldest gives way,
+   * the sender never waits for the buffer, and a receiver that NAKs it sees a gap.
+   */
+  retransmitPolicy?: 'back-pressure' | 'overwrite';
+  /** Retransmission rate limit (default 64 MiB/s). */
+  maxRetransmitBytesPerSecond?: number;
+  /** SETUP repeated this often until the subscription answers (default 100 ms). */
+  setupIntervalMs?: number;
+  /** First heartbeat this long after the last datagram (default 1 ms); doubling while idle up to heartbeatMaxMs (default 100 ms). */
+  heartbeatMinMs?: number;
+  heartbeatMaxMs?: number;
+  /** No STATUS from the subscription for this long ends the session (default 5,000 ms). */
+  livenessTimeoutMs?: number;
+}
+
+/** Longest a sender wait lasts without a deadline (producers and STATUS wake it sooner). */
+const IDLE_WAIT_MS = 100;
+const MS = 1e6;
+
+export class ReliablePublication {
+  readonly ring: Ring;
+  readonly counters = new SenderCounters();
+  readonly sessionId: number;
+  readonly streamId: number;
+  readonly datagramBytes: number;
+  private readonly sender: ReliableSender;
+  private readonly consumerId: number;
+  private readonly opened: OpenedSocket;
+  private readonly socket: Socket;
+  private readonly wait = new AsyncWaitStrategy();
+  private localProducer: Producer | undefined;
+  private wakeSender: (() => void) | undefined;
+  private senderDone: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private closed: Promise<void> | undefined;
+
+  private constructor(opened: OpenedSocket, ring: Ring, options: Required<Omit<ReliablePublicationOptions, keyof SocketOptions | 'host' | 'port'>>, datagramBytes: number) {
+    this.opened = opened;
+    this.socket = opened.socket;
+    this.ring = ring;
+    this.sessionId = options.sessionId;
+    this.streamId = options.streamId;
+    this.datagramBytes = datagramBytes;
+    this.consumerId = ring.addConsumer();
+    const consumer = ring.openConsumer(this.consumerId);
+    const socket = this.socket;
+    const callbacks: ((error: Error | null) => void)[] = [];
+    for (let slot = 0; slot < options.retransmitBufferDatagrams; slot++) {
+      callbacks.push((error) => {
+        if (error) this.counters.sendErrors++;
+        this.sender.sendCompleted(slot);
+        this.wake();
+      });
+    }
+    this.sender = new ReliableSender(
+      ring,
+      consumer,
+      {
+        sessionId: options.sessionId,
+        streamId: options.streamId,
+        initialSequence: Math.floor(Math.random() * 0x1_0000_0000),
+        datagramBytes,
+        retransmitBufferDatagrams: options.retransmitBufferDatagrams,
+        retransmitPolicy: options.retransmitPolicy,
+        maxRetransmitBytesPerSecond: options.maxRetransmitBytesPerSecond,
+        timing: {
+          setupIntervalNs: options.setupIntervalMs * MS,
+          heartbeatMinNs: options.heartbeatMinMs * MS,
+          heartbeatMaxNs: options.heartbeatMaxMs * MS,
+          livenessTimeoutNs: options.livenessTimeoutMs * MS,
+          minLingerNs: 0.1 * MS,
+        },
+      },
+      {
+        sendData: (slot, bytes, lengthBytes) => socket.send(bytes, 0, lengthBytes, callbacks[slot]),
+        sendControl: (bytes, lengthBytes) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), this.controlSent),
+      },
+      this.counters,
+    );
+    socket.on('message', (message: Buffer) => {
+      this.sender.onControl(message, 0, message.length, nowNs());
+      this.wake();
+    });
+    socket.on('error', () => this.counters.sendErrors++);
+  }
+
+  /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
+  static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
+    if (typeof options?.host !== 'string') throw new TypeError(`host must be a string, got ${String(options?.host)}`);
+    requireInteger('port', options.port, 1, 65535);
+    requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
+    const sessionId = options.sessionId ?? Math.floor(Math.random() * 0x1_0000_0000);
+    requireInteger('sessionId', sessionId, 0, 0xffff_ffff);
+    const mtuBytes = requireInteger('mtuBytes', options.mtuBytes ?? DEFAULT_MTU_BYTES, 576, 65535);
+    const family = familyOf(options.host, options.family);
+    const datagramBytes = maxDatagramBytes(mtuBytes, family);
+    const policy = options.retransmitPolicy ?? 'back-pressure';
+    if (policy !== 'back-pressure' && policy !== 'overwrite') throw new TypeError(`retransmitPolicy must be 'back-pressure' or 'overwrite', got ${String(policy)}`);
+    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
+    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
+    const resolved = {
+      streamId: options.streamId,
+      sessionId,
+      mtuBytes,
+      maxMessageBytes: requireInteger('maxMessageBytes', options.maxMessageBytes ?? maxFramePayloadBytes(datagramBytes), 0, 2 ** 30),
+      ringCapacity: options.ringCapacity ?? 4096,
+      producerMode: options.producerMode ?? 'multi',
+      retransmitBufferDatagrams: requireInteger('retransmitBufferDatagrams', options.retransmitBufferDatagrams ?? 4096, 2, 1 << 20),
+      retransmitPolicy: policy,
+      maxRetransmitBytesPerSecond: requirePositive('maxRetransmitBytesPerSecond', options.maxRetransmitBytesPerSecond ?? 64 * 1024 * 1024),
+      setupIntervalMs: requirePositive('setupIntervalMs', options.setupIntervalMs ?? 100),
+      heartbeatMinMs: requirePositive('heartbeatMinMs', options.heartbeatMinMs ?? 1),
+      heartbeatMaxMs: requirePositive('heartbeatMaxMs', options.heartbeatMaxMs ?? 100),
+      livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
+    };
+    const ring = Ring.create({ capacity: resolved.ringCapacity, maxMessageBytes: resolved.maxMessageBytes, producerMode: resolved.producerMode, maxConsumers: 1 });
+    const opened = await openSocket(family === 'IPv6' ? '::' : '0.0.0.0', 0, { ...options, family });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        opened.socket.once('error', reject);
+        opened.socket.connect(options.port, options.host, () => {
+          opened.socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+    const publication = new ReliablePublication(opened, ring, resolved, datagramBytes);
+    publication.senderDone = publication.runSender();
+    return publication;
+  }
+
+  /** 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut' (see sender.ts). */
+  get state(): SenderState {
+    return this.sender.state;
+  }
+
+  /** The subscription's smoothed round trip (ns; 0 before the first sample). */
+  get rttNs(): number {
+    return this.sender.rttNs;
+  }
+
+  /** Resolves true once the subscription answered the SETUP; false if `timeoutMs` passes first or the session ended. */
+  connected(timeoutMs = 10_000): Promise<boolean> {
+    return this.until(() => this.sender.state !== 'setup', timeoutMs).then(() => this.sender.state === 'connected');
+  }
+
+  /**
+   * Copies one message into the ring from this thread. Returns its ring sequence,
+   * BACK_PRESSURED or NOT_CONNECTED; a message longer than maxMessageBytes throws a RangeError.
+   * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
+   */
+  offer(message: Uint8Array): number {
+    this.localProducer ??= this.ring.createProducer();
+    const result = this.localProducer.offer(message);
+    if (result === BACK_PRESSURED) this.counters.backPressured++;
+    return result;
+  }
+
+  /**
+   * Resolves true once every message published before the call has been consumed by the
+   * subscription (reported by its STATUS); false if `timeoutMs` passes first or the session
+   * timed out.
+   */
+  async flush(timeoutMs = 10_000): Promise<boolean> {
+    const target = this.ring.cursor();
+    await this.until(() => this.drained(target) || this.sender.state === 'timedOut', timeoutMs);
+    return this.drained(target);
+  }
+
+  /** Sends what is queued, ends the stream (the subscription sees 'end'), and closes the socket. */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (!this.stopping) {
+      const deadline = Date.now() + timeoutMs;
+      await this.flush(timeoutMs);
+      this.sender.end(nowNs());
+      await this.until(() => this.sender.state === 'ended' || this.sender.state === 'timedOut', Math.max(0, deadline - Date.now()));
+      this.stopping = true;
+      this.ring.removeConsumer(this.consumerId);
+      this.wake();
+      await this.senderDone;
+    }
+    await (this.closed ??= this.opened.close());
+  }
+
+  private drained(target: number): boolean {
+    return this.sender.packedThrough(target) && this.sender.caughtUp;
+  }
+
+  private readonly controlSent = (error: Error | null): void => {
+    if (error) this.counters.sendErrors++;
+  };
+
+  private wake(): void {
+    const wake = this.wakeSender;
+    if (wake !== undefined) {
+      this.wakeSender = undefined;
+      wake();
+    }
+  }
+
+  /** Polls `done` once per turn of the event loop until it holds or `timeoutMs` passes. */
+  private async until(done: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() <= deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  private async runSender(): Promise<void> {
+    const sender = this.sender;
+    while (!this.stopping) {
+      const now = nowNs();
+      const sent = sender.doWork(now);
+      if (sent > 0) {
+        await new Promise((resolve) => setImmediate(resolve)); // the loop's other callbacks (STATUS, completions) get a turn
+        continue;
+      }
+      const untilDeadlineMs = Math.min(IDLE_WAIT_MS, Math.max(0, (sender.nextDeadlineNs() - now) / MS));
+      if (sender.waitsForData) {
+        try {
+          await this.wait.waitForAsync(sender.unpacked, this.ring.int32, untilDeadlineMs, { unref: true });
+        } catch {
+          return; // the consumer was removed by close()
+        }
+      } else {
+        // Stalled on the window, the buffer or a send under way, or not connected: STATUS,
+        // a send completion or the deadline wakes it.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, untilDeadlineMs);
+          this.wakeSender = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeSender = undefined;
+      }
+    }
+  }
+}

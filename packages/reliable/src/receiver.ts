@@ -1,0 +1,472 @@
+/**
+ * The receiving half of reliable sessions (no I/O; time is a parameter, `nowNs`): every
+ * datagram of a subscription's socket comes here; DATA is delivered in sequence order,
+ * exactly once, through a @flux/udp DatagramReader (which parses frames, reassembles
+ * fragments and calls the stream's handler); control frames come back through `transport`.
+ *
+ *   DATA seq == expected      deliver now, then every held datagram that follows it
+ *   DATA seq >  expected      hold it in the session's ReceiveWindow (counted outOfOrder)
+ *   DATA seq <  expected      duplicate: dropped and counted
+ *   doWork(nowNs)             rescan gaps, NAK the due ones, STATUS, liveness, end of stream
+ *
+ * A session begins with the sender's SETUP (answered with STATUS) and lives until its end
+ * of stream is consumed (event 'end'), its sender is silent for livenessTimeoutNs ('timeout'),
+ * or a gap is unavailable under onGap 'fail' ('failed'). Under onGap 'skip', an unavailable
+ * gap is passed over with a 'gap' event and delivery goes on. Sessions are bounded
+ * (maxSessions); each holds a window of bounded memory.
+ */
+import { checkFrameList, type DatagramReader, FrameLayout } from '@flux/udp';
+import {
+  ControlFlag,
+  ControlType,
+  COUNT_OFFSET,
+  FLAGS_OFFSET,
+  HEADER_BYTES,
+  MAX_CONTROL_BYTES,
+  PROTOCOL_VERSION,
+  RTT_ECHO_TIMESTAMP_OFFSET,
+  SEQUENCE_OFFSET,
+  SESSION_ID_OFFSET,
+  STREAM_ID_OFFSET,
+  sequenceDelta,
+  TYPE_OFFSET,
+  UNAVAILABLE_LENGTH_FRAMES_OFFSET,
+  VERSION_OFFSET,
+} from './control-layout.js';
+import { checkControl, readFloat64LE, readUint32LE, writeNakHeader, writeNakRange, writeStatus } from './control-frames.js';
+import type { ReceiverCounters } from './counters.js';
+import { LossDetector, type NakSink } from './loss-detector.js';
+import { ReceiveWindow, StoreResult } from './receive-window.js';
+
+export interface ReceiverTiming {
+  nakDelayNs: number;
+  minNakRetryNs: number;
+  maxNakRetryNs: number;
+  /** A STATUS at least this often while a session lives (the sender's liveness). */
+  statusIntervalNs: number;
+  /** A round-trip sample (STATUS with an echo request) this often. */
+  rttIntervalNs: number;
+  livenessTimeoutNs: number;
+}
+
+export interface ReceiverOptions {
+  /** Bytes of DATA the sender may have beyond what was delivered (flow control). */
+  windowBytes: number;
+  /** Out-of-order datagrams held per session. */
+  windowDatagrams: number;
+  /** Of those, held beyond the near ring (windowBytes / 4 frames, a power of two) ahead. */
+  maxFarDatagrams: number;
+  /** Longest datagram held out of order (longer ones are delivered only in order). */
+  maxDatagramBytes: number;
+  maxSessions: number;
+  onGap: 'fail' | 'skip';
+  timing: ReceiverTiming;
+}
+
+export type ReliableEvent =
+  | { type: 'begin'; sessionId: number; streamId: number; address: string; port: number }
+  | { type: 'gap'; sessionId: number; streamId: number; fromSequence: number; toSequence: number }
+  | { type: 'end'; sessionId: number; streamId: number }
+  | { type: 'timeout'; sessionId: number; streamId: number }
+  | { type: 'failed'; sessionId: number; streamId: number; fromSequence: number; toSequence: number; reason: string };
+
+export interface ReceiverTransport {
+  /** Send a control frame to a sender; the bytes are reused after the call. */
+  sendControl(bytes: Uint8Array, lengthBytes: number, address: string, port: number): void;
+}
+
+type SessionState = 'active' | 'ended';
+
+class Session {
+  readonly window: ReceiveWindow;
+  readonly loss: LossDetector;
+  expected: number;
+  /** One past the highest sequence heard of (DATA or HEARTBEAT). */
+  highest: number;
+  state: SessionState = 'active';
+  /** A gap may have opened or closed since the last scan. */
+  dirty = false;
+  lastHeardNs: number;
+  lastStatusNs = -Infinity;
+  lastStatusConsumed: number;
+  /** DATA bytes delivered since the last STATUS. */
+  consumedBytes = 0;
+  statusWanted = true;
+  rttNs = 0;
+  nextEchoNs = -Infinity;
+  /** The sequence the stream ends at (HEARTBEAT with END_OF_STREAM), or -1. */
+  endSequence = -1;
+
+  constructor(
+    readonly sessionId: number,
+    readonly streamId: number,
+    readonly address: string,
+    readonly port: number,
+    initialSequence: number,
+    options: ReceiverOptions,
+    nowNs: number,
+  ) {
+    this.window = new ReceiveWindow(ringFramesFor(options.windowBytes), options.windowDatagrams, options.maxDatagramBytes, options.maxFarDatagrams);
+    this.loss = new LossDetector(
+      { nakDelayNs: options.timing.nakDelayNs, minRetryNs: options.timing.minNakRetryNs, maxRetryNs: options.timing.maxNakRetryNs },
+      ringFramesFor(options.windowBytes),
+    );
+    this.expected = initialSequence;
+    this.highest = initialSequence;
+    this.lastStatusConsumed = initialSequence;
+    this.lastHeardNs = nowNs;
+  }
+}
+
+/** Near ring size: a frame is at least FRAME_HEADER_BYTES, so a window holds at most windowBytes / 4 frames. */
+function ringFramesFor(windowBytes: number): number {
+  let frames = 64;
+  while (frames < windowBytes / FrameLayout.FRAME_HEADER_BYTES && frames < 1 << 22) frames *= 2;
+  return frames;
+}
+
+function sessionKey(sessionId: number, streamId: number): string {
+  return `${sessionId}:${streamId}`;
+}
+
+export class ReliableReceiver {
+  private readonly options: ReceiverOptions;
+  private readonly timing: ReceiverTiming;
+  private readonly reader: DatagramReader;
+  private readonly hasStream: (streamId: number) => boolean;
+  private readonly transport: ReceiverTransport;
+  private readonly counters: ReceiverCounters;
+  private readonly onEvent: (event: ReliableEvent) => void;
+  private readonly sessions = new Map<string, Session>();
+  private last: Session | undefined;
+  private readonly control = new Uint8Array(MAX_CONTROL_BYTES);
+  /** A session may need doWork before its timers say so (a gap to scan, a STATUS to send). */
+  private pending = false;
+  private readonly nakSink: NakSink & { session: Session | undefined };
+
+  constructor(
+    options: ReceiverOptions,
+    reader: DatagramReader,
+    hasStream: (streamId: number) => boolean,
+    transport: ReceiverTransport,
+    counters: ReceiverCounters,
+    onEvent: (event: ReliableEvent) => void,
+  ) {
+    this.options = options;
+    this.timing = options.timing;
+    this.reader = reader;
+    this.hasStream = hasStream;
+    this.transport = transport;
+    this.counters = counters;
+    this.onEvent = onEvent;
+    const control = this.control;
+    const nakSink = {
+      session: undefined as Session | undefined,
+      range: (index: number, start: number, length: number) => writeNakRange(control, index, start, length),
+      end: (count: number) => {
+        const session = nakSink.session!;
+        this.counters.naksSent++;
+        this.counters.nakRanges += count;
+        this.transport.sendControl(control, writeNakHeader(control, session.sessionId, session.streamId, count), session.address, session.port);
+      },
+    };
+    this.nakSink = nakSink;
+  }
+
+  /** Sessions live now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Whether doWork should run before the next timer (a gap to rescan or a STATUS owed). */
+  get hasPendingWork(): boolean {
+    return this.pending;
+  }
+
+  /** One datagram from `address:port`; never throws on its content. */
+  onDatagram(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, address: string, port: number, nowNs: number): void {
+    if (lengthBytes < HEADER_BYTES || bytes[offsetBytes + VERSION_OFFSET] !== PROTOCOL_VERSION) {
+      this.counters.malformed++;
+      return;
+    }
+    const type = bytes[offsetBytes + TYPE_OFFSET];
+    const sessionId = readUint32LE(bytes, offsetBytes + SESSION_ID_OFFSET);
+    const streamId = readUint32LE(bytes, offsetBytes + STREAM_ID_OFFSET);
+    if (type === FrameLayout.FrameType.DATA) {
+      const session = this.sessionFor(sessionId, streamId, address, port);
+      if (session !== undefined) this.onData(session, bytes, offsetBytes, lengthBytes, nowNs);
+      return;
+    }
+    if (!checkControl(bytes, offsetBytes, lengthBytes)) {
+      this.counters.malformed++;
+      return;
+    }
+    if (type === ControlType.SETUP) {
+      this.onSetup(sessionId, streamId, readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET), address, port, nowNs);
+      return;
+    }
+    const session = this.sessionFor(sessionId, streamId, address, port);
+    if (session === undefined) return;
+    session.lastHeardNs = nowNs;
+    switch (type) {
+      case ControlType.HEARTBEAT:
+        this.onHeartbeat(session, readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET), bytes[offsetBytes + FLAGS_OFFSET]);
+        break;
+      case ControlType.RTT_ECHO:
+        this.onRttEcho(session, readFloat64LE(bytes, offsetBytes + RTT_ECHO_TIMESTAMP_OFFSET), nowNs);
+        break;
+      case ControlType.UNAVAILABLE:
+        this.onUnavailable(session, readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET), readUint32LE(bytes, offsetBytes + UNAVAILABLE_LENGTH_FRAMES_OFFSET));
+        break;
+      default:
+        this.counters.malformed++; // a receiver-to-sender type sent to the receiver
+    }
+  }
+
+  /** Timers: gap scans and NAKs, STATUS, round-trip samples, liveness, ends of stream. */
+  doWork(nowNs: number): void {
+    this.pending = false;
+    for (const session of this.sessions.values()) {
+      if (nowNs - session.lastHeardNs > this.timing.livenessTimeoutNs) {
+        this.remove(session);
+        if (session.state === 'active') {
+          this.counters.sessionsTimedOut++;
+          this.onEvent({ type: 'timeout', sessionId: session.sessionId, streamId: session.streamId });
+        }
+        continue;
+      }
+      if (session.state !== 'active') {
+        if (session.statusWanted) this.sendStatus(session, nowNs);
+        continue;
+      }
+      if (session.dirty) {
+        session.dirty = false;
+        session.loss.scan(session.expected, session.highest, session.window, nowNs);
+      }
+      if (session.loss.gaps > 0) {
+        this.nakSink.session = session;
+        session.loss.nakDue(nowNs, session.rttNs, this.nakSink);
+      }
+      const consumedFrames = sequenceDelta(session.expected, session.lastStatusConsumed);
+      if (
+        session.statusWanted ||
+        session.consumedBytes >= this.options.windowBytes >>> 2 ||
+        nowNs - session.lastStatusNs >= this.timing.statusIntervalNs ||
+        (consumedFrames > 0 && session.expected === session.highest) // caught up: let the sender know at once
+      ) {
+        this.sendStatus(session, nowNs);
+      }
+    }
+  }
+
+  /** When doWork next has something to do by the clock alone (ns). */
+  nextDeadlineNs(): number {
+    let earliest = Infinity;
+    for (const session of this.sessions.values()) {
+      earliest = Math.min(earliest, session.lastHeardNs + this.timing.livenessTimeoutNs + 1, session.lastStatusNs + this.timing.statusIntervalNs);
+      if (session.loss.gaps > 0) earliest = Math.min(earliest, session.loss.nextDeadlineNs());
+    }
+    return earliest;
+  }
+
+  private sessionFor(sessionId: number, streamId: number, address: string, port: number): Session | undefined {
+    let session = this.last;
+    if (session === undefined || session.sessionId !== sessionId || session.streamId !== streamId) {
+      session = this.sessions.get(sessionKey(sessionId, streamId));
+      if (session === undefined) {
+        this.counters.noSession++;
+        return undefined;
+      }
+      this.last = session;
+    }
+    if (session.port !== port || session.address !== address) {
+      this.counters.foreign++;
+      return undefined;
+    }
+    return session;
+  }
+
+  private onSetup(sessionId: number, streamId: number, initialSequence: number, address: string, port: number, nowNs: number): void {
+    const existing = this.sessions.get(sessionKey(sessionId, streamId));
+    if (existing !== undefined) {
+      if (existing.port !== port || existing.address !== address) {
+        this.counters.foreign++;
+        return;
+      }
+      existing.lastHeardNs = nowNs;
+      existing.statusWanted = true; // our STATUS was lost: the sender repeats SETUP until one arrives
+      this.pending = true;
+      return;
+    }
+    if (!this.hasStream(streamId)) {
+      this.counters.unknownStream++;
+      return;
+    }
+    if (this.sessions.size >= this.options.maxSessions) {
+      this.counters.tooManySessions++;
+      return;
+    }
+    const session = new Session(sessionId, streamId, address, port, initialSequence, this.options, nowNs);
+    this.sessions.set(sessionKey(sessionId, streamId), session);
+    this.counters.sessionsBegun++;
+    this.pending = true;
+    this.onEvent({ type: 'begin', sessionId, streamId, address, port });
+  }
+
+  private onData(session: Session, bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): void {
+    session.lastHeardNs = nowNs;
+    const counters = this.counters;
+    const frameCount = bytes[offsetBytes + COUNT_OFFSET];
+    const first = readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET);
+    const ahead = sequenceDelta(first, session.expected);
+    if (session.state !== 'active' || ahead < 0) {
+      counters.duplicates++;
+      return;
+    }
+    if (ahead === 0) {
+      // In order: the reader validates and delivers; a datagram it drops moves nothing.
+      if (!this.reader.read(bytes, offsetBytes, lengthBytes)) {
+        counters.malformed++;
+        return;
+      }
+      counters.datagramsAccepted++;
+      session.consumedBytes += lengthBytes;
+      session.expected = (first + frameCount) >>> 0;
+      if (sequenceDelta(session.expected, session.highest) > 0) session.highest = session.expected;
+      if (session.window.size > 0) this.deliverHeld(session);
+      if (session.loss.gaps > 0) {
+        session.dirty = true;
+        this.pending = true;
+      }
+      this.checkEnd(session);
+      return;
+    }
+    if (frameCount === 0 || bytes[offsetBytes + FLAGS_OFFSET] !== 0 || checkFrameList(bytes, offsetBytes, offsetBytes + lengthBytes, frameCount) !== null) {
+      counters.malformed++;
+      return;
+    }
+    const result =
+      lengthBytes > this.options.maxDatagramBytes ? StoreResult.FULL : session.window.store(first, frameCount, bytes, offsetBytes, lengthBytes, ahead);
+    if (result === StoreResult.DUPLICATE) {
+      counters.duplicates++;
+      return;
+    }
+    if (result === StoreResult.FULL) counters.windowFull++;
+    else counters.outOfOrder++;
+    const end = (first + frameCount) >>> 0;
+    if (sequenceDelta(end, session.highest) > 0) session.highest = end;
+    session.dirty = true;
+    this.pending = true;
+  }
+
+  /** Delivers held datagrams from the expected sequence on, while they follow one another. */
+  private deliverHeld(session: Session): void {
+    const window = session.window;
+    for (;;) {
+      const slot = window.take(session.expected);
+      if (slot < 0) return;
+      const frames = window.framesOf(slot);
+      const lengthBytes = window.lengthOf(slot);
+      this.reader.read(window.bytes, window.offsetOf(slot), lengthBytes); // validated when held
+      window.release(slot);
+      this.counters.datagramsAccepted++;
+      session.consumedBytes += lengthBytes;
+      session.expected = (session.expected + frames) >>> 0;
+    }
+  }
+
+  private onHeartbeat(session: Session, nextSequence: number, flags: number): void {
+    this.counters.heartbeatsReceived++;
+    if (session.state !== 'active') {
+      session.statusWanted = true; // our last STATUS may have been lost: the sender still waits for it
+      this.pending = true;
+      return;
+    }
+    const ahead = sequenceDelta(nextSequence, session.highest);
+    if (ahead > 0) {
+      session.highest = nextSequence; // data was sent that never arrived: a gap to NAK
+      session.dirty = true;
+      this.pending = true;
+    }
+    if ((flags & ControlFlag.END_OF_STREAM) !== 0) {
+      session.endSequence = nextSequence;
+      this.checkEnd(session);
+    }
+    if (session.expected === nextSequence) {
+      session.statusWanted = true; // caught up: the sender may be waiting to flush or close
+      this.pending = true;
+    }
+  }
+
+  private onRttEcho(session: Session, echo: number, nowNs: number): void {
+    const sampleNs = nowNs - echo;
+    if (!(echo > 0) || sampleNs < 0 || sampleNs > this.timing.livenessTimeoutNs) {
+      this.counters.malformed++;
+      return;
+    }
+    this.counters.rttSamples++;
+    session.rttNs = session.rttNs === 0 ? sampleNs : session.rttNs + (sampleNs - session.rttNs) / 8;
+  }
+
+  private onUnavailable(session: Session, start: number, lengthFrames: number): void {
+    const end = (start + lengthFrames) >>> 0;
+    // Only a range the expected sequence lies in stops delivery; others are stale or early.
+    if (session.state !== 'active' || sequenceDelta(start, session.expected) > 0 || sequenceDelta(end, session.expected) <= 0) return;
+    const from = session.expected;
+    this.counters.gaps++;
+    if (this.options.onGap === 'fail') {
+      this.counters.sessionsFailed++;
+      this.remove(session);
+      this.onEvent({ type: 'failed', sessionId: session.sessionId, streamId: session.streamId, fromSequence: from, toSequence: end, reason: 'the sender no longer holds these messages' });
+      return;
+    }
+    this.counters.framesSkipped += sequenceDelta(end, from);
+    session.expected = end;
+    if (sequenceDelta(end, session.highest) > 0) session.highest = end;
+    session.window.discardBefore(end);
+    session.loss.clear();
+    session.dirty = true;
+    this.pending = true;
+    this.onEvent({ type: 'gap', sessionId: session.sessionId, streamId: session.streamId, fromSequence: from, toSequence: end });
+    this.deliverHeld(session);
+    this.checkEnd(session);
+  }
+
+  private checkEnd(session: Session): void {
+    if (session.endSequence < 0 || session.expected !== session.endSequence || session.state !== 'active') return;
+    session.state = 'ended';
+    session.statusWanted = true;
+    session.loss.clear();
+    this.pending = true;
+    this.counters.sessionsEnded++;
+    this.reader.endSession(session.sessionId, session.streamId);
+    this.onEvent({ type: 'end', sessionId: session.sessionId, streamId: session.streamId });
+  }
+
+  private sendStatus(session: Session, nowNs: number): void {
+    const echo = nowNs >= session.nextEchoNs && session.state === 'active';
+    if (echo) session.nextEchoNs = nowNs + this.timing.rttIntervalNs;
+    session.statusWanted = false;
+    session.lastStatusNs = nowNs;
+    session.lastStatusConsumed = session.expected;
+    session.consumedBytes = 0;
+    this.counters.statusSent++;
+    const length = writeStatus(
+      this.control,
+      session.sessionId,
+      session.streamId,
+      session.expected,
+      this.options.windowBytes,
+      session.rttNs,
+      echo ? ControlFlag.ECHO_REQUEST : 0,
+      echo ? Math.max(nowNs, 1) : 0,
+    );
+    this.transport.sendControl(this.control, length, session.address, session.port);
+  }
+
+  private remove(session: Session): void {
+    this.sessions.delete(sessionKey(session.sessionId, session.streamId));
+    if (this.last === session) this.last = undefined;
+    this.reader.endSession(session.sessionId, session.streamId);
+  }
+}

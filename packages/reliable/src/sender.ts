@@ -1,0 +1,358 @@
+/**
+ * The sending half of a reliable session (no I/O; time is a parameter, `nowNs`): it packs
+ * messages from the publication's ring into the retransmit buffer, within the receiver's
+ * window, and answers the receiver's control frames. The publication (publication.ts)
+ * moves its datagrams; the tests drive it on a virtual clock.
+ *
+ *   ring --pack--> retransmit buffer slot --sendData--> network
+ *                        ^   resend (NAK)               |
+ *   STATUS (consumed, window, RTT) / NAK <---------------+ from the receiver
+ *
+ * Life: 'setup' (SETUP every setupIntervalNs until a STATUS answers) -> 'connected'
+ * -> 'ending' (end(): HEARTBEAT with END_OF_STREAM until the receiver consumed it all)
+ * -> 'ended'; or 'timedOut' when no STATUS came for livenessTimeoutNs.
+ *
+ * Flow control: no datagram goes out while those not yet consumed fill the receiver's
+ * window (bytes), and under the
+ * 'back-pressure' policy no datagram the receiver has not consumed is overwritten; either
+ * limit stops packing, the ring fills, and producers' claims return BACK_PRESSURED.
+ * Under 'overwrite', the oldest datagram gives way and a NAK for it is answered UNAVAILABLE.
+ *
+ * Heartbeats: when no DATA went out for heartbeatMinNs, HEARTBEAT(next sequence) tells the
+ * receiver where the stream's end is (a lost last datagram is then NAKed); the interval
+ * doubles while idle, up to heartbeatMaxNs.
+ */
+import { type Consumer, type Ring, sequenceDiff } from '@flux/ring';
+import { DatagramWriter, maxFramePayloadBytes, type PackedDatagram, RingPacker } from '@flux/udp';
+import {
+  COUNT_OFFSET,
+  ControlFlag,
+  ControlType,
+  FLAGS_OFFSET,
+  MAX_CONTROL_BYTES,
+  NAK_RANGE_LENGTH_OFFSET,
+  NAK_RANGE_START_OFFSET,
+  nakRangeOffset,
+  SEQUENCE_OFFSET,
+  SESSION_ID_OFFSET,
+  STATUS_ECHO_OFFSET,
+  STATUS_RTT_NS_OFFSET,
+  STATUS_WINDOW_BYTES_OFFSET,
+  STREAM_ID_OFFSET,
+  sequenceDelta,
+  TYPE_OFFSET,
+} from './control-layout.js';
+import { checkControl, readFloat64LE, readUint32LE, writeHeartbeat, writeRttEcho, writeSetup, writeUnavailable } from './control-frames.js';
+import type { SenderCounters } from './counters.js';
+import { RetransmitBuffer } from './retransmit-buffer.js';
+import { RetransmitHandler } from './retransmit-handler.js';
+
+export type SenderState = 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut';
+
+export interface SenderTiming {
+  setupIntervalNs: number;
+  heartbeatMinNs: number;
+  heartbeatMaxNs: number;
+  livenessTimeoutNs: number;
+  /** A datagram resent is not resent again for max(this, RTT). */
+  minLingerNs: number;
+}
+
+export interface SenderOptions {
+  sessionId: number;
+  streamId: number;
+  initialSequence: number;
+  datagramBytes: number;
+  retransmitBufferDatagrams: number;
+  retransmitPolicy: 'back-pressure' | 'overwrite';
+  maxRetransmitBytesPerSecond: number;
+  timing: SenderTiming;
+}
+
+/** How the sender's datagrams leave. */
+export interface SenderTransport {
+  /** Send a DATA datagram from retransmit buffer slot `slot`; call sender.sendCompleted(slot) when the socket is done with its bytes. */
+  sendData(slot: number, bytes: Uint8Array, lengthBytes: number): void;
+  /** Send a control frame; the bytes are reused after the call (copy them if sending later). */
+  sendControl(bytes: Uint8Array, lengthBytes: number): void;
+}
+
+/** Datagrams packed per doWork call at most: the event loop gets a turn between batches. */
+const MAX_DATAGRAMS_PER_WORK = 256;
+/** Receiver window assumed before the first STATUS (it comes with the first STATUS). */
+const INITIAL_WINDOW_BYTES = 0;
+const RING_SEQUENCE_MASK = 0x7fff_ffff;
+
+export class ReliableSender {
+  readonly sessionId: number;
+  readonly streamId: number;
+  readonly buffer: RetransmitBuffer;
+  private readonly options: SenderOptions;
+  private readonly timing: SenderTiming;
+  private readonly transport: SenderTransport;
+  private readonly counters: SenderCounters;
+  private readonly packer: RingPacker;
+  private readonly writer: DatagramWriter;
+  private readonly consumer: Consumer;
+  private readonly retransmits: RetransmitHandler;
+  private readonly control = new Uint8Array(MAX_CONTROL_BYTES);
+  private readonly packed: PackedDatagram = { lengthBytes: 0, payloadBytes: 0, payloadOffsetBytes: 0, messages: 0, slots: 0 };
+  private stateValue: SenderState = 'setup';
+  /** First sequence the receiver has not consumed (from STATUS). */
+  private consumed: number;
+  /** Bytes of DATA the receiver takes beyond what it consumed (from STATUS). */
+  private windowBytes = INITIAL_WINDOW_BYTES;
+  private rttNsValue = 0;
+  private lastSetupNs = -Infinity;
+  private lastStatusNs = 0;
+  private lastSendNs = 0;
+  private heartbeatIntervalNs: number;
+  /** The window or the buffer stopped packing (counted once per stall). */
+  private stalled = false;
+
+  constructor(ring: Ring, consumer: Consumer, options: SenderOptions, transport: SenderTransport, counters: SenderCounters) {
+    this.options = options;
+    this.timing = options.timing;
+    this.sessionId = options.sessionId >>> 0;
+    this.streamId = options.streamId >>> 0;
+    this.transport = transport;
+    this.counters = counters;
+    this.consumer = consumer;
+    this.consumed = options.initialSequence >>> 0;
+    this.buffer = new RetransmitBuffer(options.retransmitBufferDatagrams, options.datagramBytes);
+    this.writer = new DatagramWriter(this.sessionId, this.streamId, options.datagramBytes, options.initialSequence);
+    this.packer = new RingPacker(ring, consumer, this.writer, maxFramePayloadBytes(options.datagramBytes), counters);
+    this.retransmits = new RetransmitHandler(
+      this.buffer,
+      {
+        resend: (slot) => {
+          this.buffer.sendStarted(slot);
+          this.transport.sendData(slot, this.buffer.views[slot], this.buffer.lengthOf(slot));
+        },
+        unavailable: (start, length) => this.transport.sendControl(this.control, writeUnavailable(this.control, this.sessionId, this.streamId, start, length)),
+      },
+      counters,
+      options.timing.minLingerNs,
+      options.maxRetransmitBytesPerSecond,
+    );
+    this.heartbeatIntervalNs = options.timing.heartbeatMinNs;
+  }
+
+  get state(): SenderState {
+    return this.stateValue;
+  }
+
+  /** The first sequence not yet sent. */
+  get nextSequence(): number {
+    return this.writer.nextSequence;
+  }
+
+  /** The first sequence the receiver has not consumed. */
+  get consumedSequence(): number {
+    return this.consumed;
+  }
+
+  /** Smoothed round trip the receiver reported (0 before the first sample). */
+  get rttNs(): number {
+    return this.rttNsValue;
+  }
+
+  /** Readable ring slots not yet packed: what the publication waits for. */
+  readonly unpacked = (): number => this.packer.unpacked();
+
+  /** Connected with nothing to pack: only new ring data (or a deadline) gives doWork work. */
+  get waitsForData(): boolean {
+    return (this.stateValue === 'connected' || this.stateValue === 'ending') && this.packer.unpacked() === 0;
+  }
+
+  /** Whether ring sequence `ringSequence` has been packed (and its slot released). */
+  packedThrough(ringSequence: number): boolean {
+    return sequenceDiff((this.consumer.nextSequence - 1) & RING_SEQUENCE_MASK, ringSequence) >= 0;
+  }
+
+  /** Every message packed so far has been consumed by the receiver. */
+  get caughtUp(): boolean {
+    return this.consumed === this.writer.nextSequence;
+  }
+
+  /**
+   * Sends what is due: SETUP while not connected; new DATA within the window (at most
+   * MAX_DATAGRAMS_PER_WORK datagrams); a heartbeat when idle. Returns datagrams packed.
+   * `nowNs` never goes backwards.
+   */
+  doWork(nowNs: number): number {
+    const state = this.stateValue;
+    if (state === 'setup') {
+      if (nowNs - this.lastSetupNs >= this.timing.setupIntervalNs) {
+        this.lastSetupNs = nowNs;
+        this.counters.setupsSent++;
+        this.transport.sendControl(this.control, writeSetup(this.control, this.sessionId, this.streamId, this.options.initialSequence >>> 0));
+      }
+      return 0;
+    }
+    if (state === 'ended' || state === 'timedOut') return 0;
+    if (nowNs - this.lastStatusNs > this.timing.livenessTimeoutNs) {
+      this.stateValue = 'timedOut';
+      this.counters.livenessTimeouts++;
+      return 0;
+    }
+    const sent = this.sendNew();
+    if (sent > 0) {
+      this.lastSendNs = nowNs;
+      this.heartbeatIntervalNs = this.timing.heartbeatMinNs;
+    } else if (nowNs - this.lastSendNs >= this.heartbeatIntervalNs) {
+      this.sendHeartbeat(nowNs);
+    }
+    return sent;
+  }
+
+  /** When doWork next has something to do by the clock alone (ns); new ring data also wakes it. */
+  nextDeadlineNs(): number {
+    switch (this.stateValue) {
+      case 'setup':
+        return this.lastSetupNs + this.timing.setupIntervalNs;
+      case 'connected':
+      case 'ending':
+        return Math.min(this.lastSendNs + this.heartbeatIntervalNs, this.lastStatusNs + this.timing.livenessTimeoutNs + 1);
+      default:
+        return Infinity;
+    }
+  }
+
+  /** Stops taking new messages: the stream ends at the next sequence; heartbeats say so until the receiver consumed it all. */
+  end(nowNs: number): void {
+    if (this.stateValue !== 'connected') {
+      if (this.stateValue === 'setup') this.stateValue = 'ended';
+      return;
+    }
+    this.stateValue = 'ending';
+    this.sendHeartbeat(nowNs);
+  }
+
+  /** The socket finished with a send of retransmit buffer slot `slot`. */
+  sendCompleted(slot: number): void {
+    this.buffer.sendCompleted(slot);
+  }
+
+  /** A datagram from the receiver; anything not a well-formed control frame of this session is counted and dropped. */
+  onControl(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): void {
+    if (!checkControl(bytes, offsetBytes, lengthBytes)) {
+      this.counters.malformedControl++;
+      return;
+    }
+    if (readUint32LE(bytes, offsetBytes + SESSION_ID_OFFSET) !== this.sessionId || readUint32LE(bytes, offsetBytes + STREAM_ID_OFFSET) !== this.streamId) {
+      this.counters.unknownSession++;
+      return;
+    }
+    const type = bytes[offsetBytes + TYPE_OFFSET];
+    if (type === ControlType.STATUS) this.onStatus(bytes, offsetBytes, nowNs);
+    else if (type === ControlType.NAK) this.onNak(bytes, offsetBytes, nowNs);
+    else this.counters.malformedControl++; // a sender-to-receiver type sent to the sender
+  }
+
+  private onStatus(bytes: Uint8Array, base: number, nowNs: number): void {
+    const consumed = readUint32LE(bytes, base + SEQUENCE_OFFSET);
+    const next = this.writer.nextSequence;
+    // Consumed cannot pass what was sent nor go back past the last report.
+    if (sequenceDelta(consumed, next) > 0 || sequenceDelta(consumed, this.consumed) < 0) {
+      this.counters.malformedControl++;
+      return;
+    }
+    this.counters.statusReceived++;
+    this.lastStatusNs = nowNs;
+    if (this.stateValue === 'setup') {
+      this.stateValue = 'connected';
+      this.lastSendNs = nowNs;
+    }
+    this.consumed = consumed;
+    this.windowBytes = readUint32LE(bytes, base + STATUS_WINDOW_BYTES_OFFSET);
+    const rttNs = readUint32LE(bytes, base + STATUS_RTT_NS_OFFSET);
+    if (rttNs > 0) {
+      this.rttNsValue = rttNs;
+      this.retransmits.lingerNs = Math.max(this.timing.minLingerNs, rttNs);
+    }
+    this.buffer.releaseConsumed(consumed);
+    if ((bytes[base + FLAGS_OFFSET] & ControlFlag.ECHO_REQUEST) !== 0) {
+      const echo = readFloat64LE(bytes, base + STATUS_ECHO_OFFSET);
+      this.transport.sendControl(this.control, writeRttEcho(this.control, this.sessionId, this.streamId, echo));
+    }
+    if (this.stateValue === 'ending' && this.caughtUp) this.stateValue = 'ended';
+  }
+
+  private onNak(bytes: Uint8Array, base: number, nowNs: number): void {
+    this.counters.naksReceived++;
+    const ranges = bytes[base + COUNT_OFFSET];
+    const next = this.writer.nextSequence;
+    for (let i = 0; i < ranges; i++) {
+      const at = base + nakRangeOffset(i);
+      let start = readUint32LE(bytes, at + NAK_RANGE_START_OFFSET);
+      let length = readUint32LE(bytes, at + NAK_RANGE_LENGTH_OFFSET);
+      // What the receiver already consumed it has: only the rest is answered.
+      const behind = sequenceDelta(this.consumed, start);
+      if (behind > 0) {
+        if (behind >= length) continue;
+        start = this.consumed;
+        length -= behind;
+      }
+      this.retransmits.onNakRange(start, length, next, nowNs);
+    }
+  }
+
+  private sendNew(): number {
+    const buffer = this.buffer;
+    const overwrite = this.options.retransmitPolicy === 'overwrite';
+    let sent = 0;
+    while (sent < MAX_DATAGRAMS_PER_WORK) {
+      const available = this.packer.unpacked();
+      if (available === 0) break;
+      if (buffer.heldBytes >= this.windowBytes) {
+        this.stall(); // the receiver's window is full of datagrams it has not consumed
+        break;
+      }
+      if (buffer.isFull) {
+        if (!overwrite) {
+          this.stall();
+          break;
+        }
+        if (buffer.nextSlot() < 0) break; // the oldest is still being sent
+        buffer.evictOldest();
+      }
+      const slot = buffer.nextSlot();
+      if (slot < 0) break; // its previous datagram's send is under way
+      const first = this.writer.nextSequence;
+      const progress = this.packer.pack(buffer.targets[slot], this.packed, available, Infinity);
+      const packed = this.packed;
+      // Every frame is copied: the ring slots are free at once.
+      this.packer.pendingSlots -= packed.slots;
+      this.consumer.release(packed.slots);
+      if (packed.lengthBytes === 0) {
+        if (progress === 0) throw new Error('@flux/reliable: a readable slot could not be packed (a bug: please report it)');
+        continue; // only aborted claims
+      }
+      buffer.append(slot, first, this.writer.nextSequence, packed.lengthBytes);
+      this.retransmits.reset(slot);
+      buffer.sendStarted(slot);
+      this.counters.datagramsSent++;
+      this.counters.messagesSent += packed.messages;
+      this.counters.bytesSent += packed.lengthBytes;
+      this.transport.sendData(slot, buffer.views[slot], packed.lengthBytes);
+      sent++;
+      this.stalled = false;
+    }
+    return sent;
+  }
+
+  private stall(): void {
+    if (this.stalled) return;
+    this.stalled = true;
+    this.counters.flowControlStalls++;
+  }
+
+  private sendHeartbeat(nowNs: number): void {
+    const flags = this.stateValue === 'ending' && this.packer.unpacked() === 0 ? ControlFlag.END_OF_STREAM : 0;
+    this.counters.heartbeatsSent++;
+    this.transport.sendControl(this.control, writeHeartbeat(this.control, this.sessionId, this.streamId, this.writer.nextSequence, flags));
+    this.lastSendNs = nowNs;
+    this.heartbeatIntervalNs = Math.min(this.timing.heartbeatMaxNs, this.heartbeatIntervalNs * 2);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * A reliable subscription: a bound node:dgram socket whose sessions (one per publication
+ * and stream) are delivered exactly once and in order to a handler per stream. The
+ * protocol is receiver.ts; this file feeds it datagrams and runs its timers.
+ *
+ *   socket --'message'--> ReliableReceiver --in order--> DatagramReader --> onMessage handler
+ *                              |  STATUS, NAK, to each session's sender address
+ *                              +--> socket
+ *
+ * A gap the sender can no longer fill is an event, never a silent hang: 'failed' (onGap
+ * 'fail', the default) or 'gap' then delivery goes on (onGap 'skip'). Events: see
+ * ReliableEvent in receiver.ts.
+ */
+import type { Socket } from 'node:dgram';
+import { checkBufferBytes, DatagramReader, familyOf, type MessageSink, type OpenedSocket, openSocket, type SocketOptions, SubscriptionCounters } from '@flux/udp';
+import { ReceiverCounters } from './counters.js';
+import { nowNs, requireInteger, requirePositive } from './options.js';
+import { type ReliableEvent, ReliableReceiver } from './receiver.js';
+
+export interface ReliableSubscriptionOptions extends SocketOptions {
+  /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
+  port: number;
+  /** Address to bind (default '0.0.0.0', or '::' with family 'IPv6'). */
+  address?: string;
+  /** Largest message reassembled (default 65,536). */
+  maxMessageBytes?: number;
+  /** Sessions at once (default 16); each holds windowDatagrams x maxDatagramBytes of window. */
+  maxSessions?: number;
+  /**
+   * Bytes of DATA a sender may have sent beyond what was delivered: flow control (default
+   * 1 MiB, at most half the socket's receive buffer, so a burst fits it).
+   */
+  windowBytes?: number;
+  /** Out-of-order datagrams held per session (default 1,024). */
+  windowDatagrams?: number;
+  /** Longest datagram held out of order (default 1,472: a 1,500-byte MTU over IPv4); longer ones are taken only in order. */
+  maxDatagramBytes?: number;
+  /** What an unavailable gap does: 'fail' (default) ends the session with a 'failed' event; 'skip' reports a 'gap' and goes on. */
+  onGap?: 'fail' | 'skip';
+  /** A gap is NAKed this long after it is seen (default 0.1 ms: a reordered datagram usually fills it first). */
+  nakDelayMs?: number;
+  /** Shortest interval between NAKs of one gap (default 1 ms; at least twice the round trip, doubling per retry up to 100 ms). */
+  nakRetryMs?: number;
+  /** A STATUS at least this often (default 50 ms). */
+  statusIntervalMs?: number;
+  /** No datagram from a sender for this long ends its session with 'timeout' (default 5,000 ms). */
+  livenessTimeoutMs?: number;
+}
+
+const MS = 1e6;
+const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+/** SO_RCVBUF asked for by default; the kernel caps it at net.core.rmem_max (often 208 KiB: raise it for high rates). */
+const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+export class ReliableSubscription {
+  readonly counters = new ReceiverCounters();
+  /** Frames and messages as parsed: messagesReceived, framesLost (skipped gaps), drops by reason. */
+  readonly messageCounters = new SubscriptionCounters();
+  readonly port: number;
+  readonly address: string;
+  private readonly opened: OpenedSocket;
+  private readonly socket: Socket;
+  private readonly receiver: ReliableReceiver;
+  private readonly sinks = new Map<number, MessageSink>();
+  private readonly listeners: ((event: ReliableEvent) => void)[] = [];
+  private workScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDueNs = Infinity;
+  private closed: Promise<void> | undefined;
+
+  private constructor(opened: OpenedSocket, options: Required<Omit<ReliableSubscriptionOptions, keyof SocketOptions | 'port' | 'address'>>) {
+    this.opened = opened;
+    this.socket = opened.socket;
+    const bound = this.socket.address();
+    this.port = bound.port;
+    this.address = bound.address;
+    const reader = new DatagramReader({
+      maxMessageBytes: options.maxMessageBytes,
+      maxSessions: options.maxSessions,
+      sinkFor: (streamId) => this.sinks.get(streamId),
+      counters: this.messageCounters,
+    });
+    const socket = this.socket;
+    this.receiver = new ReliableReceiver(
+      {
+        windowBytes: options.windowBytes,
+        windowDatagrams: options.windowDatagrams,
+        maxFarDatagrams: Math.max(1, options.windowDatagrams >>> 3),
+        maxDatagramBytes: options.maxDatagramBytes,
+        maxSessions: options.maxSessions,
+        onGap: options.onGap,
+        timing: {
+          nakDelayNs: options.nakDelayMs * MS,
+          minNakRetryNs: options.nakRetryMs * MS,
+          maxNakRetryNs: 100 * MS,
+          statusIntervalNs: options.statusIntervalMs * MS,
+          rttIntervalNs: 100 * MS,
+          livenessTimeoutNs: options.livenessTimeoutMs * MS,
+        },
+      },
+      reader,
+      (streamId) => this.sinks.has(streamId),
+      {
+        sendControl: (bytes, lengthBytes, address, port) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), port, address, this.controlSent),
+      },
+      this.counters,
+      (event) => {
+        for (const listener of this.listeners) listener(event);
+      },
+    );
+    socket.on('message', (message: Buffer, from: { address: string; port: number }) => {
+      this.receiver.onDatagram(message, 0, message.length, from.address, from.port, nowNs());
+      if (this.receiver.hasPendingWork && !this.workScheduled) {
+        this.workScheduled = true;
+        setImmediate(this.work); // after this turn's datagrams: one scan and one STATUS for all of them
+      }
+    });
+    socket.on('error', () => this.counters.receiveErrors++);
+  }
+
+  static async open(options: ReliableSubscriptionOptions): Promise<ReliableSubscription> {
+    requireInteger('port', options?.port, 0, 65535);
+    const onGap = options.onGap ?? 'fail';
+    if (onGap !== 'fail' && onGap !== 'skip') throw new TypeError(`onGap must be 'fail' or 'skip', got ${String(onGap)}`);
+    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
+    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
+    const resolved = {
+      maxMessageBytes: requireInteger('maxMessageBytes', options.maxMessageBytes ?? 65_536, 0, 2 ** 30),
+      maxSessions: requireInteger('maxSessions', options.maxSessions ?? 16, 1, 65_536),
+      windowBytes: requireInteger('windowBytes', options.windowBytes ?? DEFAULT_WINDOW_BYTES, 4096, 1 << 30),
+      windowDatagrams: requireInteger('windowDatagrams', options.windowDatagrams ?? 1024, 1, 1 << 20),
+      maxDatagramBytes: requireInteger('maxDatagramBytes', options.maxDatagramBytes ?? 1472, 16, 65_527),
+      onGap,
+      nakDelayMs: requirePositive('nakDelayMs', options.nakDelayMs ?? 0.1),
+      nakRetryMs: requirePositive('nakRetryMs', options.nakRetryMs ?? 1),
+      statusIntervalMs: requirePositive('statusIntervalMs', options.statusIntervalMs ?? 50),
+      livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
+    };
+    const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
+    const family = familyOf(address, options.family);
+    const opened = await openSocket(address, options.port, { receiveBufferBytes: DEFAULT_RECEIVE_BUFFER_BYTES, ...options, family });
+    // Linux reports twice the size asked for (its bookkeeping share included): half is what a burst may fill.
+    if (options.windowBytes === undefined) resolved.windowBytes = Math.max(4096, Math.min(resolved.windowBytes, opened.socket.getRecvBufferSize() >>> 2));
+    const subscription = new ReliableSubscription(opened, resolved);
+    subscription.arm();
+    return subscription;
+  }
+
+  /** Delivers stream `streamId`'s messages to `handler`, in order, exactly once per session. Register before publishers connect. */
+  onMessage(streamId: number, handler: MessageSink): this {
+    requireInteger('streamId', streamId, 0, 0xffff_ffff);
+    if (typeof handler !== 'function') throw new TypeError(`handler must be a function, got ${typeof handler}`);
+    this.sinks.set(streamId, handler);
+    return this;
+  }
+
+  /** Session events: 'begin', 'gap', 'end', 'timeout', 'failed' (see ReliableEvent). */
+  onEvent(listener: (event: ReliableEvent) => void): this {
+    if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeof listener}`);
+    this.listeners.push(listener);
+    return this;
+  }
+
+  /** Sessions live now (ended ones linger until their sender goes quiet). */
+  get sessionCount(): number {
+    return this.receiver.sessionCount;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDueNs = -1; // never re-armed
+    await (this.closed ??= this.opened.close());
+  }
+
+  private readonly controlSent = (error: Error | null): void => {
+    if (error) this.counters.receiveErrors++;
+  };
+
+  private readonly work = (): void => {
+    this.workScheduled = false;
+    if (this.timerDueNs < 0) return;
+    this.receiver.doWork(nowNs());
+    this.arm();
+  };
+
+  /** Sets the timer for the receiver's next deadline (at least 1 ms away: Node's timer granularity). */
+  private arm(): void {
+    if (this.timerDueNs < 0) return;
+    const dueNs = this.receiver.nextDeadlineNs();
+    const now = nowNs();
+    const delayMs = dueNs === Infinity ? 1000 : Math.max(1, Math.ceil((dueNs - now) / MS));
+    if (this.timer !== undefined && this.timerDueNs <= now + delayMs * MS) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDueNs = now + delayMs * MS;
+    this.timer = setTimeout(this.onTimer, delayMs);
+    this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.work();
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * ReliablePublication and ReliableSubscription over real sockets on 127.0.0.1, directly and
+ * through a seeded ChaosRelay (loss, duplication, reordering, corruption in both
+ * directions). Every wait has a deadline; nothing asserts on time.
+ *
+ *   [ReliablePublication] --UDP--> [ChaosRelay] --UDP--> [ReliableSubscription]
+ *            ^------------------------ STATUS / NAK <-----------+
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACK_PRESSURED } from '@flux/ring';
+import { ChaosRelay } from '../src/chaos/index.js';
+import { ReliablePublication, type ReliablePublicationOptions } from '../src/publication.js';
+import type { ReliableEvent } from '../src/receiver.js';
+import { ReliableSubscription } from '../src/subscription.js';
+
+const HOST = '127.0.0.1';
+const STREAM_ID = 5;
+const DEADLINE_MS = 20_000;
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function until(condition: () => boolean, what: string, deadlineMs = DEADLINE_MS): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+function message(index: number, lengthBytes: number): Uint8Array {
+  const bytes = new Uint8Array(lengthBytes);
+  new DataView(bytes.buffer).setUint32(0, index, true);
+  for (let i = 4; i < lengthBytes; i++) bytes[i] = (index * 7 + i) & 0xff;
+  return bytes;
+}
+
+interface Received {
+  indexes: number[];
+  wrong: number;
+  events: ReliableEvent[];
+}
+
+async function subscribe(lengthOf: (index: number) => number, options: { onGap?: 'fail' | 'skip' } = {}): Promise<{ subscription: ReliableSubscription; received: Received }> {
+  const subscription = await ReliableSubscription.open({ port: 0, address: HOST, ...options });
+  closers.push(() => subscription.close());
+  const received: Received = { indexes: [], wrong: 0, events: [] };
+  subscription.onMessage(STREAM_ID, (bytes, offset, length) => {
+    const index = new DataView(bytes.buffer, bytes.byteOffset + offset, length).getUint32(0, true);
+    received.indexes.push(index);
+    const expected = message(index, lengthOf(index));
+    if (length !== expected.length || !expected.every((value, i) => bytes[offset + i] === value)) received.wrong++;
+  });
+  subscription.onEvent((event) => received.events.push(event));
+  return { subscription, received };
+}
+
+async function publish(port: number, options: Partial<ReliablePublicationOptions> = {}): Promise<ReliablePublication> {
+  const publication = await ReliablePublication.open({ host: HOST, port, streamId: STREAM_ID, ...options });
+  closers.push(() => publication.close(1000));
+  return publication;
+}
+
+/** Offers messages 0..count-1, waiting (bounded) whenever the ring pushes back. */
+async function offerAll(publication: ReliablePublication, count: number, lengthOf: (index: number) => number): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (let index = 0; index < count; ) {
+    if (publication.offer(message(index, lengthOf(index))) === BACK_PRESSURED) {
+      if (Date.now() > deadline) throw new Error(`back-pressured at ${index} past the deadline`);
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    index++;
+  }
+}
+
+function inOrder(indexes: number[], count: number): boolean {
+  return indexes.length === count && indexes.every((value, i) => value === i);
+}
+
+describe('reliable delivery over loopback', () => {
+  it('connects, delivers every message once in order, flushes, and ends the stream on close', async () => {
+    const lengthOf = (index: number) => [64, 200, 3000, 64][index % 4];
+    const { subscription, received } = await subscribe(lengthOf);
+    const publication = await publish(subscription.port, { maxMessageBytes: 4096 });
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    await offerAll(publication, 20_000, lengthOf);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    expect(inOrder(received.indexes, 20_000)).toBe(true);
+    expect(received.wrong).toBe(0);
+    await publication.close(DEADLINE_MS);
+    expect(publication.state).toBe('ended');
+    await until(() => received.events.some((event) => event.type === 'end'), "the 'end' event");
+    expect(received.events.map((event) => event.type)).toEqual(['begin', 'end']);
+  });
+
+  it('delivers every message once in order through a relay that loses, duplicates, reorders and corrupts both ways', async () => {
+    const lengthOf = (index: number) => (index % 10 === 0 ? 2000 : 64);
+    const { subscription, received } = await subscribe(lengthOf);
+    const impairments = { lossPercent: 5, duplicatePercent: 3, reorderPercent: 3, reorderDelayNs: 300_000, corruptPercent: 1 };
+    const relay = await ChaosRelay.open({ target: { host: HOST, port: subscription.port }, forward: impairments, backward: impairments, seed: 11 });
+    closers.push(() => relay.close());
+    const publication = await publish(relay.port, { maxMessageBytes: 4096 });
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    await offerAll(publication, 20_000, lengthOf);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    expect(inOrder(received.indexes, 20_000)).toBe(true);
+    expect(received.wrong).toBe(0);
+    expect(relay.forwardCounters.lost).toBeGreaterThan(0);
+    expect(publication.counters.retransmits).toBeGreaterThan(0);
+    expect(subscription.counters.naksSent).toBeGreaterThan(0);
+    expect(subscription.counters.duplicates).toBeGreaterThan(0);
+  });
+
+  it('ignores datagrams from an address that is not the session’s sender, and counts them', async () => {
+    const { subscription, received } = await subscribe(() => 64);
+    const publication = await publish(subscription.port);
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    await offerAll(publication, 10, () => 64);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    // A second socket replays a copy of a DATA header with the same session: foreign.
+    const { createSocket } = await import('node:dgram');
+    const intruder = createSocket('udp4');
+    closers.push(() => new Promise((resolve) => intruder.close(() => resolve())));
+    const forged = new Uint8Array(16 + 4 + 64);
+    forged.set([1, 1, 0, 1]);
+    new DataView(forged.buffer).setUint32(4, publication.sessionId, true);
+    new DataView(forged.buffer).setUint32(8, STREAM_ID, true);
+    new DataView(forged.buffer).setUint16(16, 64, true);
+    forged[18] = 0xc0;
+    await new Promise<void>((resolve, reject) => intruder.send(forged, subscription.port, HOST, (error) => (error ? reject(error) : resolve())));
+    await until(() => subscription.counters.foreign > 0, 'the forged datagram to be counted');
+    expect(received.indexes).toEqual([...Array(10).keys()]);
+  });
+
+  it('rejects bad options with errors naming the value', async () => {
+    await expect(ReliableSubscription.open({ port: 70_000 })).rejects.toThrow(/port.*70000/);
+    await expect(ReliableSubscription.open({ port: 0, windowBytes: 100 })).rejects.toThrow(/windowBytes.*100/);
+    await expect(ReliableSubscription.open({ port: 0, onGap: 'ignore' as 'skip' })).rejects.toThrow(TypeError);
+    await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: -1 })).rejects.toThrow(/streamId.*-1/);
+    await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: 1, retransmitPolicy: 'drop' as 'overwrite' })).rejects.toThrow(TypeError);
+    await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: 1, heartbeatMinMs: 0 })).rejects.toThrow(/heartbeatMinMs.*0/);
+  });
+});
