@@ -125,6 +125,9 @@ function ringFramesFor(windowBytes: number): number {
   return frames;
 }
 
+/** STATUS copies sent when a stream has ended (each may be lost on its own). */
+const END_STATUS_COPIES = 3;
+
 function sessionKey(sessionId: number, streamId: number): string {
   return `${sessionId}:${streamId}`;
 }
@@ -236,7 +239,8 @@ export class ReliableReceiver {
         continue;
       }
       if (session.state !== 'active') {
-        if (session.statusWanted) this.sendStatus(session, nowNs);
+        // Ended: the sender waits for this STATUS to close; copies make its loss unlikely.
+        if (session.statusWanted) for (let copy = 0; copy < END_STATUS_COPIES; copy++) this.sendStatus(session, nowNs);
         continue;
       }
       if (session.dirty) {
