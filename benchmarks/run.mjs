@@ -3,7 +3,7 @@
 // results/latest.json and results/latest.md (a Markdown table with the conditions).
 //
 //   node run.mjs --demo   short runs, under two minutes (the README's main command)
-//   node run.mjs --full   full-length runs, 5 per variant
+//   node run.mjs --full   full-length runs, 5 per variant, and the benches too long for the demo
 //   --update-readme       also replace the results table in the top-level README.md
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,10 @@ import { format, formatRatio } from './lib/harness.mjs';
 const mode = process.argv.includes('--full') ? 'full' : 'demo';
 // --rerender: rebuild latest.md (and the README table, with --update-readme) from latest.json
 const rerender = process.argv.includes('--rerender');
-const benches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs', 'bench_transport_comparison.mjs', 'bench_uring_datagrams.mjs'];
+const demoBenches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs', 'bench_transport_comparison.mjs', 'bench_uring_datagrams.mjs'];
+// Too long for the demo (about a minute even with --quick): only in the full suite.
+const fullOnlyBenches = ['bench_reliable_delivery.mjs'];
+const benches = mode === 'full' ? [...demoBenches, ...fullOnlyBenches] : demoBenches;
 const benchArgs = mode === 'full' ? ['--json', '--runs', '5'] : ['--json', '--quick', '--runs', '3'];
 
 function runBench(script) {

@@ -1,7 +1,10 @@
 // Two-process plumbing for the network benchmarks: the parent forks a receiver and a
 // sender (the same script with --role), talks to them over IPC, and every wait has a deadline.
-import { fork } from 'node:child_process';
+// A child may run under a command prefix (e.g. `ip netns exec NS`, see netns.mjs).
+import { fork, spawn } from 'node:child_process';
 import { verify } from './harness.mjs';
+
+const EXIT_GRACE_MS = 300; // measurePair: how long a child may take to exit after reporting
 
 const parentMessages = [];
 let parentWaiter = null;
@@ -42,9 +45,19 @@ export async function runChild(role, handlers, deadlineMs) {
   process.disconnect();
 }
 
-/** In the parent: forks `scriptPath --role role` and returns a handle to talk to it. */
-export function startChild(scriptPath, role) {
-  const child = fork(scriptPath, ['--role', role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/**
+ * In the parent: forks `scriptPath --role role` and returns a handle to talk to it. With a
+ * `commandPrefix` (e.g. ['ip', 'netns', 'exec', 'ns']) it runs `...commandPrefix node
+ * scriptPath --role role` instead, with the same IPC channel (the prefix must exec node and
+ * pass on file descriptor 3 and the environment, as `ip netns exec` does; the parent's
+ * execArgv is not passed on).
+ */
+export function startChild(scriptPath, role, { commandPrefix = [] } = {}) {
+  const stdio = ['ignore', 'ignore', 'inherit', 'ipc'];
+  const child =
+    commandPrefix.length === 0
+      ? fork(scriptPath, ['--role', role], { stdio })
+      : spawn(commandPrefix[0], [...commandPrefix.slice(1), process.execPath, scriptPath, '--role', role], { stdio });
   const inbox = [];
   let waiter = null;
   let exited = null;
@@ -101,21 +114,31 @@ export function startChild(scriptPath, role) {
  * and checks what every such bench checks (nothing wrong, nothing past what was sent,
  * enough to time, the loss adds up). Returns the sender's result, the receiver's counts,
  * and the common figures: { sender, received, perSecond, sent, verified, lost, deliveredPercent }.
+ * Options: `start` (fields added to both children's start message), `receiverPrefix` and
+ * `senderPrefix` (command prefixes, see startChild).
  */
-export async function measurePair(scriptPath, variant, durationMs, deadlineMs, what = 'messages') {
+export async function measurePair(scriptPath, variant, durationMs, deadlineMs, what = 'messages', options = {}) {
+  const { start = {}, receiverPrefix = [], senderPrefix = [] } = options;
   const deadline = Date.now() + deadlineMs;
-  const receiverProcess = startChild(scriptPath, 'receiver');
-  let senderProcess = null;
+  const receiverProcess = startChild(scriptPath, 'receiver', { commandPrefix: receiverPrefix });
+  // Started together (each takes a while to load); the sender waits for its start message.
+  const senderProcess = startChild(scriptPath, 'sender', { commandPrefix: senderPrefix });
   try {
-    receiverProcess.send({ type: 'start', variant });
+    receiverProcess.send({ ...start, type: 'start', variant });
     const { port } = await receiverProcess.next('ready', deadline);
-    senderProcess = startChild(scriptPath, 'sender');
-    senderProcess.send({ type: 'start', variant, port, durationMs });
+    senderProcess.send({ ...start, type: 'start', variant, port, durationMs });
     const sender = await senderProcess.next('result', deadline);
     const { sent } = sender;
     receiverProcess.send({ type: 'sent', sent });
     const received = await receiverProcess.next('result', deadline);
-    await Promise.all([receiverProcess.exited(), senderProcess.exited()]);
+    // Both have reported; one still running after EXIT_GRACE_MS (a transport retrying its
+    // shutdown handshake to a peer that has gone) is ended by stop() below.
+    let graceTimer;
+    await Promise.race([
+      Promise.all([receiverProcess.exited(), senderProcess.exited()]),
+      new Promise((resolve) => (graceTimer = setTimeout(resolve, EXIT_GRACE_MS))),
+    ]);
+    clearTimeout(graceTimer);
     verify(received.bad === 0, `${variant}: ${received.bad} ${what} wrong, duplicated or out of order`);
     verify(received.expected <= sent, `${variant}: received index ${received.expected - 1} of ${sent} sent`);
     verify(received.timedMessages > 0 && received.elapsedMs > 0, `${variant}: received ${received.verified} of ${sent}: too few to time`);
@@ -132,6 +155,6 @@ export async function measurePair(scriptPath, variant, durationMs, deadlineMs, w
     };
   } finally {
     receiverProcess.stop();
-    senderProcess?.stop();
+    senderProcess.stop();
   }
 }

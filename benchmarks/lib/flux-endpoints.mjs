@@ -1,0 +1,107 @@
+// Flux endpoints for bench_reliable_delivery, on the contract written at the top of
+// stream-endpoints.mjs: @flux/udp (no retransmission: the rate @flux/reliable is held to
+// when nothing is lost) and the placeholders for @flux/reliable.
+//
+// Both write messages in place into the publication's ring: claim `count` slots, fill each,
+// publish once per batch; a failed claim (ring full) is the back-pressure signal.
+import { ReliablePublication, ReliableSubscription } from '@flux/reliable';
+import { Publication, Subscription } from '@flux/udp';
+import { verify } from './harness.mjs';
+import { RECEIVE_BUFFER_BYTES } from './stream-endpoints.mjs';
+import { yieldToEventLoop } from './indexed-messages.mjs';
+
+export const STREAM_ID = 7;
+export const RING_CAPACITY = 1 << 14; // slots, as fluxSmall in bench_transport_comparison
+
+/** sendBatch over a ring: claim count slots, fill each in place, publish the batch. */
+function ringSender(ring, maxMessageBytes) {
+  const producer = ring.createProducer();
+  const bytes = ring.bytes;
+  return (count, fill) => {
+    const first = producer.tryClaim(count, maxMessageBytes);
+    if (first < 0) return false; // BACK_PRESSURED: the ring is full
+    for (let i = 0; i < count; i++) fill(bytes, ring.offsetOf(first + i));
+    producer.publish(first, count);
+    return true;
+  };
+}
+
+/** Waits for ring room by yielding: the publication's sender drains the ring on this event loop. */
+async function yieldUntil(deadline, what) {
+  if (Date.now() > deadline) throw new Error(`${what}: deadline`);
+  await yieldToEventLoop();
+}
+
+// ---- @flux/udp (backend node:dgram), the lossless rate base ---------------------------------
+
+export async function openFluxUdpReceiver({ host, onMessage }) {
+  const subscription = await Subscription.open({ port: 0, address: host, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend: 'dgram' });
+  subscription.onMessage(STREAM_ID, onMessage);
+  return {
+    port: subscription.port,
+    async close() {
+      const counters = subscription.counters.snapshot();
+      await subscription.close();
+      return counters;
+    },
+  };
+}
+
+export async function openFluxUdpSender({ host, port, maxMessageBytes }) {
+  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, backend: 'dgram' });
+  let messages = 0;
+  const sendBatch = ringSender(publication.ring, maxMessageBytes);
+  return {
+    sendBatch(count, fill) {
+      if (!sendBatch(count, fill)) return false;
+      messages += count;
+      return true;
+    },
+    waitForRoom: (deadline) => yieldUntil(deadline, 'flux udp sender'),
+    async finish(deadline) {
+      verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux udp sender: flush timed out');
+      const counters = publication.counters.snapshot();
+      await publication.close();
+      verify(counters.messagesSent === messages && counters.sendErrors === 0, `flux udp sender: sent ${counters.messagesSent} of ${messages}, ${counters.sendErrors} send errors`);
+      return counters;
+    },
+  };
+}
+
+// ---- @flux/reliable (node:dgram) ---------------------------------------------------------
+
+export async function openReliableReceiver({ host, maxMessageBytes, onMessage }) {
+  const subscription = await ReliableSubscription.open({ port: 0, address: host, maxMessageBytes, receiveBufferBytes: RECEIVE_BUFFER_BYTES });
+  subscription.onMessage(STREAM_ID, onMessage);
+  return {
+    port: subscription.port,
+    async close() {
+      const counters = { ...subscription.counters.snapshot(), ...subscription.messageCounters.snapshot() };
+      await subscription.close();
+      return counters;
+    },
+  };
+}
+
+export async function openReliableSender({ host, port, maxMessageBytes }) {
+  const publication = await ReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY });
+  verify(await publication.connected(10_000), 'flux reliable sender: the subscription never answered SETUP');
+  let messages = 0;
+  const sendBatch = ringSender(publication.ring, maxMessageBytes);
+  return {
+    sendBatch(count, fill) {
+      if (!sendBatch(count, fill)) return false;
+      messages += count;
+      return true;
+    },
+    waitForRoom: (deadline) => yieldUntil(deadline, 'flux reliable sender'),
+    async finish(deadline) {
+      // Resolves only once the subscription reported every message consumed.
+      verify(await publication.flush(Math.max(1, deadline - Date.now())), `flux reliable sender: flush timed out (${publication.state})`);
+      const counters = publication.counters.snapshot();
+      await publication.close(Math.max(1, Math.min(5000, deadline - Date.now())));
+      verify(counters.messagesSent === messages, `flux reliable sender: sent ${counters.messagesSent} of ${messages}`);
+      return counters;
+    },
+  };
+}

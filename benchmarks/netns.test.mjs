@@ -1,0 +1,62 @@
+// The lossy link the reliable-delivery bench runs on (lib/netns.mjs): two network namespaces
+// joined by a veth pair, with an nftables rule dropping 5% of incoming packets in both.
+// 20,000 numbered UDP datagrams are sent across, paced so the receiver keeps up: with the
+// rule about 5% never arrive (the rule's own counter says how many it dropped); without it
+// none are lost. Needs root, `ip` and `nft`; otherwise skipped, saying why. No timing is
+// asserted; every wait has a deadline; the namespaces are deleted afterwards.
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { lossUnavailableReason, openNetnsPair } from './lib/netns.mjs';
+import { measureDropShare } from './lib/netns-loss-probe.mjs';
+
+const LOSS_PERCENT = 5;
+const DATAGRAMS = 20_000;
+const DEADLINE_MS = 60_000;
+const MAX_OVERFLOW_SHARE = 0.01; // paced as it is, the receive buffer does not overflow; this allows a starved receiver a little
+
+const skipReason = lossUnavailableReason();
+if (skipReason) console.warn(`netns loss test skipped: ${skipReason}`);
+
+describe('a namespace pair with a random-loss rule', () => {
+  let pair = null;
+  afterAll(() => pair?.close());
+
+  it.skipIf(skipReason)(
+    `drops about ${LOSS_PERCENT}% of ${DATAGRAMS.toLocaleString('en-US')} datagrams, then nothing once the rule is removed`,
+    async () => {
+      const opened = openNetnsPair({ lossPercent: LOSS_PERCENT });
+      expect(opened.reason).toBeNull();
+      pair = opened.pair;
+
+      const lossy = await measureDropShare(pair, { datagrams: DATAGRAMS, deadlineMs: DEADLINE_MS });
+      expect(lossy.sent).toBe(DATAGRAMS);
+      expect(lossy.duplicates).toBe(0);
+      expect(lossy.dropShare).toBeGreaterThanOrEqual(0.02);
+      expect(lossy.dropShare).toBeLessThanOrEqual(0.09);
+      // What went missing is what the rule dropped: its counter saw every datagram arrive, and
+      // a receive buffer that overflowed (a starved receiver) would only add a few more.
+      expect(lossy.counters.arrived).toBeGreaterThanOrEqual(DATAGRAMS);
+      expect(lossy.missing).toBeGreaterThanOrEqual(lossy.counters.dropped);
+      expect(lossy.missing - lossy.counters.dropped).toBeLessThanOrEqual(DATAGRAMS * MAX_OVERFLOW_SHARE);
+
+      pair.setLossPercent(0);
+      const ruleset = execFileSync('ip', ['netns', 'exec', pair.namespaceA, 'nft', 'list', 'ruleset'], { encoding: 'utf8', timeout: 10_000 });
+      expect(ruleset).not.toContain('fluxbench_loss');
+      const lossless = await measureDropShare(pair, { datagrams: DATAGRAMS, deadlineMs: DEADLINE_MS });
+      expect(lossless.missing).toBeLessThanOrEqual(DATAGRAMS * MAX_OVERFLOW_SHARE);
+      expect(lossless.duplicates).toBe(0);
+    },
+    2 * DEADLINE_MS + 10_000,
+  );
+
+  it.skipIf(skipReason)('refuses a loss share that is not a whole percentage 0..100, naming the value', () => {
+    const opened = openNetnsPair();
+    try {
+      expect(opened.reason).toBeNull();
+      expect(() => opened.pair.setLossPercent(2.5)).toThrow(RangeError);
+      expect(() => opened.pair.setLossPercent(101)).toThrow('101');
+    } finally {
+      opened.pair?.close();
+    }
+  });
+});
