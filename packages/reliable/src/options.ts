@@ -14,6 +14,13 @@ export function requirePositive(name: string, value: number): number {
   return value;
 }
 
+export function requireNonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a number of at least 0, got ${String(value)}`);
+  }
+  return value;
+}
+
 /** The clock protocol logic is given: monotonic, in ns (a float; sub-µs precision is not needed). */
 export function nowNs(): number {
   return performance.now() * 1e6;

@@ -14,7 +14,7 @@
 import type { Socket } from 'node:dgram';
 import { checkBufferBytes, DatagramReader, familyOf, type MessageSink, type OpenedSocket, openSocket, type SocketOptions, SubscriptionCounters } from '@flux/udp';
 import { ReceiverCounters } from './counters.js';
-import { nowNs, requireInteger, requirePositive } from './options.js';
+import { nowNs, requireInteger, requireNonNegative, requirePositive } from './options.js';
 import { type ReliableEvent, ReliableReceiver } from './receiver.js';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
@@ -37,7 +37,11 @@ export interface ReliableSubscriptionOptions extends SocketOptions {
   maxDatagramBytes?: number;
   /** What an unavailable gap does: 'fail' (default) ends the session with a 'failed' event; 'skip' reports a 'gap' and goes on. */
   onGap?: 'fail' | 'skip';
-  /** A gap is NAKed this long after it is seen (default 0.1 ms: a reordered datagram usually fills it first). */
+  /**
+   * A gap is NAKed this long after it is seen (default 0: at the end of the event-loop turn
+   * that found it, so datagrams reordered within one receive batch never cause a NAK; a
+   * longer delay tolerates more reordering but waits at least one timer tick, ~1 ms).
+   */
   nakDelayMs?: number;
   /** Shortest interval between NAKs of one gap (default 1 ms; at least twice the round trip, doubling per retry up to 100 ms). */
   nakRetryMs?: number;
@@ -131,7 +135,7 @@ export class ReliableSubscription {
       windowDatagrams: requireInteger('windowDatagrams', options.windowDatagrams ?? 1024, 1, 1 << 20),
       maxDatagramBytes: requireInteger('maxDatagramBytes', options.maxDatagramBytes ?? 1472, 16, 65_527),
       onGap,
-      nakDelayMs: requirePositive('nakDelayMs', options.nakDelayMs ?? 0.1),
+      nakDelayMs: requireNonNegative('nakDelayMs', options.nakDelayMs ?? 0),
       nakRetryMs: requirePositive('nakRetryMs', options.nakRetryMs ?? 1),
       statusIntervalMs: requirePositive('statusIntervalMs', options.statusIntervalMs ?? 50),
       livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
