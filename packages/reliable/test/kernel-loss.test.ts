@@ -8,7 +8,8 @@
  *   [subscriber.mjs] 10.205.0.1 <------ veth ------> 10.205.0.2 [publisher.mjs]
  *   nft: udp, numgen random mod 100 < 5 -> drop            nft: the same
  *
- * Needs root, iproute2 and nft (Debian's nftables, which .ci/run installs); otherwise it is
+ * Needs root, iproute2 and nft (Debian's nftables: installed with apt-get when missing, as
+ * .ci/run does); otherwise it is
  * skipped, saying why. Host scripts import the built dist/ as a user would. Every wait has
  * a deadline; the namespaces are deleted afterwards.
  */
@@ -47,12 +48,24 @@ function stderrOf(error: unknown): string {
   return String((error as { stderr?: unknown }).stderr ?? error).trim();
 }
 
+function hasNft(): boolean {
+  return spawnSync('nft', ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
 /** Why the test cannot run here (a missing prerequisite), or null. */
 function missingPrerequisite(): string | null {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'creating network namespaces needs root';
   if (spawnSync('ip', ['-V'], { stdio: 'ignore', timeout: 10_000 }).status !== 0) return "the 'ip' command (iproute2) is missing";
-  if (spawnSync('nft', ['--version'], { stdio: 'ignore', timeout: 10_000 }).status !== 0) return "the 'nft' command is missing (Debian package nftables; .ci/run installs it)";
+  if (!hasNft() && spawnSync('apt-get', ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0) {
+    // Debian's nftables is not preinstalled: install it, as .ci/run does (root, bounded).
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (spawnSync('apt-get', ['install', '-y', '-qq', 'nftables'], { stdio: 'ignore', timeout: 300_000, env }).status !== 0) {
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 300_000, env });
+      spawnSync('apt-get', ['install', '-y', '-qq', 'nftables'], { stdio: 'ignore', timeout: 300_000, env });
+    }
+  }
+  if (!hasNft()) return "the 'nft' command is missing and could not be installed (Debian package nftables)";
   return null;
 }
 
