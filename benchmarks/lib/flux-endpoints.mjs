@@ -47,8 +47,12 @@ export async function openFluxUdpReceiver({ host, onMessage }) {
   };
 }
 
-export async function openFluxUdpSender({ host, port, maxMessageBytes }) {
-  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, backend: 'dgram' });
+/**
+ * The sender contract over a publication's ring (either package): batches claimed and
+ * published in place; finish() flushes (for @flux/reliable: until the subscription consumed
+ * everything), closes, and checks every message was sent; `failures(counters)` names any fault.
+ */
+function ringEndpoint(publication, maxMessageBytes, name, failures) {
   let messages = 0;
   const sendBatch = ringSender(publication.ring, maxMessageBytes);
   return {
@@ -57,15 +61,20 @@ export async function openFluxUdpSender({ host, port, maxMessageBytes }) {
       messages += count;
       return true;
     },
-    waitForRoom: (deadline) => yieldUntil(deadline, 'flux udp sender'),
+    waitForRoom: (deadline) => yieldUntil(deadline, name),
     async finish(deadline) {
-      verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux udp sender: flush timed out');
+      verify(await publication.flush(Math.max(1, deadline - Date.now())), `${name}: flush timed out`);
       const counters = publication.counters.snapshot();
-      await publication.close();
-      verify(counters.messagesSent === messages && counters.sendErrors === 0, `flux udp sender: sent ${counters.messagesSent} of ${messages}, ${counters.sendErrors} send errors`);
+      await publication.close(Math.max(1, Math.min(5000, deadline - Date.now())));
+      verify(counters.messagesSent === messages && failures(counters) === '', `${name}: sent ${counters.messagesSent} of ${messages}${failures(counters)}`);
       return counters;
     },
   };
+}
+
+export async function openFluxUdpSender({ host, port, maxMessageBytes }) {
+  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, backend: 'dgram' });
+  return ringEndpoint(publication, maxMessageBytes, 'flux udp sender', (counters) => (counters.sendErrors === 0 ? '' : `, ${counters.sendErrors} send errors`));
 }
 
 // ---- @flux/reliable (node:dgram) ---------------------------------------------------------
@@ -86,22 +95,5 @@ export async function openReliableReceiver({ host, maxMessageBytes, onMessage })
 export async function openReliableSender({ host, port, maxMessageBytes }) {
   const publication = await ReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY });
   verify(await publication.connected(10_000), 'flux reliable sender: the subscription never answered SETUP');
-  let messages = 0;
-  const sendBatch = ringSender(publication.ring, maxMessageBytes);
-  return {
-    sendBatch(count, fill) {
-      if (!sendBatch(count, fill)) return false;
-      messages += count;
-      return true;
-    },
-    waitForRoom: (deadline) => yieldUntil(deadline, 'flux reliable sender'),
-    async finish(deadline) {
-      // Resolves only once the subscription reported every message consumed.
-      verify(await publication.flush(Math.max(1, deadline - Date.now())), `flux reliable sender: flush timed out (${publication.state})`);
-      const counters = publication.counters.snapshot();
-      await publication.close(Math.max(1, Math.min(5000, deadline - Date.now())));
-      verify(counters.messagesSent === messages, `flux reliable sender: sent ${counters.messagesSent} of ${messages}`);
-      return counters;
-    },
-  };
+  return ringEndpoint(publication, maxMessageBytes, 'flux reliable sender', () => '');
 }

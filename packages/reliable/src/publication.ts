@@ -12,25 +12,25 @@
  */
 import type { Socket } from 'node:dgram';
 import { AsyncWaitStrategy, BACK_PRESSURED, type Producer, Ring } from '@flux/ring';
-import { checkBufferBytes, DEFAULT_MTU_BYTES, familyOf, maxDatagramBytes, maxFramePayloadBytes, type OpenedSocket, openSocket, type SocketOptions } from '@flux/udp';
+import {
+  checkBufferBytes,
+  DEFAULT_MTU_BYTES,
+  familyOf,
+  maxDatagramBytes,
+  maxFramePayloadBytes,
+  type OpenedSocket,
+  openConnectedSocket,
+  type PublicationOptions,
+  type SocketOptions,
+} from '@flux/udp';
 import { SenderCounters } from './counters.js';
 import { nowNs, requireInteger, requirePositive } from './options.js';
 import { ReliableSender, type SenderState } from './sender.js';
 
-export interface ReliablePublicationOptions extends SocketOptions {
-  host: string;
-  port: number;
-  streamId: number;
-  /** Random by default. */
-  sessionId?: number;
-  /** Link MTU the datagrams must fit (default 1500). */
-  mtuBytes?: number;
-  /** Largest message; the ring's slot size (default: one datagram's frame payload, 1,452 bytes over IPv4). */
-  maxMessageBytes?: number;
-  /** Ring slots (default 4,096). */
-  ringCapacity?: number;
-  /** Ring producer mode (default 'multi': producers in any threads). */
-  producerMode?: 'single' | 'multi';
+/** Destination, stream, session, MTU and ring: as @flux/udp's Publication (the same defaults). */
+type RingFedOptions = Pick<PublicationOptions, 'host' | 'port' | 'streamId' | 'sessionId' | 'mtuBytes' | 'maxMessageBytes' | 'ringCapacity' | 'producerMode'>;
+
+export interface ReliablePublicationOptions extends SocketOptions, RingFedOptions {
   /** Datagrams kept for retransmission (default 4,096: 6 MB at the default MTU). */
   retransmitBufferDatagrams?: number;
   /**
@@ -151,19 +151,7 @@ export class ReliablePublication {
       livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
     };
     const ring = Ring.create({ capacity: resolved.ringCapacity, maxMessageBytes: resolved.maxMessageBytes, producerMode: resolved.producerMode, maxConsumers: 1 });
-    const opened = await openSocket(family === 'IPv6' ? '::' : '0.0.0.0', 0, { ...options, family });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        opened.socket.once('error', reject);
-        opened.socket.connect(options.port, options.host, () => {
-          opened.socket.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (error) {
-      await opened.close();
-      throw error;
-    }
+    const opened = await openConnectedSocket({ ...options, family });
     const publication = new ReliablePublication(opened, ring, resolved, datagramBytes);
     publication.senderDone = publication.runSender();
     return publication;

@@ -38,7 +38,6 @@ export class ReceiveWindow {
   private readonly far = new Map<number, number>();
   private readonly lengths: Int32Array;
   private readonly frames: Int32Array;
-  private readonly firstSequences: Uint32Array;
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   /** Held datagrams dropped to make room for nearer ones (see evictFurtherThan). */
@@ -58,7 +57,6 @@ export class ReceiveWindow {
     this.tags = new Uint32Array(ringFrames);
     this.lengths = new Int32Array(maxDatagrams);
     this.frames = new Int32Array(maxDatagrams);
-    this.firstSequences = new Uint32Array(maxDatagrams);
     this.freeSlots = new Int32Array(maxDatagrams);
     for (let i = 0; i < maxDatagrams; i++) this.freeSlots[i] = maxDatagrams - 1 - i;
     this.freeCount = maxDatagrams;
@@ -89,7 +87,6 @@ export class ReceiveWindow {
     this.bytes.set(bytes.subarray(offsetBytes, offsetBytes + lengthBytes), slot * this.strideBytes);
     this.lengths[slot] = lengthBytes;
     this.frames[slot] = frameCount;
-    this.firstSequences[slot] = first;
     if (near) {
       // An entry with another tag here lies behind the window (overlapping datagrams from a
       // faulty sender moved past it): free it rather than leak its slot.

@@ -62,8 +62,8 @@ class DgramSendPath implements SendPath {
   }
 }
 
-/** Opens a node:dgram socket connected to `target` for the publication's datagrams. */
-export async function openDgramSendPath(target: SendTarget, pool: DatagramPool, ringBytes: Uint8Array, onSent: SentHandler): Promise<SendPath> {
+/** Opens a node:dgram socket bound to any port and connected to `target` (the kernel then passes it only `target`'s datagrams). */
+export async function openConnectedSocket(target: SendTarget): Promise<OpenedSocket> {
   const opened = await openSocket(target.family === 'IPv6' ? '::' : '0.0.0.0', 0, target);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -77,7 +77,12 @@ export async function openDgramSendPath(target: SendTarget, pool: DatagramPool, 
     await opened.close();
     throw error;
   }
-  return new DgramSendPath(opened, pool, ringBytes, onSent);
+  return opened;
+}
+
+/** Opens a node:dgram socket connected to `target` for the publication's datagrams. */
+export async function openDgramSendPath(target: SendTarget, pool: DatagramPool, ringBytes: Uint8Array, onSent: SentHandler): Promise<SendPath> {
+  return new DgramSendPath(await openConnectedSocket(target), pool, ringBytes, onSent);
 }
 
 /** Binds a node:dgram socket and hands every datagram to `sink`. */

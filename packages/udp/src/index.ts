@@ -4,6 +4,7 @@ export { type DatagramTarget, DatagramWriter } from './datagram-writer.js';
 export * as FrameLayout from './frame-layout.js';
 export { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes, PROTOCOL_VERSION } from './frame-layout.js';
 export { Publication, type PublicationOptions } from './publication.js';
+export { openConnectedSocket, type SendTarget } from './dgram-backend.js';
 export { checkBufferBytes, familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
 export { Subscription, type SubscriptionOptions } from './subscription.js';
 export { type Backend, type BackendOption } from './backend.js';
