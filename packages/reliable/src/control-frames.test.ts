@@ -63,4 +63,24 @@ describe('bad datagrams', () => {
     simulation.run(200, () => simulation.delivered.length === 200);
     expect(simulation.deliveredInOrder(200)).toBe(true);
   });
+
+  it('random PARITY frames from the sender never throw, and each is counted', () => {
+    const random = new Sfc32(100);
+    const simulation = new Simulation({ sender: { fecGroupDatagrams: 4 } });
+    simulation.run(100, () => simulation.delivered.length === 100);
+    const before = simulation.receiverCounters.parityReceived + simulation.receiverCounters.malformed;
+    const bytes = new Uint8Array(1600);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < 5_000; i++) {
+      const length = 16 + random.nextInt(1584);
+      for (let j = 0; j < length; j++) bytes[j] = random.nextInt(256);
+      bytes.set([1, 8, 0, 1 + random.nextInt(32)]);
+      view.setUint32(4, simulation.sender.sessionId, true);
+      view.setUint32(8, simulation.sender.streamId, true);
+      simulation.receiver.onDatagram(bytes, 0, length, '10.0.0.1', 4000, simulation.nowNs); // the session's own peer
+    }
+    expect(simulation.receiverCounters.parityReceived + simulation.receiverCounters.malformed - before).toBe(5_000);
+    simulation.run(200, () => simulation.delivered.length >= 200);
+    expect(simulation.delivered.slice(0, 100)).toEqual([...Array(100).keys()]);
+  });
 });

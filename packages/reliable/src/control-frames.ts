@@ -12,8 +12,10 @@ import {
   MAX_NAK_RANGES,
   NAK_RANGE_LENGTH_OFFSET,
   NAK_RANGE_START_OFFSET,
+  MAX_PARITY_GROUP_DATAGRAMS,
   nakBytes,
   nakRangeOffset,
+  PARITY_PAYLOAD_OFFSET,
   PROTOCOL_VERSION,
   RTT_ECHO_BYTES,
   RTT_ECHO_TIMESTAMP_OFFSET,
@@ -122,7 +124,8 @@ export function writeUnavailable(bytes: Uint8Array, sessionId: number, streamId:
 /**
  * Whether bytes[base, base + lengthBytes) is a whole control frame of a known type, with
  * exactly its type's length and no unknown flag: control frames are few, so a wrong
- * length is malformed rather than tolerated.
+ * length is malformed rather than tolerated. PARITY's length is checked against its group
+ * when it is used (parity-decoder.ts).
  */
 export function checkControl(bytes: Uint8Array, base: number, lengthBytes: number): boolean {
   if (lengthBytes < HEADER_BYTES || bytes[base + VERSION_OFFSET] !== PROTOCOL_VERSION) return false;
@@ -141,6 +144,8 @@ export function checkControl(bytes: Uint8Array, base: number, lengthBytes: numbe
       return lengthBytes === RTT_ECHO_BYTES && flags === 0 && count === 0;
     case ControlType.UNAVAILABLE:
       return lengthBytes === UNAVAILABLE_BYTES && flags === 0 && count === 0;
+    case ControlType.PARITY: // variable length: at least a payload frame header's worth of parity
+      return lengthBytes >= PARITY_PAYLOAD_OFFSET + 4 && flags === 0 && count >= 1 && count <= MAX_PARITY_GROUP_DATAGRAMS;
     default:
       return false;
   }

@@ -26,6 +26,25 @@
  *  HEARTBEAT  5  sender -> receiver  next sequence to be sent     none; flag END_OF_STREAM: the stream ends there
  *  RTT_ECHO   6  sender -> receiver  0                            echoed timestamp f64
  *  UNAVAILABLE 7 sender -> receiver  first frame no longer held   length frames u32
+ *  PARITY     8  sender -> receiver  first frame of the group     end sequence u32 | payload length XOR u32 | parity
+ *
+ * PARITY (forward error correction, optional): `count` DATA datagrams in a row, frames
+ * [sequence, end sequence), followed by one parity datagram whose parity is the XOR of their
+ * payloads (each datagram's bytes after its 16-byte header, zero-padded to the longest):
+ *
+ * ```
+ *  +===============================================================+
+ *  |            end sequence (one past the group's last frame)     |  16
+ *  +---------------------------------------------------------------+
+ *  |              XOR of the group's payload lengths (bytes)       |  20
+ *  +---------------------------------------------------------------+
+ *  |    parity: XOR of the payloads, as long as the longest       ...  24
+ * ```
+ *
+ * A receiver holding all but one datagram of a group rebuilds the missing one: its frames
+ * are the hole in [sequence, end), its payload the parity XOR the others, its length the
+ * length XOR the others'. A parity datagram is PARITY_OVERHEAD_BYTES longer than the
+ * longest DATA datagram it covers, so with FEC on, DATA datagrams are that much shorter.
  *
  * Sequences are u32 and wrap; every comparison is `(a - b) | 0`. STATUS's echo is the
  * receiver's own clock reading (ns, float64) when it asks for a round-trip sample (flag
@@ -40,6 +59,7 @@ export const ControlType = {
   HEARTBEAT: 5,
   RTT_ECHO: 6,
   UNAVAILABLE: 7,
+  PARITY: 8,
 } as const;
 
 export const ControlFlag = {
@@ -90,7 +110,16 @@ export const RTT_ECHO_BYTES = RTT_ECHO_TIMESTAMP_OFFSET + 8;
 export const UNAVAILABLE_LENGTH_FRAMES_OFFSET = HEADER_BYTES;
 export const UNAVAILABLE_BYTES = UNAVAILABLE_LENGTH_FRAMES_OFFSET + 4;
 
-/** The largest control frame: a NAK with MAX_NAK_RANGES ranges. */
+// ---- PARITY -------------------------------------------------------------------------------
+export const PARITY_END_SEQUENCE_OFFSET = HEADER_BYTES;
+export const PARITY_LENGTH_XOR_OFFSET = PARITY_END_SEQUENCE_OFFSET + 4;
+export const PARITY_PAYLOAD_OFFSET = PARITY_LENGTH_XOR_OFFSET + 4;
+/** What a parity datagram has beyond a DATA datagram of the same payload. */
+export const PARITY_OVERHEAD_BYTES = PARITY_PAYLOAD_OFFSET - HEADER_BYTES;
+/** Most DATA datagrams one parity datagram covers (a receiver keeps twice this many for recovery). */
+export const MAX_PARITY_GROUP_DATAGRAMS = 32;
+
+/** The largest control frame (PARITY excepted: it is as long as the datagrams it covers): a NAK with MAX_NAK_RANGES ranges. */
 export const MAX_CONTROL_BYTES = nakBytes(MAX_NAK_RANGES);
 
 /** Wrap-safe order of two u32 sequences: negative when a is before b. */

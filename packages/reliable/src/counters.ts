@@ -20,6 +20,8 @@ export class SenderCounters {
   statusReceived = 0;
   setupsSent = 0;
   heartbeatsSent = 0;
+  /** PARITY datagrams sent (forward error correction). */
+  paritySent = 0;
   /** Times packing stopped on the receiver's window or a full retransmit buffer. */
   flowControlStalls = 0;
   /** Offers and claims refused because the ring was full (the caller was told). */
@@ -51,6 +53,10 @@ export class ReceiverCounters {
   nakRanges = 0;
   statusSent = 0;
   heartbeatsReceived = 0;
+  /** PARITY datagrams received (forward error correction). */
+  parityReceived = 0;
+  /** Lost DATA datagrams rebuilt from a PARITY datagram, without a NAK. */
+  fecRecoveries = 0;
   rttSamples = 0;
   /** Gaps the sender reported unavailable (see the gap event). */
   gaps = 0;

@@ -23,6 +23,7 @@ import {
   type PublicationOptions,
   type SocketOptions,
 } from '@flux/udp';
+import { MAX_PARITY_GROUP_DATAGRAMS } from './control-layout.js';
 import { SenderCounters } from './counters.js';
 import { nowNs, requireInteger, requirePositive } from './options.js';
 import { ReliableSender, type SenderState } from './sender.js';
@@ -39,6 +40,13 @@ export interface ReliablePublicationOptions extends SocketOptions, RingFedOption
    * the sender never waits for the buffer, and a receiver that NAKs it sees a gap.
    */
   retransmitPolicy?: 'back-pressure' | 'overwrite';
+  /**
+   * Forward error correction: one PARITY datagram after every `fecGroupDatagrams` DATA
+   * datagrams (1 to 32), from which the subscription rebuilds one lost datagram of the group
+   * without a round trip. Costs 1/k more datagrams and 8 bytes less payload per datagram.
+   * Default 0: off (a NAK repairs every loss).
+   */
+  fecGroupDatagrams?: number;
   /** Retransmission rate limit (default 64 MiB/s). */
   maxRetransmitBytesPerSecond?: number;
   /** SETUP repeated this often until the subscription answers (default 100 ms). */
@@ -99,6 +107,7 @@ export class ReliablePublication {
         datagramBytes,
         retransmitBufferDatagrams: options.retransmitBufferDatagrams,
         retransmitPolicy: options.retransmitPolicy,
+        fecGroupDatagrams: options.fecGroupDatagrams,
         maxRetransmitBytesPerSecond: options.maxRetransmitBytesPerSecond,
         timing: {
           setupIntervalNs: options.setupIntervalMs * MS,
@@ -144,6 +153,7 @@ export class ReliablePublication {
       producerMode: options.producerMode ?? 'multi',
       retransmitBufferDatagrams: requireInteger('retransmitBufferDatagrams', options.retransmitBufferDatagrams ?? 4096, 2, 1 << 20),
       retransmitPolicy: policy,
+      fecGroupDatagrams: requireInteger('fecGroupDatagrams', options.fecGroupDatagrams ?? 0, 0, MAX_PARITY_GROUP_DATAGRAMS),
       maxRetransmitBytesPerSecond: requirePositive('maxRetransmitBytesPerSecond', options.maxRetransmitBytesPerSecond ?? 64 * 1024 * 1024),
       setupIntervalMs: requirePositive('setupIntervalMs', options.setupIntervalMs ?? 100),
       heartbeatMinMs: requirePositive('heartbeatMinMs', options.heartbeatMinMs ?? 1),

@@ -7,6 +7,7 @@
  *   DATA seq == expected      deliver now, then every held datagram that follows it
  *   DATA seq >  expected      hold it in the session's ReceiveWindow (counted outOfOrder)
  *   DATA seq <  expected      duplicate: dropped and counted
+ *   PARITY                    rebuild the group's one missing datagram, if only one is (parity-decoder.ts)
  *   doWork(nowNs)             rescan gaps, NAK the due ones, STATUS, liveness, end of stream
  *
  * A session begins with the sender's SETUP (answered with STATUS) and lives until its end
@@ -23,6 +24,7 @@ import {
   FLAGS_OFFSET,
   HEADER_BYTES,
   MAX_CONTROL_BYTES,
+  MAX_PARITY_GROUP_DATAGRAMS,
   PROTOCOL_VERSION,
   RTT_ECHO_TIMESTAMP_OFFSET,
   SEQUENCE_OFFSET,
@@ -36,6 +38,7 @@ import {
 import { checkControl, readFloat64LE, readUint32LE, writeNakHeader, writeNakRange, writeStatus } from './control-frames.js';
 import type { ReceiverCounters } from './counters.js';
 import { LossDetector, type NakSink } from './loss-detector.js';
+import { ParityDecoder } from './parity-decoder.js';
 import { ReceiveWindow, StoreResult } from './receive-window.js';
 
 export interface ReceiverTiming {
@@ -96,6 +99,8 @@ class Session {
   nextEchoNs = -Infinity;
   /** The sequence the stream ends at (HEARTBEAT with END_OF_STREAM), or -1. */
   endSequence = -1;
+  /** Recent datagrams for FEC, from the session's first PARITY on. */
+  parity: ParityDecoder | undefined;
 
   constructor(
     readonly sessionId: number,
@@ -218,6 +223,9 @@ export class ReliableReceiver {
       case ControlType.RTT_ECHO:
         this.onRttEcho(session, readFloat64LE(bytes, offsetBytes + RTT_ECHO_TIMESTAMP_OFFSET), nowNs);
         break;
+      case ControlType.PARITY:
+        this.onParity(session, bytes, offsetBytes, lengthBytes, nowNs);
+        break;
       case ControlType.UNAVAILABLE:
         this.onUnavailable(session, readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET), readUint32LE(bytes, offsetBytes + UNAVAILABLE_LENGTH_FRAMES_OFFSET));
         break;
@@ -317,7 +325,8 @@ export class ReliableReceiver {
     this.onEvent({ type: 'begin', sessionId, streamId, address, port });
   }
 
-  private onData(session: Session, bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): void {
+  /** Takes one DATA datagram; returns whether it was new and well formed (delivered or held). */
+  private onData(session: Session, bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): boolean {
     session.lastHeardNs = nowNs;
     const counters = this.counters;
     const frameCount = bytes[offsetBytes + COUNT_OFFSET];
@@ -325,17 +334,18 @@ export class ReliableReceiver {
     const ahead = sequenceDelta(first, session.expected);
     if (session.state !== 'active' || ahead < 0) {
       counters.duplicates++;
-      return;
+      return false;
     }
     if (ahead === 0) {
       // In order: the reader validates and delivers; a datagram it drops moves nothing.
       if (!this.reader.read(bytes, offsetBytes, lengthBytes)) {
         counters.malformed++;
-        return;
+        return false;
       }
       counters.datagramsAccepted++;
       session.consumedBytes += lengthBytes;
       session.expected = (first + frameCount) >>> 0;
+      session.parity?.record(first, session.expected, bytes, offsetBytes, lengthBytes);
       if (sequenceDelta(session.expected, session.highest) > 0) session.highest = session.expected;
       if (session.window.size > 0) this.deliverHeld(session);
       if (session.loss.gaps > 0) {
@@ -343,24 +353,41 @@ export class ReliableReceiver {
         this.pending = true;
       }
       this.checkEnd(session);
-      return;
+      return true;
     }
     if (frameCount === 0 || bytes[offsetBytes + FLAGS_OFFSET] !== 0 || checkFrameList(bytes, offsetBytes, offsetBytes + lengthBytes, frameCount) !== null) {
       counters.malformed++;
-      return;
+      return false;
     }
     const result =
       lengthBytes > this.options.maxDatagramBytes ? StoreResult.FULL : session.window.store(first, frameCount, bytes, offsetBytes, lengthBytes, ahead);
     if (result === StoreResult.DUPLICATE) {
       counters.duplicates++;
-      return;
+      return false;
     }
-    if (result === StoreResult.FULL) counters.windowFull++;
-    else counters.outOfOrder++;
     const end = (first + frameCount) >>> 0;
+    if (result === StoreResult.FULL) counters.windowFull++;
+    else {
+      counters.outOfOrder++;
+      session.parity?.record(first, end, bytes, offsetBytes, lengthBytes);
+    }
     if (sequenceDelta(end, session.highest) > 0) session.highest = end;
     session.dirty = true;
     this.pending = true;
+    return result !== StoreResult.FULL;
+  }
+
+  /** A group's PARITY: its one missing datagram, if only one is missing, is rebuilt and taken as if it had arrived. */
+  private onParity(session: Session, bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): void {
+    this.counters.parityReceived++;
+    if (session.state !== 'active') return;
+    if (session.parity === undefined) {
+      // From now on this session's datagrams are remembered; this group cannot be helped.
+      session.parity = new ParityDecoder(2 * MAX_PARITY_GROUP_DATAGRAMS, this.options.maxDatagramBytes);
+      return;
+    }
+    const lengthRecovered = session.parity.recover(bytes, offsetBytes, lengthBytes, session.expected);
+    if (lengthRecovered > 0 && this.onData(session, session.parity.datagram, 0, lengthRecovered, nowNs)) this.counters.fecRecoveries++;
   }
 
   /** Delivers held datagrams from the expected sequence on, while they follow one another. */
@@ -371,7 +398,7 @@ export class ReliableReceiver {
       if (slot < 0) return;
       const frames = window.framesOf(slot);
       const lengthBytes = window.lengthOf(slot);
-      this.reader.read(window.bytes, window.offsetOf(slot), lengthBytes); // validated when held
+      this.reader.read(window.bytes, window.offsetOf(slot), lengthBytes); // validated when held (and remembered for FEC then)
       window.release(slot);
       this.counters.datagramsAccepted++;
       session.consumedBytes += lengthBytes;

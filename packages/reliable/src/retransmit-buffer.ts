@@ -19,6 +19,10 @@ export class RetransmitBuffer {
   readonly capacity: number;
   readonly datagramBytes: number;
   readonly bytes: Uint8Array;
+  /** The same memory as `bytes`, as words (parity is computed word-wise). */
+  readonly words: Int32Array;
+  /** Bytes from one slot's start to the next's (a multiple of 8). */
+  readonly strideBytes: number;
   /** Per slot: the writer's views of its bytes, made once. */
   readonly targets: DatagramTarget[];
   /** Per slot: its bytes as a view (send from these). */
@@ -37,7 +41,10 @@ export class RetransmitBuffer {
     this.capacity = capacity;
     this.datagramBytes = datagramBytes;
     const strideBytes = (datagramBytes + 7) & ~7;
-    this.bytes = new Uint8Array(new ArrayBuffer(capacity * strideBytes));
+    this.strideBytes = strideBytes;
+    const buffer = new ArrayBuffer(capacity * strideBytes);
+    this.bytes = new Uint8Array(buffer);
+    this.words = new Int32Array(buffer);
     this.views = [];
     this.targets = [];
     for (let slot = 0; slot < capacity; slot++) {

@@ -18,6 +18,11 @@
  * limit stops packing, the ring fills, and producers' claims return BACK_PRESSURED.
  * Under 'overwrite', the oldest datagram gives way and a NAK for it is answered UNAVAILABLE.
  *
+ * Forward error correction (fecGroupDatagrams > 0): after every fecGroupDatagrams new DATA
+ * datagrams, and before an idle heartbeat, a PARITY datagram (parity-encoder.ts) lets the
+ * receiver rebuild one lost datagram of the group without a NAK. DATA datagrams are then
+ * PARITY_OVERHEAD_BYTES shorter, so the parity fits the same MTU.
+ *
  * Heartbeats: when no DATA went out for heartbeatMinNs, HEARTBEAT(next sequence) tells the
  * receiver where the stream's end is (a lost last datagram is then NAKed); the interval
  * doubles while idle, up to heartbeatMaxNs.
@@ -33,6 +38,7 @@ import {
   NAK_RANGE_LENGTH_OFFSET,
   NAK_RANGE_START_OFFSET,
   nakRangeOffset,
+  PARITY_OVERHEAD_BYTES,
   SEQUENCE_OFFSET,
   SESSION_ID_OFFSET,
   STATUS_ECHO_OFFSET,
@@ -44,6 +50,7 @@ import {
 } from './control-layout.js';
 import { checkControl, readFloat64LE, readUint32LE, writeHeartbeat, writeRttEcho, writeSetup, writeUnavailable } from './control-frames.js';
 import type { SenderCounters } from './counters.js';
+import { ParityEncoder } from './parity-encoder.js';
 import { RetransmitBuffer } from './retransmit-buffer.js';
 import { RetransmitHandler } from './retransmit-handler.js';
 
@@ -62,7 +69,10 @@ export interface SenderOptions {
   sessionId: number;
   streamId: number;
   initialSequence: number;
+  /** Longest datagram sent (with FEC, DATA datagrams are PARITY_OVERHEAD_BYTES shorter). */
   datagramBytes: number;
+  /** DATA datagrams per PARITY datagram (1..MAX_PARITY_GROUP_DATAGRAMS), or 0 (the default): no FEC. */
+  fecGroupDatagrams?: number;
   retransmitBufferDatagrams: number;
   retransmitPolicy: 'back-pressure' | 'overwrite';
   maxRetransmitBytesPerSecond: number;
@@ -95,6 +105,7 @@ export class ReliableSender {
   private readonly writer: DatagramWriter;
   private readonly consumer: Consumer;
   private readonly retransmits: RetransmitHandler;
+  private readonly parity: ParityEncoder | undefined;
   private readonly control = new Uint8Array(MAX_CONTROL_BYTES);
   private readonly packed: PackedDatagram = { lengthBytes: 0, payloadBytes: 0, payloadOffsetBytes: 0, messages: 0, slots: 0 };
   private stateValue: SenderState = 'setup';
@@ -119,9 +130,12 @@ export class ReliableSender {
     this.counters = counters;
     this.consumer = consumer;
     this.consumed = options.initialSequence >>> 0;
-    this.buffer = new RetransmitBuffer(options.retransmitBufferDatagrams, options.datagramBytes);
-    this.writer = new DatagramWriter(this.sessionId, this.streamId, options.datagramBytes, options.initialSequence);
-    this.packer = new RingPacker(ring, consumer, this.writer, maxFramePayloadBytes(options.datagramBytes), counters);
+    const fecGroup = options.fecGroupDatagrams ?? 0;
+    const dataBytes = fecGroup > 0 ? options.datagramBytes - PARITY_OVERHEAD_BYTES : options.datagramBytes;
+    this.parity = fecGroup > 0 ? new ParityEncoder(fecGroup, dataBytes) : undefined;
+    this.buffer = new RetransmitBuffer(options.retransmitBufferDatagrams, dataBytes);
+    this.writer = new DatagramWriter(this.sessionId, this.streamId, dataBytes, options.initialSequence);
+    this.packer = new RingPacker(ring, consumer, this.writer, maxFramePayloadBytes(dataBytes), counters);
     this.retransmits = new RetransmitHandler(
       this.buffer,
       {
@@ -336,6 +350,7 @@ export class ReliableSender {
       this.counters.messagesSent += packed.messages;
       this.counters.bytesSent += packed.lengthBytes;
       this.transport.sendData(slot, buffer.views[slot], packed.lengthBytes);
+      if (this.parity?.add(buffer.bytes, buffer.words, slot * buffer.strideBytes, packed.lengthBytes, first, this.writer.nextSequence)) this.sendParity();
       sent++;
       this.stalled = false;
     }
@@ -348,7 +363,16 @@ export class ReliableSender {
     this.counters.flowControlStalls++;
   }
 
+  /** Closes the open FEC group: its PARITY datagram goes out. */
+  private sendParity(): void {
+    const parity = this.parity!;
+    this.counters.paritySent++;
+    this.transport.sendControl(parity.frame, parity.close(this.sessionId, this.streamId));
+    parity.reset();
+  }
+
   private sendHeartbeat(nowNs: number): void {
+    if (this.parity !== undefined && this.parity.pending > 0) this.sendParity(); // the group's tail is covered too
     const flags = this.stateValue === 'ending' && this.packer.unpacked() === 0 ? ControlFlag.END_OF_STREAM : 0;
     this.counters.heartbeatsSent++;
     this.transport.sendControl(this.control, writeHeartbeat(this.control, this.sessionId, this.streamId, this.writer.nextSequence, flags));

@@ -114,6 +114,22 @@ describe('reliable delivery over loopback', () => {
     expect(subscription.counters.duplicates).toBeGreaterThan(0);
   });
 
+  it('rebuilds lost datagrams from parity (FEC) through a relay that loses 5% each way', async () => {
+    const lengthOf = () => 1000; // one message per datagram: every loss is one datagram of a group
+    const { subscription, received } = await subscribe(lengthOf);
+    const relay = await ChaosRelay.open({ target: { host: HOST, port: subscription.port }, forward: { lossPercent: 5 }, backward: { lossPercent: 5 }, seed: 12 });
+    closers.push(() => relay.close());
+    const publication = await publish(relay.port, { fecGroupDatagrams: 4 });
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    await offerAll(publication, 5_000, lengthOf);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    expect(inOrder(received.indexes, 5_000)).toBe(true);
+    expect(received.wrong).toBe(0);
+    expect(publication.counters.paritySent).toBeGreaterThanOrEqual(5_000 / 4);
+    expect(subscription.counters.parityReceived).toBeGreaterThan(0);
+    expect(subscription.counters.fecRecoveries).toBeGreaterThan(0);
+  });
+
   it('ignores datagrams from an address that is not the session’s sender, and counts them', async () => {
     const { subscription, received } = await subscribe(() => 64);
     const publication = await publish(subscription.port);
@@ -142,5 +158,6 @@ describe('reliable delivery over loopback', () => {
     await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: -1 })).rejects.toThrow(/streamId.*-1/);
     await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: 1, retransmitPolicy: 'drop' as 'overwrite' })).rejects.toThrow(TypeError);
     await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: 1, heartbeatMinMs: 0 })).rejects.toThrow(/heartbeatMinMs.*0/);
+    await expect(ReliablePublication.open({ host: HOST, port: 9, streamId: 1, fecGroupDatagrams: 33 })).rejects.toThrow(/fecGroupDatagrams.*33/);
   });
 });

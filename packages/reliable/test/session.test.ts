@@ -142,6 +142,50 @@ describe('a reliable session', () => {
   });
 });
 
+describe('forward error correction', () => {
+  it('rebuilds one lost datagram per group without a NAK or a retransmission', () => {
+    // Groups of 4 new DATA datagrams; the 3rd of every other group is lost (never the first
+    // group: the receiver starts remembering datagrams at the first PARITY).
+    const simulation = deliverAll({ sender: { fecGroupDatagrams: 4 }, messageBytes: 1000, dropNewData: (n) => n >= 8 && n % 8 === 2 }, 2_000);
+    expect(simulation.deliveredInOrder(2_000)).toBe(true);
+    expect(simulation.corrupted).toBe(0);
+    const lost = Math.floor((simulation.senderCounters.datagramsSent - 3) / 8);
+    expect(lost).toBeGreaterThan(200);
+    expect(simulation.receiverCounters.fecRecoveries).toBe(lost);
+    expect(simulation.receiverCounters.naksSent).toBe(0);
+    expect(simulation.senderCounters.retransmits).toBe(0);
+    expect(simulation.senderCounters.paritySent).toBeGreaterThanOrEqual(simulation.senderCounters.datagramsSent / 4);
+  });
+
+  it('leaves two losses in one group to NAKs', () => {
+    const simulation = deliverAll({ sender: { fecGroupDatagrams: 4 }, messageBytes: 1000, dropNewData: (n) => n >= 8 && n % 8 <= 1 }, 2_000);
+    expect(simulation.deliveredInOrder(2_000)).toBe(true);
+    expect(simulation.receiverCounters.fecRecoveries).toBe(0);
+    expect(simulation.senderCounters.retransmits).toBeGreaterThan(200);
+  });
+
+  it('repairs a lost last datagram from the parity an idle sender sends before its heartbeat', () => {
+    const simulation = new Simulation({ sender: { fecGroupDatagrams: 8 }, messageBytes: 1000, dropNewData: (n) => n === 10 });
+    simulation.run(8, () => simulation.delivered.length === 8); // one datagram each: a whole group, whose parity starts the history
+    simulation.run(11, () => simulation.delivered.length === 11); // 3 more, the last lost: only the tail's parity tells
+    expect(simulation.deliveredInOrder(11)).toBe(true);
+    expect(simulation.receiverCounters.fecRecoveries).toBe(1);
+    expect(simulation.receiverCounters.naksSent).toBe(0);
+    expect(simulation.senderCounters.retransmits).toBe(0);
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`delivers every message exactly once in order through everything at once, with FEC (seed ${seed})`, () => {
+      const impaired = { lossPercent: 5, duplicatePercent: 5, reorderPercent: 5, reorderDelayNs: 200_000, delayNs: 500_000, jitterNs: 200_000, corruptPercent: 2 };
+      const simulation = deliverAll({ seed, sender: { fecGroupDatagrams: 8 }, forward: impaired, backward: impaired, messageLengths: [64, 64, 300, 64, 3000, 64] }, 5_000);
+      expect(simulation.deliveredInOrder(5_000)).toBe(true);
+      expect(simulation.corrupted).toBe(0);
+      expect(simulation.windowOverruns).toBe(0);
+      expect(simulation.receiverCounters.fecRecoveries).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe('a gap the sender can no longer fill', () => {
   // 'overwrite' with a tiny retransmit buffer: under heavy loss, NAKed data is gone.
   const lossy = (onGap: 'fail' | 'skip', seed: number): SimulationOptions => ({

@@ -32,6 +32,8 @@ export interface SimulationOptions {
   forward?: Omit<ChaosOptions, 'seed'>;
   backward?: Omit<ChaosOptions, 'seed'>;
   seed?: number;
+  /** Drops the n-th new DATA datagram (0-based; retransmissions pass) when this returns true. */
+  dropNewData?: (n: number) => boolean;
 }
 
 export class Simulation {
@@ -105,13 +107,21 @@ export class Simulation {
     };
     this.windowBytes = receiverOptions.windowBytes;
     const consumer = this.ring.openConsumer(this.ring.addConsumer());
+    const dropNewData = options.dropNewData;
+    let newData = 0;
+    let lastFirstSequence = -1;
     this.sender = new ReliableSender(
       this.ring,
       consumer,
       senderOptions,
       {
         sendData: (slot, bytes, lengthBytes) => {
-          if (!this.forwardCut) this.forward.push(bytes, 0, lengthBytes, this.nowNs);
+          const first = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
+          // New: it ends where the sender's next sequence begins, and was not seen before.
+          const isNew = ((first + bytes[3]) >>> 0) === this.sender.nextSequence && first !== lastFirstSequence;
+          if (isNew) lastFirstSequence = first;
+          const dropped = isNew && dropNewData !== undefined && dropNewData(newData++);
+          if (!this.forwardCut && !dropped) this.forward.push(bytes, 0, lengthBytes, this.nowNs);
           this.sender.sendCompleted(slot); // the link copied it
         },
         sendControl: (bytes, lengthBytes) => {

@@ -1,5 +1,5 @@
 /**
- * Test-support chaos tooling for @flux/reliable: a seeded, virtual-clock model of a bad
+ * Chaos tooling (`@flux/reliable/chaos`), for testing a protocol or an application under a bad network: a seeded, virtual-clock model of a bad
  * network (ChaosLink), a real-socket UDP relay built on it (ChaosRelay), and the seeded PRNG
  * both use (Sfc32), for protocol tests to reuse.
  *
