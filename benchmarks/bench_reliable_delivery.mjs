@@ -6,6 +6,8 @@
 //   netns         netns B [sender] 10.204.0.2 <---- veth ----> 10.204.0.1 [receiver] netns A
 //   netns 5% loss the same, and in both namespaces an nftables input rule on the veth:
 //                   numgen random mod 100 < 5 drop    (data and acks/NAKs/TCP segments alike)
+//   delayed       [sender] --> ChaosRelay (in the parent: 10 ms each way, 5% seeded loss each
+//                 way) --> [receiver], over loopback: a long round trip, where FEC can help
 //   Both netns paths carry wire-sized packets (veth gso_max_segs 1: no TSO/GSO aggregation),
 //   so the rule drops one MTU at a time and the two paths differ only by the loss. Without
 //   NIC offload, TCP on the veth runs several times slower than on loopback (64 KB packets).
@@ -16,6 +18,8 @@
 //             rate @flux/reliable is held to (>= 0.85x) when nothing is lost
 //   reliable  @flux/reliable (node:dgram); its lossy
 //             variant is held to >= 0.60x its own netns rate, its lossy p99 to <= TCP's / 10
+//   reliableFec  the same with forward error correction, one parity datagram per 4 DATA
+//             datagrams: compared with reliable on every path, to show where FEC pays
 //
 //   throughput: the sender writes at full speed for a fixed time, 64 messages per write or
 //     claim, waiting on back-pressure ('drain', ring full) so memory stays bounded; the
@@ -25,13 +29,15 @@
 //     each carrying its send time on CLOCK_MONOTONIC, shared by both processes; the receiver
 //     records arrival - send after a warm-up: one-way p50 / p99 / p99.9 / max.
 //
-// Run: node bench_reliable_delivery.mjs [--json] [--runs N] [--quick] [--smoke]
+// Run: node bench_reliable_delivery.mjs [--json] [--runs N] [--quick] [--smoke] [--only SUBSTRING]
+//   --only keeps the variants whose "mode:transport/path" contains SUBSTRING (e.g. latency:, /delayed)
 // The netns variants need root, `ip` and (for loss) `nft`; without them they are skipped,
 // with the reason printed (in --json: in the conditions line).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, stamp, template } from './lib/indexed-messages.mjs';
+import { ChaosRelay } from '@flux/reliable/chaos';
 import { openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender } from './lib/flux-endpoints.mjs';
 import { lossUnavailableReason, openNetnsPair } from './lib/netns.mjs';
 import { measureDropShare } from './lib/netns-loss-probe.mjs';
@@ -46,6 +52,8 @@ const MESSAGE_BYTES = 64;
 const BATCH = 64; // messages per write (TCP, udx) or claim/publish (flux)
 const OFFERED_RATE = 20_000; // latency mode, messages per second
 const LOSS_PERCENT = 5;
+const FEC_GROUP_DATAGRAMS = 4;
+const RELAY_DELAY_MS = 10; // the delayed path, each way
 const FULL_THROUGHPUT_MS = 2000;
 const FULL_LATENCY_MS = 4000;
 const FULL_WARMUP_MS = 500; // latency mode: the first messages (connection start, slow start) are not recorded
@@ -62,11 +70,26 @@ const transports = {
   fluxUdp: { label: '@flux/udp (dgram, no retransmit)', reliable: false, openReceiver: openFluxUdpReceiver, openSender: openFluxUdpSender, paths: ['loopback', 'netns'], modes: ['throughput'] },
   // reliable/lossy is the issue's "reliableLossy".
   reliable: { label: '@flux/reliable', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliableFec: {
+    label: `@flux/reliable + FEC 1/${FEC_GROUP_DATAGRAMS}`,
+    reliable: true,
+    openReceiver: openReliableReceiver,
+    openSender: (options) => openReliableSender({ ...options, fecGroupDatagrams: FEC_GROUP_DATAGRAMS }),
+  },
 };
 const paths = {
   loopback: { label: 'loopback', netns: false, lossPercent: 0 },
   netns: { label: 'netns veth', netns: true, lossPercent: 0 },
   lossy: { label: `netns veth ${LOSS_PERCENT}% loss`, netns: true, lossPercent: LOSS_PERCENT },
+  // Latency only (a 20 ms round trip caps a window's throughput), and only UDP transports pass the relay.
+  delayed: {
+    label: `relay ${RELAY_DELAY_MS} ms + ${LOSS_PERCENT}% loss each way`,
+    netns: false,
+    lossPercent: 0,
+    relay: { delayNs: RELAY_DELAY_MS * 1e6, lossPercent: LOSS_PERCENT },
+    modes: ['latency'],
+    transports: ['reliable', 'reliableFec'],
+  },
 };
 // Ratio lines, [mode, subject, baseline] (latency: p99 only): the issue's targets, then the
 // comparisons with what users pick instead.
@@ -80,6 +103,9 @@ const comparisons = [
     ['latency', `reliable/${path}`, `tcp/${path}`], // lossy p99: >= 10x
     ['latency', `reliable/${path}`, `udx/${path}`],
   ]),
+  // Where forward error correction pays, and what it costs.
+  ...['loopback', 'lossy'].map((path) => ['throughput', `reliableFec/${path}`, `reliable/${path}`]),
+  ...['lossy', 'delayed'].map((path) => ['latency', `reliableFec/${path}`, `reliable/${path}`]),
 ];
 const LATENCY_METRICS = [
   ['p50', 'p50'],
@@ -173,10 +199,24 @@ async function measure(mode, variant, durations, pair) {
   if (path.netns) pair.setLossPercent(path.lossPercent); // also zeroes the rule's counters
   const durationMs = mode === 'throughput' ? durations.throughputMs : durations.latencyMs;
   const start = { mode, host: where.host, localHost: where.localHost, epochNs: String(process.hrtime.bigint()), warmupMessages: durations.warmupMessages };
-  const m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS, 'messages', { start, receiverPrefix: where.receiverPrefix, senderPrefix: where.senderPrefix });
+  let relay = null;
+  // The relay sits between sender and receiver; its seed is the same for every variant of a run.
+  const route = path.relay
+    ? async (port) => {
+        relay = await ChaosRelay.open({ target: { host: LOOPBACK, port }, forward: path.relay, backward: path.relay, seed: 7 + durations.run });
+        return relay.port;
+      }
+    : undefined;
+  let m;
+  try {
+    m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS, 'messages', { start, receiverPrefix: where.receiverPrefix, senderPrefix: where.senderPrefix, route });
+  } finally {
+    await relay?.close();
+  }
   if (transportOf(variant).reliable) verify(m.lost === 0, `${variant} (${mode}): ${m.lost} of ${m.sent} messages never delivered`);
   if (mode === 'latency') verify(m.received.latency.count > 0, `${variant}: no latency recorded after the warm-up`);
-  return { ...m, linkLoss: path.lossPercent > 0 ? pair.lossCounters() : null };
+  const relayLoss = relay && { dropped: relay.forwardCounters.lost + relay.backwardCounters.lost, arrived: relay.forwardCounters.pushed + relay.backwardCounters.pushed };
+  return { ...m, linkLoss: path.lossPercent > 0 ? pair.lossCounters() : relayLoss };
 }
 
 const roleIndex = process.argv.indexOf('--role');
@@ -195,16 +235,25 @@ if (roleIndex >= 0) {
   const { pair, reason: netnsReason } = openNetnsPair();
   const lossReason = pair ? lossUnavailableReason() : netnsReason;
   const skipped = [];
-  const pathReason = { loopback: null, netns: netnsReason, lossy: lossReason };
+  const pathReason = { loopback: null, netns: netnsReason, lossy: lossReason, delayed: null };
   for (const [name, reason] of Object.entries(pathReason)) if (reason) skipped.push(`${paths[name].label}: ${reason}`);
   for (const [name, t] of Object.entries(transports)) if (t.pending) skipped.push(`${name}: ${t.pending}`);
   const variantsFor = (mode) =>
     Object.keys(paths).flatMap((path) =>
       Object.entries(transports)
-        .filter(([, t]) => !t.pending && !pathReason[path] && (t.paths ?? [path]).includes(path) && (t.modes ?? [mode]).includes(mode))
+        .filter(
+          ([name, t]) =>
+            !t.pending &&
+            !pathReason[path] &&
+            (t.paths ?? [path]).includes(path) &&
+            (t.modes ?? [mode]).includes(mode) &&
+            (paths[path].modes ?? [mode]).includes(mode) &&
+            (paths[path].transports ?? [name]).includes(name),
+        )
         .map(([name]) => `${name}/${path}`),
     );
   const plan = { throughput: variantsFor('throughput'), latency: variantsFor('latency') };
+  if (args.only) for (const mode of Object.keys(plan)) plan[mode] = plan[mode].filter((variant) => `${mode}:${variant}`.includes(args.only));
   if (args.smoke) {
     // Only checks that it all works, in a few seconds: throughput on loopback, latency on the lossiest path here.
     const lossiest = ['lossy', 'netns', 'loopback'].find((path) => !pathReason[path]);
@@ -227,6 +276,8 @@ if (roleIndex >= 0) {
     link: pair
       ? `${pair.addressB} -> ${pair.addressA} over veth, packets of at most one MTU (gso_max_segs 1); loss: numgen random mod 100 < ${LOSS_PERCENT} drop, input hook, both namespaces`
       : 'loopback only',
+    relay: `delayed path: @flux/reliable/chaos ChaosRelay in the parent process, ${RELAY_DELAY_MS} ms delay (timer-driven, +0-1 ms) and ${LOSS_PERCENT}% seeded loss in each direction`,
+    fec: `reliableFec: fecGroupDatagrams ${FEC_GROUP_DATAGRAMS} (one PARITY datagram per ${FEC_GROUP_DATAGRAMS} DATA datagrams)`,
     lossCheck: probe,
     udxNative: udxVersion,
     skipped: [...skipped, ...(args.smoke ? ['--smoke: all but throughput on loopback and latency on the lossiest path'] : [])].join('; ') || 'none',
@@ -236,6 +287,7 @@ if (roleIndex >= 0) {
   const measured = {};
   try {
     for (let run = 0; run < args.runs; run++) {
+      durations.run = run;
       for (const mode of ['throughput', 'latency']) {
         for (const variant of plan[mode]) ((measured[mode] ??= {})[variant] ??= []).push(await measure(mode, variant, durations, pair));
       }
@@ -264,12 +316,13 @@ if (roleIndex >= 0) {
     }
   }
   if (!args.json) {
-    console.log('  per run (sent / verified; on the lossy link: packets the rule dropped of those that arrived at it):');
+    console.log('  per run (sent / verified; on a lossy link: packets the rule or relay dropped of those that arrived at it; with FEC: datagrams rebuilt from parity):');
     for (const mode of ['throughput', 'latency']) {
       for (const variant of plan[mode]) {
         const runs = measured[mode][variant].map((m) => {
           const loss = m.linkLoss ? `, dropped ${m.linkLoss.dropped} of ${m.linkLoss.arrived} (${((m.linkLoss.dropped / Math.max(1, m.linkLoss.arrived)) * 100).toFixed(1)}%)` : '';
-          return `${m.sent} / ${m.verified}${loss}`;
+          const fec = m.received.counters?.fecRecoveries ? `, ${m.received.counters.fecRecoveries} rebuilt` : '';
+          return `${m.sent} / ${m.verified}${loss}${fec}`;
         });
         console.log(`    ${mode.padEnd(10)} ${variant.padEnd(18)} ${runs.join(';  ')}`);
       }

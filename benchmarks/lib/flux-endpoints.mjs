@@ -1,6 +1,6 @@
 // Flux endpoints for bench_reliable_delivery, on the contract written at the top of
 // stream-endpoints.mjs: @flux/udp (no retransmission: the rate @flux/reliable is held to
-// when nothing is lost) and the placeholders for @flux/reliable.
+// when nothing is lost) and @flux/reliable (with or without FEC).
 //
 // Both write messages in place into the publication's ring: claim `count` slots, fill each,
 // publish once per batch; a failed claim (ring full) is the back-pressure signal.
@@ -92,8 +92,8 @@ export async function openReliableReceiver({ host, maxMessageBytes, onMessage })
   };
 }
 
-export async function openReliableSender({ host, port, maxMessageBytes }) {
-  const publication = await ReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY });
+export async function openReliableSender({ host, port, maxMessageBytes, fecGroupDatagrams = 0 }) {
+  const publication = await ReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, fecGroupDatagrams });
   verify(await publication.connected(10_000), 'flux reliable sender: the subscription never answered SETUP');
   return ringEndpoint(publication, maxMessageBytes, 'flux reliable sender', () => '');
 }

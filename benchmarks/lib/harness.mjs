@@ -14,7 +14,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 export function parseArgs(argv = process.argv.slice(2)) {
-  const args = { json: false, runs: 3, quick: false, smoke: false };
+  const args = { json: false, runs: 3, quick: false, smoke: false, only: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') args.json = true;
@@ -23,7 +23,10 @@ export function parseArgs(argv = process.argv.slice(2)) {
     else if (arg === '--runs') {
       args.runs = Number(argv[++i]);
       if (!Number.isInteger(args.runs) || args.runs < 1) throw new RangeError(`--runs needs a whole number >= 1, got ${argv[i]}`);
-    } else throw new TypeError(`unknown argument ${arg} (known: --json, --runs N, --quick, --smoke)`);
+    } else if (arg === '--only') {
+      args.only = argv[++i];
+      if (!args.only) throw new TypeError('--only needs a variant substring, e.g. --only reliable/');
+    } else throw new TypeError(`unknown argument ${arg} (known: --json, --runs N, --quick, --smoke, --only SUBSTRING)`);
   }
   return args;
 }

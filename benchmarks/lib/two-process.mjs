@@ -115,10 +115,11 @@ export function startChild(scriptPath, role, { commandPrefix = [] } = {}) {
  * enough to time, the loss adds up). Returns the sender's result, the receiver's counts,
  * and the common figures: { sender, received, perSecond, sent, verified, lost, deliveredPercent }.
  * Options: `start` (fields added to both children's start message), `receiverPrefix` and
- * `senderPrefix` (command prefixes, see startChild).
+ * `senderPrefix` (command prefixes, see startChild), `route` (async (receiverPort) => the
+ * port the sender is given instead, e.g. a relay's).
  */
 export async function measurePair(scriptPath, variant, durationMs, deadlineMs, what = 'messages', options = {}) {
-  const { start = {}, receiverPrefix = [], senderPrefix = [] } = options;
+  const { start = {}, receiverPrefix = [], senderPrefix = [], route = async (port) => port } = options;
   const deadline = Date.now() + deadlineMs;
   const receiverProcess = startChild(scriptPath, 'receiver', { commandPrefix: receiverPrefix });
   // Started together (each takes a while to load); the sender waits for its start message.
@@ -126,7 +127,7 @@ export async function measurePair(scriptPath, variant, durationMs, deadlineMs, w
   try {
     receiverProcess.send({ ...start, type: 'start', variant });
     const { port } = await receiverProcess.next('ready', deadline);
-    senderProcess.send({ ...start, type: 'start', variant, port, durationMs });
+    senderProcess.send({ ...start, type: 'start', variant, port: await route(port), durationMs });
     const sender = await senderProcess.next('result', deadline);
     const { sent } = sender;
     receiverProcess.send({ type: 'sent', sent });
