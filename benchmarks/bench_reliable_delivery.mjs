@@ -30,7 +30,8 @@
 //     records arrival - send after a warm-up: one-way p50 / p99 / p99.9 / max.
 //
 // Run: node bench_reliable_delivery.mjs [--json] [--runs N] [--quick] [--smoke] [--only SUBSTRING]
-//   --only keeps the variants whose "mode:transport/path" contains SUBSTRING (e.g. latency:, /delayed)
+//   --only keeps the variants whose "mode:transport/path" contains SUBSTRING, or one of
+//   several separated by commas (e.g. latency:, /delayed, throughput:reliable/loopback,throughput:fluxUdp/loopback)
 // The netns variants need root, `ip` and (for loss) `nft`; without them they are skipped,
 // with the reason printed (in --json: in the conditions line).
 import { createRequire } from 'node:module';
@@ -253,7 +254,10 @@ if (roleIndex >= 0) {
         .map(([name]) => `${name}/${path}`),
     );
   const plan = { throughput: variantsFor('throughput'), latency: variantsFor('latency') };
-  if (args.only) for (const mode of Object.keys(plan)) plan[mode] = plan[mode].filter((variant) => `${mode}:${variant}`.includes(args.only));
+  if (args.only) {
+    const wanted = args.only.split(',');
+    for (const mode of Object.keys(plan)) plan[mode] = plan[mode].filter((variant) => wanted.some((part) => `${mode}:${variant}`.includes(part)));
+  }
   if (args.smoke) {
     // Only checks that it all works, in a few seconds: throughput on loopback, latency on the lossiest path here.
     const lossiest = ['lossy', 'netns', 'loopback'].find((path) => !pathReason[path]);

@@ -38,7 +38,15 @@ export interface ChaosRelayOptions {
   backward?: Omit<ChaosOptions, 'seed'>;
   /** Seed of the forward link; the backward link uses seed + 1. */
   seed: number;
+  /**
+   * SO_RCVBUF of both sockets (default 4 MiB; the kernel caps it at net.core.rmem_max).
+   * The relay should add only the faults it is given: a small buffer would drop bursts
+   * a reliable sender's window allows.
+   */
+  receiveBufferBytes?: number;
 }
+
+export const DEFAULT_RELAY_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export const DEFAULT_RELAY_ADDRESS = '127.0.0.1';
 /** Longest open() waits for its sockets to bind and connect. */
@@ -206,9 +214,11 @@ export class ChaosRelay {
     const onSocketError = (): void => {
       counters.socketErrors++;
     };
-    const clientSocket = createSocket(socketTypeOf(address));
+    const recvBufferSize = options.receiveBufferBytes ?? DEFAULT_RELAY_RECEIVE_BUFFER_BYTES;
+    if (!Number.isInteger(recvBufferSize) || recvBufferSize < 1) throw new RangeError(`receiveBufferBytes must be a positive integer, got ${String(recvBufferSize)}`);
+    const clientSocket = createSocket({ type: socketTypeOf(address), recvBufferSize });
     const targetType = socketTypeOf(target.host);
-    const targetSocket = createSocket(targetType);
+    const targetSocket = createSocket({ type: targetType, recvBufferSize });
     clientSocket.on('error', onSocketError);
     targetSocket.on('error', onSocketError);
     try {

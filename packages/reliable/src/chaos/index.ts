@@ -10,6 +10,6 @@
  */
 export { ChaosCounters, ChaosLink, type ChaosOptions, type DeliverHandler } from './chaos-link.js';
 export { DEFAULT_MAX_DATAGRAM_BYTES, DEFAULT_MAX_QUEUED, type ResolvedChaosOptions } from './chaos-options.js';
-export { ChaosRelay, type ChaosRelayOptions, RelayCounters } from './chaos-relay.js';
+export { ChaosRelay, type ChaosRelayOptions, DEFAULT_RELAY_RECEIVE_BUFFER_BYTES, RelayCounters } from './chaos-relay.js';
 export { CorruptionKind, VALID_VERSION_BYTE } from './corruption.js';
 export { Sfc32 } from './prng.js';
