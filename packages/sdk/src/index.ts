@@ -1,0 +1,17 @@
+/**
+ * @flux/sdk: every Flux package through one import, plus what composes them.
+ *
+ *   threads:   Ring (@flux/ring) + startWorker / workerRings / exited, messages / readMessages
+ *   UDP:       Publication, Subscription (@flux/udp; io_uring chosen automatically where usable)
+ *   reliable:  ReliablePublication, ReliableSubscription (@flux/reliable)
+ *   native:    UringUdpSocket, capability, placement hints (@flux/uring)
+ *   report:    info(), formatInfo() (`npx flux info`), readCounters()
+ */
+export * from '@flux/ring';
+export * from '@flux/udp';
+export * from '@flux/reliable';
+export * from '@flux/uring';
+export { readCounters } from './counters.js';
+export { type FluxInfo, formatInfo, info } from './info.js';
+export { messages, type ReadOptions, readMessages } from './messages.js';
+export { exited, startWorker, type StartWorkerOptions, workerRings } from './workers.js';

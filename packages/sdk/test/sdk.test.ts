@@ -1,0 +1,122 @@
+/**
+ * @flux/sdk's own pieces: worker helpers and event-loop reading across a real worker,
+ * the capability report and `flux info`, counters. Every wait is bounded.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { capability, exited, formatInfo, info, messages, readCounters, readMessages, Ring, startWorker, Subscription, workerRings } from '../src/index.js';
+
+const PRODUCER = new URL('./workers/producer.mjs', import.meta.url);
+const BIN = new URL('../bin/flux.mjs', import.meta.url).pathname;
+
+function ringWithConsumer() {
+  const ring = Ring.create({ capacity: 256, maxMessageBytes: 8 });
+  const consumer = ring.openConsumer(ring.addConsumer());
+  return { ring, consumer };
+}
+
+describe('worker-thread IPC through the facade', () => {
+  it('hands rings to a worker and reads its messages as an async iterator, in order', async () => {
+    const { ring, consumer } = ringWithConsumer();
+    const worker = startWorker(PRODUCER, { rings: { out: ring }, data: { count: 20_000 } });
+    const done = exited(worker);
+    let received = 0;
+    let wrong = 0;
+    for await (const message of messages(consumer, { idleTimeoutMs: 10_000 })) {
+      const view = new DataView(message.buffer, message.byteOffset, message.length);
+      if (message.length !== 8 || view.getUint32(0, true) !== received || view.getUint32(4, true) !== received * 3) wrong++;
+      received++;
+      if (received === 20_000) break;
+    }
+    await done;
+    expect(received).toBe(20_000);
+    expect(wrong).toBe(0);
+  });
+
+  it('reads in place until the signal aborts', async () => {
+    const { ring, consumer } = ringWithConsumer();
+    const worker = startWorker(PRODUCER, { rings: { out: ring }, data: { count: 5_000 } });
+    const controller = new AbortController();
+    let last = -1;
+    let wrong = 0;
+    const consumed = await readMessages(
+      consumer,
+      (bytes, offset) => {
+        const index = new DataView(bytes.buffer, bytes.byteOffset + offset).getUint32(0, true);
+        if (index !== last + 1) wrong++;
+        last = index;
+        if (index === 4_999) controller.abort();
+      },
+      { signal: controller.signal, idleTimeoutMs: 10_000 },
+    );
+    await exited(worker);
+    expect(consumed).toBe(5_000);
+    expect(last).toBe(4_999);
+    expect(wrong).toBe(0);
+  });
+
+  it('ends reading when nothing arrives for idleTimeoutMs, or the consumer is removed', async () => {
+    const { ring, consumer } = ringWithConsumer();
+    const copies: Uint8Array[] = [];
+    for await (const message of messages(consumer, { idleTimeoutMs: 20 })) copies.push(message);
+    expect(copies).toEqual([]);
+    const reading = readMessages(consumer, () => {});
+    ring.removeConsumer(consumer.id);
+    expect(await reading).toBe(0);
+  });
+
+  it('knows how a worker ended even when asked after it exited', async () => {
+    const { ring } = ringWithConsumer();
+    const quick = startWorker(PRODUCER, { rings: { out: ring }, data: { count: 0 } });
+    await new Promise((resolve) => quick.once('exit', resolve));
+    await expect(exited(quick)).resolves.toBeUndefined();
+    const failing = startWorker(PRODUCER, { rings: { out: ring }, data: { count: 0, fail: true } });
+    await new Promise((resolve) => failing.once('exit', resolve));
+    await expect(exited(failing)).rejects.toThrow(/told to fail/);
+  });
+
+  it('reports a worker that throws, and refuses bad arguments with errors naming them', async () => {
+    const { ring, consumer } = ringWithConsumer();
+    await expect(exited(startWorker(PRODUCER, { rings: { out: ring }, data: { count: 1, fail: true } }))).rejects.toThrow(/told to fail/);
+    expect(() => workerRings()).toThrow(TypeError);
+    expect(() => startWorker(PRODUCER, { rings: { out: {} as Ring } })).toThrow(/rings\.out/);
+    await expect(messages(consumer, { maxBatch: 0 }).next()).rejects.toThrow(/maxBatch.*0/);
+    await expect(readMessages(consumer, () => {}, { idleTimeoutMs: -1 })).rejects.toThrow(/idleTimeoutMs.*-1/);
+    await expect(readMessages({} as never, () => {})).rejects.toThrow(TypeError);
+  });
+});
+
+describe('the capability report', () => {
+  it('says what io_uring can do here, or why not, and which UDP backend auto takes', () => {
+    const report = info();
+    expect(report.node).toBe(process.version);
+    expect(report.cores).toBeGreaterThan(0);
+    expect(report.ioUring).toEqual(capability());
+    expect(report.udpBackend.backend).toBe(report.ioUring.usable ? 'io_uring' : 'dgram');
+    if (!report.ioUring.usable) expect(report.udpBackend.reason).not.toBe('');
+    expect(report.numa.nodes.length).toBeGreaterThan(0);
+    expect(formatInfo(report)).toContain(report.ioUring.usable ? 'io_uring    usable' : 'io_uring    not usable');
+  });
+
+  it('is what `flux info` prints, as text and as JSON', () => {
+    const json = JSON.parse(execFileSync(process.execPath, [BIN, 'info', '--json'], { encoding: 'utf8', timeout: 20_000 }));
+    expect(json.ioUring).toEqual(JSON.parse(JSON.stringify(capability())));
+    const text = execFileSync(process.execPath, [BIN, 'info'], { encoding: 'utf8', timeout: 20_000 });
+    expect(text).toContain(`node        ${process.version}`);
+    expect(() => execFileSync(process.execPath, [BIN, 'nonsense'], { stdio: 'pipe', timeout: 20_000 })).toThrow(/usage: flux info/);
+  });
+});
+
+describe('counters', () => {
+  it('reads any Flux object’s counters as one flat snapshot of numbers', async () => {
+    const subscription = await Subscription.open({ port: 0, address: '127.0.0.1', backend: 'dgram' });
+    try {
+      const counters = readCounters(subscription);
+      expect(Object.keys(counters).length).toBeGreaterThan(3);
+      for (const value of Object.values(counters)) expect(typeof value).toBe('number');
+    } finally {
+      await subscription.close();
+    }
+    expect(() => readCounters({ counters: 5 })).toThrow(TypeError);
+  });
+});
