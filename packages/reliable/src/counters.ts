@@ -2,8 +2,9 @@
  * Counters users can read: plain numbers on the thread that owns the socket. Every
  * datagram dropped increments exactly one counter, so nothing is lost without a count.
  */
+import { Counters } from '@flux/udp';
 
-export class SenderCounters {
+export class SenderCounters extends Counters {
   messagesSent = 0;
   fragmentsSent = 0;
   datagramsSent = 0;
@@ -33,13 +34,9 @@ export class SenderCounters {
   malformedControl = 0;
   /** Control frames for another session or stream. */
   unknownSession = 0;
-
-  snapshot(): Record<string, number> {
-    return { ...this } as unknown as Record<string, number>;
-  }
 }
 
-export class ReceiverCounters {
+export class ReceiverCounters extends Counters {
   /** DATA datagrams taken into the stream (in order at once, or held and delivered later). */
   datagramsAccepted = 0;
   /** Datagrams (or parts) already received: dropped. */
@@ -77,8 +74,4 @@ export class ReceiverCounters {
   /** Datagrams that are neither valid DATA nor a valid control frame. */
   malformed = 0;
   receiveErrors = 0;
-
-  snapshot(): Record<string, number> {
-    return { ...this } as unknown as Record<string, number>;
-  }
 }

@@ -10,7 +10,7 @@
  * copies of datagrams already in a group.
  */
 import { FrameLayout } from '@flux/udp';
-import { ControlType, HEADER_BYTES, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_PAYLOAD_OFFSET } from './control-layout.js';
+import { ControlType, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_PAYLOAD_OFFSET } from './control-layout.js';
 import { writeHeader, writeUint32LE } from './control-frames.js';
 import { alignedBytes, xorInto } from './xor.js';
 
@@ -28,7 +28,7 @@ export class ParityEncoder {
   /** `maxDatagramBytes`: the longest DATA datagram added (its parity frame is PARITY_OVERHEAD_BYTES longer). */
   constructor(groupDatagrams: number, maxDatagramBytes: number) {
     this.groupDatagrams = groupDatagrams;
-    const { bytes, words } = alignedBytes(PARITY_PAYLOAD_OFFSET + maxDatagramBytes - HEADER_BYTES);
+    const { bytes, words } = alignedBytes(PARITY_PAYLOAD_OFFSET + maxDatagramBytes - FrameLayout.DATAGRAM_HEADER_BYTES);
     this.frame = bytes;
     this.frameWords = words;
   }

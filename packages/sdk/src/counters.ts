@@ -1,7 +1,7 @@
 /**
  * One way to read every counter: `readCounters(x)` takes any Flux object that keeps
- * counters (a Publication or Subscription of @flux/udp, a ReliablePublication or
- * ReliableSubscription, a ChaosRelay...) and returns one flat snapshot of plain numbers.
+ * `counters` (a Publication or Subscription of @flux/udp, a ReliablePublication or
+ * ReliableSubscription) and returns one flat snapshot of plain numbers.
  * Counters are plain fields on the thread that owns the object; the snapshot is a copy.
  */
 
@@ -16,7 +16,7 @@ function isSnapshotting(value: unknown): value is Snapshotting {
 /** The object's counters (and, for a reliable subscription, its per-message counters too), flat. */
 export function readCounters(source: { counters: unknown; messageCounters?: unknown }): Record<string, number> {
   if (source === null || typeof source !== 'object' || !isSnapshotting(source.counters)) {
-    throw new TypeError(`expected a Flux object with counters (a publication, subscription or relay), got ${String(source)}`);
+    throw new TypeError(`expected a Flux object with counters (a publication or subscription), got ${String(source)}`);
   }
   const snapshot = { ...source.counters.snapshot() };
   if (isSnapshotting(source.messageCounters)) {

@@ -4,7 +4,14 @@
  * drop reason, so nothing is lost without a count.
  */
 
-export class PublicationCounters {
+/** Plain numeric fields; `snapshot()` copies them into a plain object. Every counter set extends it. */
+export class Counters {
+  snapshot(): Record<string, number> {
+    return { ...this } as unknown as Record<string, number>;
+  }
+}
+
+export class PublicationCounters extends Counters {
   messagesSent = 0;
   fragmentsSent = 0;
   datagramsSent = 0;
@@ -14,10 +21,6 @@ export class PublicationCounters {
   /** Datagrams the socket failed to send (each counted, with its messages, here). */
   sendErrors = 0;
   messagesLostToSendErrors = 0;
-
-  snapshot(): Record<string, number> {
-    return { ...this } as unknown as Record<string, number>;
-  }
 }
 
 export const DropReason = {
@@ -38,7 +41,7 @@ export const DropReason = {
 } as const;
 export type DropReasonName = (typeof DropReason)[keyof typeof DropReason];
 
-export class SubscriptionCounters {
+export class SubscriptionCounters extends Counters {
   datagramsReceived = 0;
   messagesReceived = 0;
   bytesReceived = 0;
@@ -68,7 +71,7 @@ export class SubscriptionCounters {
     );
   }
 
-  snapshot(): Record<string, number> {
-    return { ...this, dropped: this.dropped } as unknown as Record<string, number>;
+  override snapshot(): Record<string, number> {
+    return { ...super.snapshot(), dropped: this.dropped };
   }
 }

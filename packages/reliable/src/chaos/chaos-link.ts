@@ -39,6 +39,7 @@
  * Contract: single-threaded. Pushing from inside `deliver` is allowed; a copy it makes that is
  * already due is delivered by the same poll.
  */
+import { Counters } from '@flux/udp';
 import { type ChaosOptions, type ResolvedChaosOptions, resolveChaosOptions } from './chaos-options.js';
 import { corrupt } from './corruption.js';
 import { DueQueue, type Slot } from './due-queue.js';
@@ -59,7 +60,7 @@ const Stream = {
 } as const;
 
 /** Plain numbers, updated by push and poll. Every pushed datagram is lost, overflowed or delivered. */
-export class ChaosCounters {
+export class ChaosCounters extends Counters {
   pushed = 0;
   /** Pushes dropped by random loss or a burst. */
   lost = 0;
@@ -72,10 +73,6 @@ export class ChaosCounters {
   delivered = 0;
   /** Copies dropped because maxQueued copies were already held. */
   overflowed = 0;
-
-  snapshot(): Record<string, number> {
-    return { ...this } as unknown as Record<string, number>;
-  }
 }
 
 export class ChaosLink {

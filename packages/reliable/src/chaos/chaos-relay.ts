@@ -24,6 +24,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { Counters } from '@flux/udp';
 import { ChaosLink, type ChaosCounters } from './chaos-link.js';
 import type { ChaosOptions } from './chaos-options.js';
 
@@ -54,7 +55,7 @@ export const OPEN_TIMEOUT_MS = 10_000;
 const NS_PER_MS = 1_000_000;
 
 /** Relay faults: each one counted here, never thrown. */
-export class RelayCounters {
+export class RelayCounters extends Counters {
   forwardSendErrors = 0;
   backwardSendErrors = 0;
   /** Datagrams a link refused (push threw, e.g. longer than maxDatagramBytes). */
@@ -64,10 +65,6 @@ export class RelayCounters {
   backwardWithoutClient = 0;
   /** 'error' events of either socket. */
   socketErrors = 0;
-
-  snapshot(): Record<string, number> {
-    return { ...this } as unknown as Record<string, number>;
-  }
 }
 
 function nowNs(): number {
