@@ -24,6 +24,35 @@ inline Napi::Error SystemError(Napi::Env env, int error, const char* syscall, co
   return e;
 }
 
+// Flux's own errors, shaped like @flux/ring's errors.ts: a `code` and the brand registered as
+// Symbol.for("@flux/error"), so `error instanceof FluxError` holds in JavaScript. Argument
+// errors stay TypeError / RangeError; misuse of a socket's life cycle is ERR_FLUX_INVALID_STATE.
+template <typename E>
+inline E Branded(Napi::Env env, E error, const char* name, const char* code) {
+  error.Set("name", Napi::String::New(env, name));
+  error.Set("code", Napi::String::New(env, code));
+  napi_property_descriptor brand = {nullptr, Napi::Symbol::For(env, "@flux/error"), nullptr, nullptr, nullptr,
+                                    Napi::Boolean::New(env, true), napi_default, nullptr};
+  napi_define_properties(env, error.Value(), 1, &brand);
+  return error;
+}
+
+inline Napi::TypeError FluxTypeError(Napi::Env env, const std::string& message) {
+  return Branded(env, Napi::TypeError::New(env, message), "FluxTypeError", "ERR_FLUX_INVALID_TYPE");
+}
+
+inline Napi::RangeError FluxRangeError(Napi::Env env, const std::string& message) {
+  return Branded(env, Napi::RangeError::New(env, message), "FluxRangeError", "ERR_FLUX_OUT_OF_RANGE");
+}
+
+inline Napi::Error FluxStateError(Napi::Env env, const std::string& message) {
+  return Branded(env, Napi::Error::New(env, message), "FluxError", "ERR_FLUX_INVALID_STATE");
+}
+
+inline Napi::Error FluxUnsupportedError(Napi::Env env, const std::string& message) {
+  return Branded(env, Napi::Error::New(env, message), "FluxError", "ERR_FLUX_UNSUPPORTED");
+}
+
 // A TypedArray or DataView's bytes (any ArrayBuffer or SharedArrayBuffer behind it), or a
 // TypeError naming `what`.
 struct Bytes {
@@ -69,7 +98,7 @@ inline Bytes BytesOf(Napi::Env env, Napi::Value value, const char* what) {
     Napi::ArrayBuffer buffer = value.As<Napi::ArrayBuffer>();
     return Bytes{static_cast<uint8_t*>(buffer.Data()), buffer.ByteLength()};
   }
-  throw Napi::TypeError::New(env, std::string(what) +
+  throw FluxTypeError(env, std::string(what) +
                                       " must be a TypedArray, DataView or ArrayBuffer (wrap a SharedArrayBuffer in a Uint8Array)");
 }
 

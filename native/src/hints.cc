@@ -96,7 +96,7 @@ std::string TransparentHugePageMode() {
 // setAffinity(cpus: number[]): pins the calling thread.
 Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "cpus must be an array of CPU numbers");
+  if (!info[0].IsArray()) throw FluxTypeError(env, "cpus must be an array of CPU numbers");
   Napi::Array list = info[0].As<Napi::Array>();
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -104,12 +104,12 @@ Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
     Napi::Value v = list.Get(i);
     double cpu = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
     if (!(cpu >= 0 && cpu < CPU_SETSIZE) || cpu != static_cast<int>(cpu)) {
-      throw Napi::RangeError::New(env, "cpus[" + std::to_string(i) + "] must be a CPU number from 0 to " +
+      throw FluxRangeError(env, "cpus[" + std::to_string(i) + "] must be a CPU number from 0 to " +
                                            std::to_string(CPU_SETSIZE - 1) + ", got " + v.ToString().Utf8Value());
     }
     CPU_SET(static_cast<int>(cpu), &set);
   }
-  if (list.Length() == 0) throw Napi::RangeError::New(env, "cpus must name at least one CPU");
+  if (list.Length() == 0) throw FluxRangeError(env, "cpus must name at least one CPU");
   bool ok = sched_setaffinity(0, sizeof set, &set) == 0;
   Napi::Object o = Outcome(env, ok, ok ? "" : std::string("sched_setaffinity: ") + std::strerror(errno));
   o.Set("cpus", ToArray(env, Affinity()));
@@ -140,10 +140,10 @@ Napi::Value NumaInfo(const Napi::CallbackInfo& info) {
 Napi::Value BindToNode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Bytes bytes = BytesOf(env, info[0], "buffer");
-  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "node must be a number");
+  if (!info[1].IsNumber()) throw FluxTypeError(env, "node must be a number");
   double node = info[1].As<Napi::Number>().DoubleValue();
   if (!(node >= 0 && node < 64) || node != static_cast<int>(node)) {
-    throw Napi::RangeError::New(env, "node must be a NUMA node number from 0 to 63, got " + info[1].ToString().Utf8Value());
+    throw FluxRangeError(env, "node must be a NUMA node number from 0 to 63, got " + info[1].ToString().Utf8Value());
   }
   uintptr_t start;
   size_t length;
@@ -188,10 +188,10 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
 // reserved, else by ordinary pages advised for transparent huge pages.
 Napi::Value AllocateHugeBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "bytes must be a number");
+  if (!info[0].IsNumber()) throw FluxTypeError(env, "bytes must be a number");
   double requested = info[0].As<Napi::Number>().DoubleValue();
   if (!(requested >= 1 && requested <= (1ull << 40)) || requested != static_cast<double>(static_cast<uint64_t>(requested))) {
-    throw Napi::RangeError::New(env, "bytes must be an integer from 1 to 2^40, got " + info[0].ToString().Utf8Value());
+    throw FluxRangeError(env, "bytes must be an integer from 1 to 2^40, got " + info[0].ToString().Utf8Value());
   }
   size_t length = (static_cast<size_t>(requested) + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
   bool hugeTlb = true, transparent = false;
@@ -212,7 +212,7 @@ Napi::Value AllocateHugeBuffer(const Napi::CallbackInfo& info) {
       reinterpret_cast<void*>(length), &buffer);
   if (status != napi_ok) {
     munmap(memory, length);
-    throw Napi::Error::New(env, "this runtime does not allow external ArrayBuffers");
+    throw FluxUnsupportedError(env, "this runtime does not allow external ArrayBuffers");
   }
   Napi::Object o = Napi::Object::New(env);
   o.Set("buffer", buffer);

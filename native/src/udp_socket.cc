@@ -45,10 +45,10 @@ int64_t NowNs() {
 }
 
 uint32_t RequireUint32(Napi::Env env, const Napi::Value& value, const char* name, uint32_t min, uint32_t max) {
-  if (!value.IsNumber()) throw Napi::TypeError::New(env, std::string(name) + " must be a number");
+  if (!value.IsNumber()) throw FluxTypeError(env, std::string(name) + " must be a number");
   double d = value.As<Napi::Number>().DoubleValue();
   if (!(d >= min && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-    throw Napi::RangeError::New(env, std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+    throw FluxRangeError(env, std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
                                          std::to_string(max) + ", got " + value.ToString().Utf8Value());
   }
   return static_cast<uint32_t>(d);
@@ -81,7 +81,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
 UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info) {
   Napi::Env env = info.Env();
   uint32_t family = RequireUint32(env, info[0], "family", 4, 6);
-  if (family != 4 && family != 6) throw Napi::RangeError::New(env, "family must be 4 or 6, got " + std::to_string(family));
+  if (family != 4 && family != 6) throw FluxRangeError(env, "family must be 4 or 6, got " + std::to_string(family));
   uint32_t entries = RequireUint32(env, info[1], "entries", 8, 32768);
   uint32_t maxInFlight = RequireUint32(env, info[2], "maxInFlight", 1, 65536);
   uint32_t sendBufferBytes = info[3].IsUndefined() ? 0 : RequireUint32(env, info[3], "sendBufferBytes", 0, 1u << 30);
@@ -119,11 +119,11 @@ UdpSocket::~UdpSocket() {
 }
 
 void UdpSocket::CheckOpen(Napi::Env env) const {
-  if (closed_) throw Napi::Error::New(env, "the socket is closed");
+  if (closed_) throw FluxStateError(env, "the socket is closed");
 }
 
 sockaddr_storage UdpSocket::ParseAddress(Napi::Env env, const Napi::Value& address, const Napi::Value& port, socklen_t* length) const {
-  if (!address.IsString()) throw Napi::TypeError::New(env, "address must be a string");
+  if (!address.IsString()) throw FluxTypeError(env, "address must be a string");
   std::string text = address.As<Napi::String>().Utf8Value();
   uint32_t portNumber = RequireUint32(env, port, "port", 0, 65535);
   sockaddr_storage storage;
@@ -133,7 +133,7 @@ sockaddr_storage UdpSocket::ParseAddress(Napi::Env env, const Napi::Value& addre
     a->sin_family = AF_INET;
     a->sin_port = htons(static_cast<uint16_t>(portNumber));
     if (inet_pton(AF_INET, text.c_str(), &a->sin_addr) != 1) {
-      throw Napi::TypeError::New(env, "address must be an IPv4 address for this socket, got '" + text + "'");
+      throw FluxTypeError(env, "address must be an IPv4 address for this socket, got '" + text + "'");
     }
     *length = sizeof(sockaddr_in);
   } else {
@@ -141,7 +141,7 @@ sockaddr_storage UdpSocket::ParseAddress(Napi::Env env, const Napi::Value& addre
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(static_cast<uint16_t>(portNumber));
     if (inet_pton(AF_INET6, text.c_str(), &a->sin6_addr) != 1) {
-      throw Napi::TypeError::New(env, "address must be an IPv6 address for this socket, got '" + text + "'");
+      throw FluxTypeError(env, "address must be an IPv6 address for this socket, got '" + text + "'");
     }
     *length = sizeof(sockaddr_in6);
   }
@@ -196,11 +196,11 @@ Napi::Value UdpSocket::LocalAddress(const Napi::CallbackInfo& info) {
 Napi::Value UdpSocket::RegisterBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
-  if (!registered_.empty()) throw Napi::Error::New(env, "buffers are already registered (registerBuffers is called once per socket)");
-  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "buffers must be an array of TypedArrays");
+  if (!registered_.empty()) throw FluxStateError(env, "buffers are already registered (registerBuffers is called once per socket)");
+  if (!info[0].IsArray()) throw FluxTypeError(env, "buffers must be an array of TypedArrays");
   Napi::Array list = info[0].As<Napi::Array>();
   uint32_t count = list.Length();
-  if (count < 1 || count > 1024) throw Napi::RangeError::New(env, "buffers must hold 1 to 1024 buffers, got " + std::to_string(count));
+  if (count < 1 || count > 1024) throw FluxRangeError(env, "buffers must hold 1 to 1024 buffers, got " + std::to_string(count));
   std::vector<iovec> iovecs;
   std::vector<std::unique_ptr<Registered>> pending;
   for (uint32_t i = 0; i < count; i++) {
@@ -208,7 +208,7 @@ Napi::Value UdpSocket::RegisterBuffers(const Napi::CallbackInfo& info) {
     std::string name = "buffers[" + std::to_string(i) + "]";
     Bytes bytes = BytesOf(env, value, name.c_str());
     if (bytes.length == 0 || bytes.length > MAX_REGISTERED_BYTES) {
-      throw Napi::RangeError::New(env, name + " must be 1 byte to 1 GiB long, got " + std::to_string(bytes.length));
+      throw FluxRangeError(env, name + " must be 1 byte to 1 GiB long, got " + std::to_string(bytes.length));
     }
     iovecs.push_back(iovec{bytes.data, bytes.length});
     auto entry = std::make_unique<Registered>();
@@ -229,12 +229,12 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-    throw Napi::TypeError::New(env, "descriptors must be a Uint32Array");
+    throw FluxTypeError(env, "descriptors must be a Uint32Array");
   }
   Napi::Uint32Array descriptors = info[0].As<Napi::Uint32Array>();
   uint32_t count = RequireUint32(env, info[1], "count", 0, 1u << 20);
   if (static_cast<size_t>(count) * DESCRIPTOR_UINT32S > descriptors.ElementLength()) {
-    throw Napi::RangeError::New(env, "count " + std::to_string(count) + " needs " + std::to_string(count * DESCRIPTOR_UINT32S) +
+    throw FluxRangeError(env, "count " + std::to_string(count) + " needs " + std::to_string(count * DESCRIPTOR_UINT32S) +
                                          " descriptor words, the array has " + std::to_string(descriptors.ElementLength()));
   }
   const uint32_t* d = descriptors.Data();
@@ -244,14 +244,14 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
     for (int part = 0; part < 2; part++) {
       uint32_t buffer = one[1 + part * 3], offset = one[2 + part * 3], length = one[3 + part * 3];
       if (part == 1 && length == 0) continue;
-      if (length == 0) throw Napi::RangeError::New(env, "descriptor " + std::to_string(i) + ": length0 must be at least 1");
+      if (length == 0) throw FluxRangeError(env, "descriptor " + std::to_string(i) + ": length0 must be at least 1");
       if (buffer >= registered_.size()) {
-        throw Napi::RangeError::New(env, "descriptor " + std::to_string(i) + ": buffer" + std::to_string(part) + " " +
+        throw FluxRangeError(env, "descriptor " + std::to_string(i) + ": buffer" + std::to_string(part) + " " +
                                              std::to_string(buffer) + " is not a registered buffer (" +
                                              std::to_string(registered_.size()) + " registered)");
       }
       if (static_cast<uint64_t>(offset) + length > registered_[buffer]->length) {
-        throw Napi::RangeError::New(env, "descriptor " + std::to_string(i) + ": bytes " + std::to_string(offset) + ".." +
+        throw FluxRangeError(env, "descriptor " + std::to_string(i) + ": bytes " + std::to_string(offset) + ".." +
                                              std::to_string(static_cast<uint64_t>(offset) + length) + " lie outside buffer " +
                                              std::to_string(buffer) + " (" + std::to_string(registered_[buffer]->length) +
                                              " bytes)");
@@ -387,14 +387,14 @@ void UdpSocket::RecycleLent() {
 Napi::Value UdpSocket::StartReceive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
-  if (receiving_) throw Napi::Error::New(env, "the socket is already receiving");
+  if (receiving_) throw FluxStateError(env, "the socket is already receiving");
   Bytes bytes = BytesOf(env, info[0], "buffer");
   uint32_t headerBytes = sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_in6) + (coalescing_ ? CMSG_SPACE(sizeof(int)) : 0);
   uint32_t partBytes = RequireUint32(env, info[1], "partBytes", headerBytes + 1, 1u << 20);
   uint32_t parts = RequireUint32(env, info[2], "parts", 1, 32768);
-  if ((parts & (parts - 1)) != 0) throw Napi::RangeError::New(env, "parts must be a power of two, got " + std::to_string(parts));
+  if ((parts & (parts - 1)) != 0) throw FluxRangeError(env, "parts must be a power of two, got " + std::to_string(parts));
   if (static_cast<uint64_t>(partBytes) * parts > bytes.length) {
-    throw Napi::RangeError::New(env, "buffer holds " + std::to_string(bytes.length) + " bytes, fewer than parts x partBytes = " +
+    throw FluxRangeError(env, "buffer holds " + std::to_string(bytes.length) + " bytes, fewer than parts x partBytes = " +
                                          std::to_string(static_cast<uint64_t>(partBytes) * parts));
   }
   bufRingBytes_ = (static_cast<size_t>(parts) * sizeof(io_uring_buf) + 4095) & ~static_cast<size_t>(4095);
@@ -539,11 +539,11 @@ Napi::Value UdpSocket::Poll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw Napi::TypeError::New(env, "records must be an Int32Array");
+    throw FluxTypeError(env, "records must be an Int32Array");
   }
   Napi::Int32Array records = info[0].As<Napi::Int32Array>();
   unsigned capacity = static_cast<unsigned>(records.ElementLength() / RECORD_INT32S);
-  if (capacity == 0) throw Napi::RangeError::New(env, "records must hold at least one record (4 int32s)");
+  if (capacity == 0) throw FluxRangeError(env, "records must hold at least one record (4 int32s)");
   uint32_t waitNs = info[1].IsUndefined() ? 0 : RequireUint32(env, info[1], "waitNs", 0, 4000000000u);
 
   if (receiving_) {
@@ -571,8 +571,8 @@ Napi::Value UdpSocket::SetSegmentBytes(const Napi::CallbackInfo& info) {
 Napi::Value UdpSocket::SetReceiveCoalescing(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
-  if (receiving_) throw Napi::Error::New(env, "set receive coalescing before startReceive");
-  if (!info[0].IsBoolean()) throw Napi::TypeError::New(env, "enabled must be a boolean");
+  if (receiving_) throw FluxStateError(env, "set receive coalescing before startReceive");
+  if (!info[0].IsBoolean()) throw FluxTypeError(env, "enabled must be a boolean");
   int on = info[0].As<Napi::Boolean>().Value() ? 1 : 0;
   if (setsockopt(fd_, IPPROTO_UDP, UDP_GRO, &on, sizeof on) != 0) throw SystemError(env, errno, "setsockopt", "(UDP_GRO)");
   coalescing_ = on != 0;
@@ -588,7 +588,7 @@ Napi::Value UdpSocket::OnReady(const Napi::CallbackInfo& info) {
     StopReady();
     return env.Undefined();
   }
-  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function or null");
+  if (!info[0].IsFunction()) throw FluxTypeError(env, "callback must be a function or null");
   onReady_ = Napi::Persistent(info[0].As<Napi::Function>());
   if (readyHandle_ != nullptr) return env.Undefined();
   if (!asyncContext_) asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "FluxUringReady");
@@ -645,7 +645,7 @@ void UdpSocket::StopReady() {
 // setRef(bool): whether a watching onReady keeps the event loop alive (default true).
 Napi::Value UdpSocket::SetRef(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsBoolean()) throw Napi::TypeError::New(env, "ref must be a boolean");
+  if (!info[0].IsBoolean()) throw FluxTypeError(env, "ref must be a boolean");
   refed_ = info[0].As<Napi::Boolean>().Value();
   if (readyHandle_ != nullptr) {
     if (refed_) uv_ref(reinterpret_cast<uv_handle_t*>(readyHandle_));

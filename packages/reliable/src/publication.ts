@@ -11,7 +11,7 @@
  * plus the retransmit buffer, whatever the send rate.
  */
 import type { Socket } from 'node:dgram';
-import { AsyncWaitStrategy, BACK_PRESSURED, type Producer, Ring } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, FluxTypeError, type Producer, Ring } from '@flux/ring';
 import {
   checkBufferBytes,
   DEFAULT_MTU_BYTES,
@@ -132,7 +132,7 @@ export class ReliablePublication {
 
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
   static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
-    if (typeof options?.host !== 'string') throw new TypeError(`host must be a string, got ${String(options?.host)}`);
+    if (typeof options?.host !== 'string') throw new FluxTypeError(`host must be a string, got ${String(options?.host)}`);
     requireInteger('port', options.port, 1, 65535);
     requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
     const sessionId = options.sessionId ?? Math.floor(Math.random() * 0x1_0000_0000);
@@ -141,7 +141,7 @@ export class ReliablePublication {
     const family = familyOf(options.host, options.family);
     const datagramBytes = maxDatagramBytes(mtuBytes, family);
     const policy = options.retransmitPolicy ?? 'back-pressure';
-    if (policy !== 'back-pressure' && policy !== 'overwrite') throw new TypeError(`retransmitPolicy must be 'back-pressure' or 'overwrite', got ${String(policy)}`);
+    if (policy !== 'back-pressure' && policy !== 'overwrite') throw new FluxTypeError(`retransmitPolicy must be 'back-pressure' or 'overwrite', got ${String(policy)}`);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
     const resolved = {

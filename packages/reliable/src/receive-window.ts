@@ -16,6 +16,7 @@
  * collide: their first sequences would differ by at least ringFrames.
  */
 import { sequenceDelta } from './control-layout.js';
+import { FluxRangeError } from '@flux/ring';
 
 export const StoreResult = {
   STORED: 0,
@@ -45,7 +46,7 @@ export class ReceiveWindow {
 
   constructor(ringFrames: number, maxDatagrams: number, maxDatagramBytes: number, maxFarDatagrams: number) {
     if (!Number.isInteger(ringFrames) || ringFrames < 2 || (ringFrames & (ringFrames - 1)) !== 0) {
-      throw new RangeError(`windowFrames must be a power of two of at least 2, got ${String(ringFrames)}`);
+      throw new FluxRangeError(`windowFrames must be a power of two of at least 2, got ${String(ringFrames)}`);
     }
     this.ringFrames = ringFrames;
     this.mask = ringFrames - 1;

@@ -14,6 +14,7 @@
  */
 import { type DatagramTarget, DatagramWriter } from '@flux/udp';
 import { sequenceDelta } from './control-layout.js';
+import { FluxRangeError } from '@flux/ring';
 
 export class RetransmitBuffer {
   readonly capacity: number;
@@ -37,7 +38,7 @@ export class RetransmitBuffer {
   heldBytes = 0;
 
   constructor(capacity: number, datagramBytes: number) {
-    if (!Number.isInteger(capacity) || capacity < 2) throw new RangeError(`retransmit buffer capacity must be an integer of at least 2, got ${String(capacity)}`);
+    if (!Number.isInteger(capacity) || capacity < 2) throw new FluxRangeError(`retransmit buffer capacity must be an integer of at least 2, got ${String(capacity)}`);
     this.capacity = capacity;
     this.datagramBytes = datagramBytes;
     const strideBytes = (datagramBytes + 7) & ~7;

@@ -27,7 +27,7 @@
  * receiver where the stream's end is (a lost last datagram is then NAKed); the interval
  * doubles while idle, up to heartbeatMaxNs.
  */
-import { type Consumer, type Ring, sequenceDiff } from '@flux/ring';
+import { type Consumer, FluxInternalError, type Ring, sequenceDiff } from '@flux/ring';
 import { DatagramWriter, maxFramePayloadBytes, type PackedDatagram, RingPacker } from '@flux/udp';
 import {
   COUNT_OFFSET,
@@ -340,7 +340,7 @@ export class ReliableSender {
       this.packer.pendingSlots -= packed.slots;
       this.consumer.release(packed.slots);
       if (packed.lengthBytes === 0) {
-        if (progress === 0) throw new Error('@flux/reliable: a readable slot could not be packed (a bug: please report it)');
+        if (progress === 0) throw new FluxInternalError('@flux/reliable: a readable slot could not be packed');
         continue; // only aborted claims
       }
       buffer.append(slot, first, this.writer.nextSequence, packed.lengthBytes);

@@ -16,6 +16,7 @@ import { checkBufferBytes, DatagramReader, familyOf, type MessageSink, type Open
 import { ReceiverCounters } from './counters.js';
 import { nowNs, requireInteger, requireNonNegative, requirePositive } from './options.js';
 import { type ReliableEvent, ReliableReceiver } from './receiver.js';
+import { FluxTypeError } from '@flux/ring';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
@@ -125,7 +126,7 @@ export class ReliableSubscription {
   static async open(options: ReliableSubscriptionOptions): Promise<ReliableSubscription> {
     requireInteger('port', options?.port, 0, 65535);
     const onGap = options.onGap ?? 'fail';
-    if (onGap !== 'fail' && onGap !== 'skip') throw new TypeError(`onGap must be 'fail' or 'skip', got ${String(onGap)}`);
+    if (onGap !== 'fail' && onGap !== 'skip') throw new FluxTypeError(`onGap must be 'fail' or 'skip', got ${String(onGap)}`);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
     const resolved = {
@@ -153,14 +154,14 @@ export class ReliableSubscription {
   /** Delivers stream `streamId`'s messages to `handler`, in order, exactly once per session. Register before publishers connect. */
   onMessage(streamId: number, handler: MessageSink): this {
     requireInteger('streamId', streamId, 0, 0xffff_ffff);
-    if (typeof handler !== 'function') throw new TypeError(`handler must be a function, got ${typeof handler}`);
+    if (typeof handler !== 'function') throw new FluxTypeError(`handler must be a function, got ${typeof handler}`);
     this.sinks.set(streamId, handler);
     return this;
   }
 
   /** Session events: 'begin', 'gap', 'end', 'timeout', 'failed' (see ReliableEvent). */
   onEvent(listener: (event: ReliableEvent) => void): this {
-    if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeof listener}`);
+    if (typeof listener !== 'function') throw new FluxTypeError(`listener must be a function, got ${typeof listener}`);
     this.listeners.push(listener);
     return this;
   }

@@ -25,6 +25,7 @@ import {
 import type { Ring } from './ring.js';
 import { addSequence, sequenceDiff } from './sequence.js';
 import type { AsyncWaiter, AsyncWaitOptions, WaitStrategy } from './wait/wait-strategy.js';
+import { ConsumerRemovedError, FluxRangeError, FluxTypeError } from './errors.js';
 
 /**
  * Called once per message. `bytes` is the whole ring buffer: the message is
@@ -59,10 +60,10 @@ export class Consumer {
 
   constructor(ring: Ring, id: number) {
     if (!Number.isInteger(id) || id < 0 || id >= ring.maxConsumers) {
-      throw new RangeError(`consumer id must be an integer from 0 to ${ring.maxConsumers - 1}, got ${id}`);
+      throw new FluxRangeError(`consumer id must be an integer from 0 to ${ring.maxConsumers - 1}, got ${id}`);
     }
     if (!ring.isConsumerActive(id)) {
-      throw new RangeError(`consumer ${id} is not active: add it with ring.addConsumer() first`);
+      throw new FluxRangeError(`consumer ${id} is not active: add it with ring.addConsumer() first`);
     }
     this.ring = ring;
     this.id = id;
@@ -101,7 +102,7 @@ export class Consumer {
   /** Marks `count` slots from `nextSequence` consumed: producers may reuse them. */
   release(count: number): void {
     if (!(count >= 0 && Number.isInteger(count)) || count > sequenceDiff(this.readableHigh, this.lastReleased)) {
-      throw new RangeError(
+      throw new FluxRangeError(
         `release count must be an integer from 0 to the ${sequenceDiff(this.readableHigh, this.lastReleased)} slots read, got ${count}`,
       );
     }
@@ -119,9 +120,9 @@ export class Consumer {
    * skipped, not delivered, but counted). Never waits.
    */
   poll(handler: MessageHandler, maxMessages = this.ring.capacity): number {
-    if (typeof handler !== 'function') throw new TypeError(`poll needs a handler function, got ${String(handler)}`);
+    if (typeof handler !== 'function') throw new FluxTypeError(`poll needs a handler function, got ${String(handler)}`);
     if ((maxMessages | 0) !== maxMessages || maxMessages < 1) {
-      throw new RangeError(`maxMessages must be a positive integer, got ${maxMessages}`);
+      throw new FluxRangeError(`maxMessages must be a positive integer, got ${maxMessages}`);
     }
     const count = this.available(maxMessages);
     if (count === 0) return 0;
@@ -186,7 +187,7 @@ export class Consumer {
 
   private checkNotRemoved(): void {
     if (Atomics.load(this.ring.int32, this.generationIndex) !== this.generation) {
-      throw new Error(`consumer ${this.id} was removed from the ring; it may no longer read or release`);
+      throw new ConsumerRemovedError(this.id);
     }
   }
 }

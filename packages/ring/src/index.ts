@@ -1,5 +1,16 @@
 export { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 export { Consumer, type MessageHandler } from './consumer.js';
+export {
+  ConsumerRemovedError,
+  FluxError,
+  type FluxErrorCode,
+  type FluxErrorLike,
+  FluxInternalError,
+  FluxRangeError,
+  FluxTimeoutError,
+  FluxTypeError,
+  isFluxError,
+} from './errors.js';
 export { ABORTED_LENGTH, LAYOUT_VERSION, MAX_CAPACITY, MAX_CONSUMERS, type ProducerModeName } from './layout.js';
 export { type ConsumerStall, StallDetector } from './liveness.js';
 export { MultiProducer } from './multi-producer.js';

@@ -9,6 +9,7 @@
  */
 import type { Ring } from './ring.js';
 import { sequenceDiff } from './sequence.js';
+import { FluxRangeError } from './errors.js';
 
 export interface ConsumerStall {
   readonly consumerId: number;
@@ -27,7 +28,7 @@ export class StallDetector {
   private readonly sinceNs: Float64Array;
 
   constructor(ring: Ring, stallTimeoutNs: number) {
-    if (!(stallTimeoutNs > 0)) throw new RangeError(`stallTimeoutNs must be > 0, got ${stallTimeoutNs}`);
+    if (!(stallTimeoutNs > 0)) throw new FluxRangeError(`stallTimeoutNs must be > 0, got ${stallTimeoutNs}`);
     this.ring = ring;
     this.stallTimeoutNs = stallTimeoutNs;
     this.lastSequence = new Float64Array(ring.maxConsumers).fill(-1);

@@ -15,6 +15,7 @@ import { CLAIM_SEQUENCE_INDEX } from './layout.js';
 import { Producer } from './producer.js';
 import type { Ring } from './ring.js';
 import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
+import { FluxRangeError, FluxTypeError } from './errors.js';
 
 export class MultiProducer extends Producer {
   /** Slowest consumer's sequence when this producer last loaded it. */
@@ -23,7 +24,7 @@ export class MultiProducer extends Producer {
   constructor(ring: Ring) {
     super(ring);
     if (ring.producerMode !== 'multi') {
-      throw new TypeError('MultiProducer needs a ring created with producerMode "multi"');
+      throw new FluxTypeError('MultiProducer needs a ring created with producerMode "multi"');
     }
     this.cachedGating = addSequence(Atomics.load(ring.int32, CLAIM_SEQUENCE_INDEX), -ring.capacity);
   }
@@ -53,7 +54,7 @@ export class MultiProducer extends Producer {
 
   publish(first: number, count: number): void {
     if ((count | 0) !== count || count < 1 || count > this.capacity) {
-      throw new RangeError(`publish count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
+      throw new FluxRangeError(`publish count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
     }
     // publishes the batch's LENGTHS and DATA: consumers load this marker before reading them
     Atomics.store(this.ring.available, first & this.indexMask, (first + count - 1) & SEQUENCE_MASK);

@@ -12,6 +12,7 @@ import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { ABORTED_LENGTH } from './layout.js';
 import type { Ring } from './ring.js';
 import type { WaitStrategy } from './wait/wait-strategy.js';
+import { FluxRangeError } from './errors.js';
 
 /** Claims up to this many slots set their lengths entry by entry (one cache line of int32s). */
 const SMALL_CLAIM_SLOTS = 16;
@@ -83,13 +84,13 @@ export abstract class Producer {
   // `(x | 0) !== x` rejects NaN, fractions and anything outside int32 in one comparison.
   protected checkCount(count: number): void {
     if ((count | 0) !== count || count < 1 || count > this.capacity) {
-      throw new RangeError(`claim count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
+      throw new FluxRangeError(`claim count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
     }
   }
 
   protected checkLength(lengthBytes: number): void {
     if ((lengthBytes | 0) !== lengthBytes || lengthBytes < 0 || lengthBytes > this.maxMessageBytes) {
-      throw new RangeError(
+      throw new FluxRangeError(
         `message length must be an integer from 0 to maxMessageBytes ${this.maxMessageBytes}, got ${lengthBytes}`,
       );
     }

@@ -46,6 +46,7 @@ import { MultiProducer } from './multi-producer.js';
 import type { Producer } from './producer.js';
 import { addSequence, INITIAL_SEQUENCE, sequenceDiff } from './sequence.js';
 import { SingleProducer } from './single-producer.js';
+import { FluxRangeError, FluxTypeError } from './errors.js';
 
 export interface RingOptions {
   /** Number of slots: a power of two from 2 to 2^29. */
@@ -72,10 +73,10 @@ export interface AddConsumerOptions {
 
 function requireInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`${name} must be an integer, got ${String(value)}`);
+    throw new FluxTypeError(`${name} must be an integer, got ${String(value)}`);
   }
   if (value < min || value > max) {
-    throw new RangeError(`${name} must be between ${min} and ${max}, got ${value}`);
+    throw new FluxRangeError(`${name} must be between ${min} and ${max}, got ${value}`);
   }
   return value;
 }
@@ -121,21 +122,21 @@ export class Ring {
   /** Allocates and initialises a ring. Misconfiguration throws a TypeError or RangeError naming the value. */
   static create(options: RingOptions): Ring {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Ring.create needs an options object, got ${String(options)}`);
+      throw new FluxTypeError(`Ring.create needs an options object, got ${String(options)}`);
     }
     const capacity = requireInteger('capacity', options.capacity, 2, MAX_CAPACITY);
     if ((capacity & (capacity - 1)) !== 0) {
-      throw new RangeError(`capacity must be a power of two, got ${capacity}`);
+      throw new FluxRangeError(`capacity must be a power of two, got ${capacity}`);
     }
     const maxMessageBytes = requireInteger('maxMessageBytes', options.maxMessageBytes, 0, MAX_RING_BYTES);
     const maxConsumers = requireInteger('maxConsumers', options.maxConsumers ?? 8, 1, MAX_CONSUMERS);
     const producerMode = options.producerMode ?? 'single';
     if (producerMode !== 'single' && producerMode !== 'multi') {
-      throw new TypeError(`producerMode must be 'single' or 'multi', got ${String(producerMode)}`);
+      throw new FluxTypeError(`producerMode must be 'single' or 'multi', got ${String(producerMode)}`);
     }
     const geometry = computeGeometry(capacity, maxMessageBytes, maxConsumers, producerMode);
     if (geometry.totalBytes > MAX_RING_BYTES) {
-      throw new RangeError(
+      throw new FluxRangeError(
         `capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, more than ${MAX_RING_BYTES}`,
       );
     }
@@ -158,23 +159,23 @@ export class Ring {
   /** Wraps a ring created elsewhere (usually another thread) from its handle. */
   static attach(handle: RingHandle): Ring {
     if (typeof handle !== 'object' || handle === null || handle.kind !== 'flux.ring') {
-      throw new TypeError(`Ring.attach needs a handle from ring.handle, got ${String(handle)}`);
+      throw new FluxTypeError(`Ring.attach needs a handle from ring.handle, got ${String(handle)}`);
     }
     if (handle.layoutVersion !== LAYOUT_VERSION) {
-      throw new TypeError(
+      throw new FluxTypeError(
         `ring handle has layout version ${String(handle.layoutVersion)}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
       );
     }
     const buffer = handle.buffer;
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < 512) {
-      throw new TypeError('ring handle buffer must be the SharedArrayBuffer of a Flux ring');
+      throw new FluxTypeError('ring handle buffer must be the SharedArrayBuffer of a Flux ring');
     }
     const int32 = new Int32Array(buffer);
     if (int32[MAGIC_INDEX] !== RING_MAGIC) {
-      throw new TypeError(`buffer is not a Flux ring (magic 0x${(int32[MAGIC_INDEX] >>> 0).toString(16)})`);
+      throw new FluxTypeError(`buffer is not a Flux ring (magic 0x${(int32[MAGIC_INDEX] >>> 0).toString(16)})`);
     }
     if (int32[LAYOUT_VERSION_INDEX] !== LAYOUT_VERSION) {
-      throw new TypeError(
+      throw new FluxTypeError(
         `buffer holds ring layout version ${int32[LAYOUT_VERSION_INDEX]}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
       );
     }
@@ -186,7 +187,7 @@ export class Ring {
       mode,
     );
     if (geometry.totalBytes !== buffer.byteLength || geometry.slotStrideBytes !== int32[SLOT_STRIDE_BYTES_INDEX]) {
-      throw new TypeError(`ring buffer of ${buffer.byteLength} bytes does not match its header's geometry`);
+      throw new FluxTypeError(`ring buffer of ${buffer.byteLength} bytes does not match its header's geometry`);
     }
     return new Ring(buffer, geometry);
   }
@@ -234,7 +235,7 @@ export class Ring {
     for (const dependency of options.after ?? []) {
       requireInteger('after[] consumer id', dependency, 0, this.maxConsumers - 1);
       if (!this.isConsumerActive(dependency)) {
-        throw new RangeError(`after[]: consumer ${dependency} is not active`);
+        throw new FluxRangeError(`after[]: consumer ${dependency} is not active`);
       }
       afterMask |= 1 << dependency;
     }
@@ -256,7 +257,7 @@ export class Ring {
       Atomics.store(int32, sequenceIndex, this.cursor());
       return id;
     }
-    throw new RangeError(`all ${this.maxConsumers} consumer regions are in use (maxConsumers)`);
+    throw new FluxRangeError(`all ${this.maxConsumers} consumer regions are in use (maxConsumers)`);
   }
 
   /**

@@ -14,6 +14,7 @@ import { CURSOR_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
 import { Producer } from './producer.js';
 import type { Ring } from './ring.js';
 import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
+import { FluxRangeError, FluxTypeError } from './errors.js';
 
 export class SingleProducer extends Producer {
   /** Newest sequence claimed. */
@@ -26,11 +27,11 @@ export class SingleProducer extends Producer {
   constructor(ring: Ring) {
     super(ring);
     if (ring.producerMode !== 'single') {
-      throw new TypeError('SingleProducer needs a ring created with producerMode "single"');
+      throw new FluxTypeError('SingleProducer needs a ring created with producerMode "single"');
     }
     // Taken once per ring, across threads: a second single producer would race the first.
     if (Atomics.compareExchange(ring.int32, SINGLE_PRODUCER_TAKEN_INDEX, 0, 1) !== 0) {
-      throw new TypeError(
+      throw new FluxTypeError(
         'this ring already has its single producer; create the ring with producerMode "multi" for more',
       );
     }
@@ -89,12 +90,12 @@ export class SingleProducer extends Producer {
   private checkInOrder(first: number, count: number): number {
     const last = (first + count - 1) & SEQUENCE_MASK;
     if (first !== ((this.published + 1) & SEQUENCE_MASK)) {
-      throw new RangeError(
+      throw new FluxRangeError(
         `single producer must publish or abort claims in order: expected sequence ${addSequence(this.published, 1)}, got ${first}`,
       );
     }
     if ((count | 0) !== count || count < 1 || sequenceDiff(last, this.claimed) > 0) {
-      throw new RangeError(`publish/abort count ${count} from ${first} goes past the newest claim ${this.claimed}`);
+      throw new FluxRangeError(`publish/abort count ${count} from ${first} goes past the newest claim ${this.claimed}`);
     }
     return last;
   }

@@ -4,6 +4,7 @@
  * ReliableSubscription) and returns one flat snapshot of plain numbers.
  * Counters are plain fields on the thread that owns the object; the snapshot is a copy.
  */
+import { FluxTypeError } from '@flux/ring';
 
 interface Snapshotting {
   snapshot(): Record<string, number>;
@@ -16,7 +17,7 @@ function isSnapshotting(value: unknown): value is Snapshotting {
 /** The object's counters (and, for a reliable subscription, its per-message counters too), flat. */
 export function readCounters(source: { counters: unknown; messageCounters?: unknown }): Record<string, number> {
   if (source === null || typeof source !== 'object' || !isSnapshotting(source.counters)) {
-    throw new TypeError(`expected a Flux object with counters (a publication or subscription), got ${String(source)}`);
+    throw new FluxTypeError(`expected a Flux object with counters (a publication or subscription), got ${String(source)}`);
   }
   const snapshot = { ...source.counters.snapshot() };
   if (isSnapshotting(source.messageCounters)) {

@@ -14,4 +14,4 @@ export * from '@flux/uring';
 export { readCounters } from './counters.js';
 export { type FluxInfo, formatInfo, info } from './info.js';
 export { messages, type ReadOptions, readMessages } from './messages.js';
-export { exited, startWorker, type StartWorkerOptions, workerRings } from './workers.js';
+export { exited, startWorker, type StartWorkerOptions, WorkerExitError, workerRings } from './workers.js';

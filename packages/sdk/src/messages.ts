@@ -9,7 +9,7 @@
  *   messages(consumer)           for await (const bytes of ...): a copy per message, yours to keep
  *   readMessages(consumer, fn)   fn(bytes, offsetBytes, lengthBytes): in place, valid during the call
  */
-import { AsyncWaitStrategy, type Consumer, type MessageHandler } from '@flux/ring';
+import { AsyncWaitStrategy, type Consumer, FluxRangeError, FluxTypeError, type MessageHandler } from '@flux/ring';
 
 export interface ReadOptions {
   /** Stops the reading (the iterator returns, the promise resolves) once aborted. */
@@ -44,11 +44,11 @@ async function waitForMessage(consumer: Consumer, wait: AsyncWaitStrategy, optio
 
 function checkOptions(consumer: Consumer, options: ReadOptions): void {
   if (consumer === null || typeof consumer !== 'object' || typeof consumer.poll !== 'function') {
-    throw new TypeError(`expected a ring Consumer (ring.openConsumer(id)), got ${String(consumer)}`);
+    throw new FluxTypeError(`expected a ring Consumer (ring.openConsumer(id)), got ${String(consumer)}`);
   }
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && (typeof idle !== 'number' || Number.isNaN(idle) || idle < 0)) {
-    throw new RangeError(`idleTimeoutMs must be a number of at least 0, got ${String(idle)}`);
+    throw new FluxRangeError(`idleTimeoutMs must be a number of at least 0, got ${String(idle)}`);
   }
 }
 
@@ -60,7 +60,7 @@ function checkOptions(consumer: Consumer, options: ReadOptions): void {
 export async function* messages(consumer: Consumer, options: ReadOptions & { maxBatch?: number } = {}): AsyncGenerator<Uint8Array, void, undefined> {
   checkOptions(consumer, options);
   const maxBatch = options.maxBatch ?? 256;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${String(maxBatch)}`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new FluxRangeError(`maxBatch must be a positive integer, got ${String(maxBatch)}`);
   const wait = new AsyncWaitStrategy();
   const batch: Uint8Array[] = [];
   const copy: MessageHandler = (bytes, offsetBytes, lengthBytes) => {
@@ -81,7 +81,7 @@ export async function* messages(consumer: Consumer, options: ReadOptions & { max
  */
 export async function readMessages(consumer: Consumer, handler: MessageHandler, options: ReadOptions = {}): Promise<number> {
   checkOptions(consumer, options);
-  if (typeof handler !== 'function') throw new TypeError(`handler must be a function, got ${typeof handler}`);
+  if (typeof handler !== 'function') throw new FluxTypeError(`handler must be a function, got ${typeof handler}`);
   const wait = new AsyncWaitStrategy();
   let consumed = 0;
   while (await waitForMessage(consumer, wait, options)) consumed += consumer.poll(handler);

@@ -10,7 +10,7 @@
  * 'exit' event) to know it finished, with the error it threw if it threw one.
  */
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
-import { Ring, type RingHandle } from '@flux/ring';
+import { FluxError, FluxTypeError, Ring, type RingHandle } from '@flux/ring';
 
 /** Where this module keeps the rings in workerData (anything else in workerData is left alone). */
 const KEY = '@flux/sdk';
@@ -33,13 +33,20 @@ export interface StartWorkerOptions<Data> {
 export function startWorker<Data = undefined>(url: URL | string, options: StartWorkerOptions<Data> = {}): Worker {
   const handles: Record<string, RingHandle> = {};
   for (const [name, ring] of Object.entries(options.rings ?? {})) {
-    if (!(ring instanceof Ring)) throw new TypeError(`rings.${name} must be a Ring, got ${String(ring)}`);
+    if (!(ring instanceof Ring)) throw new FluxTypeError(`rings.${name} must be a Ring, got ${String(ring)}`);
     handles[name] = ring.handle;
   }
   const envelope: Envelope = { rings: handles, data: options.data };
   const worker = new Worker(url, { ...options.workerOptions, workerData: { [KEY]: envelope } });
   outcomes.set(worker, watchExit(worker)); // from the start: a worker may exit before anyone asks
   return worker;
+}
+
+/** A worker started by startWorker() exited with a non-zero code and no error of its own. */
+export class WorkerExitError extends FluxError {
+  constructor(readonly exitCode: number) {
+    super('ERR_FLUX_WORKER_EXIT', `worker exited with code ${exitCode}`);
+  }
 }
 
 /** How each worker started here ended (or will): watched from its start. */
@@ -51,7 +58,7 @@ function watchExit(worker: Worker): Promise<void> {
     worker.once('error', (error) => (failure = error));
     worker.once('exit', (code) => {
       if (failure) reject(failure);
-      else if (code !== 0) reject(new Error(`worker exited with code ${code}`));
+      else if (code !== 0) reject(new WorkerExitError(code));
       else resolve();
     });
   });
@@ -63,7 +70,7 @@ function watchExit(worker: Worker): Promise<void> {
 export function workerRings<Data = unknown>(): { rings: Record<string, Ring>; data: Data } {
   const envelope = (workerData as Record<string, Envelope> | null)?.[KEY];
   if (isMainThread || envelope === undefined) {
-    throw new TypeError('workerRings() is for a worker started by startWorker(): this thread has no rings from it');
+    throw new FluxTypeError('workerRings() is for a worker started by startWorker(): this thread has no rings from it');
   }
   const rings: Record<string, Ring> = {};
   for (const [name, handle] of Object.entries(envelope.rings)) rings[name] = Ring.attach(handle);

@@ -11,6 +11,7 @@
  * tests; the chosen backend and, for node:dgram, the reason are readable on the object.
  */
 import { capability, UringUnavailableError } from '@flux/uring';
+import { FluxTypeError } from '@flux/ring';
 
 export type Backend = 'io_uring' | 'dgram';
 export type BackendOption = 'auto' | Backend;
@@ -25,7 +26,7 @@ export interface BackendChoice {
 export function chooseBackend(option: BackendOption | undefined): BackendChoice {
   const asked = option ?? 'auto';
   if (asked !== 'auto' && asked !== 'io_uring' && asked !== 'dgram') {
-    throw new TypeError(`backend must be 'auto', 'io_uring' or 'dgram', got ${String(option)}`);
+    throw new FluxTypeError(`backend must be 'auto', 'io_uring' or 'dgram', got ${String(option)}`);
   }
   if (asked === 'dgram') return { backend: 'dgram', reason: 'asked for' };
   const report = capability();

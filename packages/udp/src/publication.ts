@@ -18,7 +18,7 @@
  * one datagram each; the largest message is the ring's maxMessageBytes (longer claims
  * throw a RangeError naming the length).
  */
-import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, type Producer, Ring, sequenceDiff } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, FluxInternalError, FluxRangeError, FluxTypeError, type Producer, Ring, sequenceDiff } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
@@ -66,7 +66,7 @@ const MAX_DRAIN_PASSES = 8;
 
 function requireInteger(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw new FluxRangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
 }
@@ -139,7 +139,7 @@ export class Publication {
 
   /** Opens a socket connected to `host:port` and starts the sender. */
   static async open(options: PublicationOptions): Promise<Publication> {
-    if (typeof options?.host !== 'string') throw new TypeError(`host must be a string, got ${String(options?.host)}`);
+    if (typeof options?.host !== 'string') throw new FluxTypeError(`host must be a string, got ${String(options?.host)}`);
     requireInteger('port', options.port, 1, 65535);
     requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
     const sessionId = options.sessionId ?? Math.floor(Math.random() * 0x1_0000_0000);
@@ -161,7 +161,7 @@ export class Publication {
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
     if (options.segmentOffload !== undefined && typeof options.segmentOffload !== 'boolean') {
-      throw new TypeError(`segmentOffload must be a boolean, got ${String(options.segmentOffload)}`);
+      throw new FluxTypeError(`segmentOffload must be a boolean, got ${String(options.segmentOffload)}`);
     }
     const publication = new Publication(family, resolved);
     await publication.openSendPath({ ...options, family }, options.backend, options.segmentOffload ?? true);
@@ -281,7 +281,7 @@ export class Publication {
       const progress = this.packer.pack(entry.target, entry, available, this.sendPath.inPlaceMinBytes);
       if (entry.lengthBytes === 0) {
         pool.give(entry);
-        if (progress === 0) throw new Error('@flux/udp: a readable slot could not be packed (a bug: please report it)');
+        if (progress === 0) throw new FluxInternalError('@flux/udp: a readable slot could not be packed');
         // Only aborted slots. They are released with the newest datagram not yet released
         // (after every slot before them), or now when there is none.
         if (this.inFlight > 0) this.sendOrder[(this.sendsStarted - 1) % this.maxInFlight]!.slots += entry.slots;

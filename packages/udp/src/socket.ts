@@ -7,6 +7,7 @@
 import type { Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import DgramAsPromised from 'dgram-as-promised';
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
 
 export interface SocketOptions {
   /** 'IPv4' or 'IPv6'; by default, that of the address given. */
@@ -25,20 +26,20 @@ export interface OpenedSocket {
 
 export function checkBufferBytes(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+    throw new FluxRangeError(`${name} must be a positive integer, got ${String(value)}`);
   }
 }
 
 export function familyOf(address: string, family?: 'IPv4' | 'IPv6'): 'IPv4' | 'IPv6' {
   if (family !== undefined && family !== 'IPv4' && family !== 'IPv6') {
-    throw new TypeError(`family must be 'IPv4' or 'IPv6', got ${String(family)}`);
+    throw new FluxTypeError(`family must be 'IPv4' or 'IPv6', got ${String(family)}`);
   }
   return family ?? (isIPv6(address) ? 'IPv6' : 'IPv4');
 }
 
 /** Creates a UDP socket bound to `address:port` (port 0: any free port). */
 export async function openSocket(address: string, port: number, options: SocketOptions = {}): Promise<OpenedSocket> {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FluxRangeError(`port must be 0..65535, got ${port}`);
   checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
   checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
   const family = familyOf(address, options.family);

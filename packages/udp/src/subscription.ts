@@ -9,7 +9,7 @@
  * Datagrams arrive through a backend (backend.ts): a multishot io_uring receive into a
  * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
-import { BACK_PRESSURED, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
+import { BACK_PRESSURED, FluxRangeError, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
@@ -65,16 +65,16 @@ export class Subscription {
     const maxSessions = options.maxSessions ?? 64;
     const maxDatagramBytes = options.maxDatagramBytes ?? MAX_UDP_PAYLOAD_BYTES;
     if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 0 || maxMessageBytes > 2 ** 30) {
-      throw new RangeError(`maxMessageBytes must be an integer from 0 to 2^30, got ${String(maxMessageBytes)}`);
+      throw new FluxRangeError(`maxMessageBytes must be an integer from 0 to 2^30, got ${String(maxMessageBytes)}`);
     }
     if (!Number.isInteger(maxSessions) || maxSessions < 1) {
-      throw new RangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
+      throw new FluxRangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
     }
     if (!Number.isInteger(maxDatagramBytes) || maxDatagramBytes < 16 || maxDatagramBytes > MAX_UDP_PAYLOAD_BYTES) {
-      throw new RangeError(`maxDatagramBytes must be an integer from 16 to ${MAX_UDP_PAYLOAD_BYTES}, got ${String(maxDatagramBytes)}`);
+      throw new FluxRangeError(`maxDatagramBytes must be an integer from 16 to ${MAX_UDP_PAYLOAD_BYTES}, got ${String(maxDatagramBytes)}`);
     }
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-      throw new RangeError(`port must be 0..65535, got ${String(options.port)}`);
+      throw new FluxRangeError(`port must be 0..65535, got ${String(options.port)}`);
     }
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
@@ -135,7 +135,7 @@ export class Subscription {
 
   private checkStream(streamId: number): void {
     if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff_ffff) {
-      throw new RangeError(`streamId must be an integer from 0 to 2^32-1, got ${String(streamId)}`);
+      throw new FluxRangeError(`streamId must be an integer from 0 to 2^32-1, got ${String(streamId)}`);
     }
   }
 }

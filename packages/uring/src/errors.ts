@@ -1,8 +1,8 @@
+import { FluxError } from '@flux/ring';
+
 /** Thrown when an io_uring socket is asked for where io_uring is not usable; `reason` says why. */
-export class UringUnavailableError extends Error {
-  readonly code = 'ERR_FLUX_URING_UNAVAILABLE';
+export class UringUnavailableError extends FluxError {
   constructor(readonly reason: string) {
-    super(`io_uring is not usable here: ${reason}`);
-    this.name = 'UringUnavailableError';
+    super('ERR_FLUX_URING_UNAVAILABLE', `io_uring is not usable here: ${reason}`);
   }
 }

@@ -5,6 +5,7 @@
  * hint reports `applied: false` with the loader's reason.
  */
 import { type HintOutcome, loadNative, type NumaReport } from './native.js';
+import { FluxRangeError } from '@flux/ring';
 
 function unavailable<T extends object>(extra: T): HintOutcome & T {
   return { applied: false, reason: loadNative().reason, ...extra };
@@ -44,6 +45,6 @@ export function adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes:
 export function allocateHugeBuffer(bytes: number): { buffer: ArrayBuffer; hugeTlb: boolean; transparent: boolean; reason: string } {
   const { binding, reason } = loadNative();
   if (binding) return binding.allocateHugeBuffer(bytes);
-  if (!Number.isInteger(bytes) || bytes < 1) throw new RangeError(`bytes must be a positive integer, got ${String(bytes)}`);
+  if (!Number.isInteger(bytes) || bytes < 1) throw new FluxRangeError(`bytes must be a positive integer, got ${String(bytes)}`);
   return { buffer: new ArrayBuffer(bytes), hugeTlb: false, transparent: false, reason };
 }

@@ -13,8 +13,9 @@
  * latency, one busy core), or onReady() on the event loop (no busy thread; a wake-up
  * costs tens of microseconds).
  */
-import { UringUnavailableError } from './errors.js';
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
 import { capability } from './capability.js';
+import { UringUnavailableError } from './errors.js';
 import { loadNative, type NativeAddress, type NativeSocketStats, type NativeUdpSocket } from './native.js';
 
 export interface UringSocketOptions {
@@ -54,7 +55,7 @@ export interface ReceiveArea {
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, max: number): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${String(value)}`);
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new FluxRangeError(`${name} must be an integer from 1 to ${max}, got ${String(value)}`);
   return v;
 }
 
@@ -71,9 +72,9 @@ export class UringUdpSocket {
   /** Creates the socket; throws UringUnavailableError (with the reason) where io_uring is not usable. */
   static create(options: UringSocketOptions = {}): UringUdpSocket {
     const family = options.family ?? 'IPv4';
-    if (family !== 'IPv4' && family !== 'IPv6') throw new TypeError(`family must be 'IPv4' or 'IPv6', got ${String(family)}`);
+    if (family !== 'IPv4' && family !== 'IPv6') throw new FluxTypeError(`family must be 'IPv4' or 'IPv6', got ${String(family)}`);
     const entries = positiveInteger('entries', options.entries, 256, 32768);
-    if ((entries & (entries - 1)) !== 0 || entries < 8) throw new RangeError(`entries must be a power of two from 8 to 32768, got ${entries}`);
+    if ((entries & (entries - 1)) !== 0 || entries < 8) throw new FluxRangeError(`entries must be a power of two from 8 to 32768, got ${entries}`);
     const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, 1024, 65536);
     const cap = capability();
     const { binding } = loadNative();
@@ -123,7 +124,7 @@ export class UringUdpSocket {
   startReceive(options: ReceiveOptions = {}): ReceiveArea {
     const partBytes = positiveInteger('partBytes', options.partBytes, 2048, 1 << 20);
     const parts = positiveInteger('parts', options.parts, 256, 32768);
-    if ((parts & (parts - 1)) !== 0) throw new RangeError(`parts must be a power of two, got ${parts}`);
+    if ((parts & (parts - 1)) !== 0) throw new FluxRangeError(`parts must be a power of two, got ${parts}`);
     const bytes = new Uint8Array(new SharedArrayBuffer(partBytes * parts));
     const payloadOffset = this.native.startReceive(bytes, partBytes, parts);
     return { bytes, payloadOffset, maxPayloadBytes: partBytes - payloadOffset };

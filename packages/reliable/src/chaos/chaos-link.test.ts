@@ -1,3 +1,4 @@
+import { FluxRangeError } from '@flux/ring';
 import { PROTOCOL_VERSION } from '@flux/udp';
 import { describe, expect, it } from 'vitest';
 import { ChaosLink, type ChaosOptions } from './chaos-link.js';
@@ -291,7 +292,7 @@ describe('ChaosLink', () => {
   it('rejects bad pushes and polls naming the bad value', () => {
     const link = new ChaosLink({ seed: 1, maxDatagramBytes: 100 });
     const bytes = new Uint8Array(200);
-    expect(() => link.push(bytes, 0, 101, 0)).toThrow(new RangeError('lengthBytes 101 exceeds maxDatagramBytes 100'));
+    expect(() => link.push(bytes, 0, 101, 0)).toThrow(new FluxRangeError('lengthBytes 101 exceeds maxDatagramBytes 100'));
     expect(() => link.push(bytes, 150, 60, 0)).toThrow(/lengthBytes .* got 60/);
     expect(() => link.push(bytes, -1, 1, 0)).toThrow(/offsetBytes .* got -1/);
     expect(() => link.push(bytes, 0, 1, Number.NaN)).toThrow(/nowNs .* got NaN/);

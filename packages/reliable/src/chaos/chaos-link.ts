@@ -39,6 +39,7 @@
  * Contract: single-threaded. Pushing from inside `deliver` is allowed; a copy it makes that is
  * already due is delivered by the same poll.
  */
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
 import { Counters } from '@flux/udp';
 import { type ChaosOptions, type ResolvedChaosOptions, resolveChaosOptions } from './chaos-options.js';
 import { corrupt } from './corruption.js';
@@ -107,15 +108,15 @@ export class ChaosLink {
 
   /** Sends bytes[offsetBytes, offsetBytes + lengthBytes) at nowNs. The bytes are copied. */
   push(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): void {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Uint8Array, got ${String(bytes)}`);
+    if (!(bytes instanceof Uint8Array)) throw new FluxTypeError(`bytes must be a Uint8Array, got ${String(bytes)}`);
     if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
-      throw new RangeError(`offsetBytes must be an integer >= 0, got ${offsetBytes}`);
+      throw new FluxRangeError(`offsetBytes must be an integer >= 0, got ${offsetBytes}`);
     }
     if (!Number.isInteger(lengthBytes) || lengthBytes < 0 || offsetBytes + lengthBytes > bytes.length) {
-      throw new RangeError(`lengthBytes must be an integer in 0..${bytes.length - offsetBytes}, got ${lengthBytes}`);
+      throw new FluxRangeError(`lengthBytes must be an integer in 0..${bytes.length - offsetBytes}, got ${lengthBytes}`);
     }
     if (lengthBytes > this.options.maxDatagramBytes) {
-      throw new RangeError(`lengthBytes ${lengthBytes} exceeds maxDatagramBytes ${this.options.maxDatagramBytes}`);
+      throw new FluxRangeError(`lengthBytes ${lengthBytes} exceeds maxDatagramBytes ${this.options.maxDatagramBytes}`);
     }
     checkNowNs(nowNs);
     this.counters.pushed++;
@@ -143,7 +144,7 @@ export class ChaosLink {
    */
   poll(nowNs: number, deliver: DeliverHandler): number {
     checkNowNs(nowNs);
-    if (typeof deliver !== 'function') throw new TypeError(`deliver must be a function, got ${String(deliver)}`);
+    if (typeof deliver !== 'function') throw new FluxTypeError(`deliver must be a function, got ${String(deliver)}`);
     const queue = this.queue;
     let count = 0;
     for (;;) {
@@ -209,6 +210,6 @@ function copyBytes(source: Uint8Array, offsetBytes: number, lengthBytes: number,
 
 function checkNowNs(nowNs: number): void {
   if (typeof nowNs !== 'number' || !Number.isFinite(nowNs)) {
-    throw new RangeError(`nowNs must be a finite number, got ${String(nowNs)}`);
+    throw new FluxRangeError(`nowNs must be a finite number, got ${String(nowNs)}`);
   }
 }

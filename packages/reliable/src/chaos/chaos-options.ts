@@ -9,6 +9,7 @@
  *                                   bytes = copy, or a corrupted copy
  * ```
  */
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
 
 export interface ChaosOptions {
   /** Safe integer. The same seed, pushes and nowNs values give identical output. */
@@ -73,13 +74,13 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ]);
 
 function checkNumber(name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${String(value)}`);
+  if (typeof value !== 'number') throw new FluxTypeError(`${name} must be a number, got ${String(value)}`);
 }
 
 function percent(name: string, value: unknown): number {
   if (value === undefined) return 0;
   checkNumber(name, value);
-  if (!(value >= 0 && value <= MAX_PERCENT)) throw new RangeError(`${name} must be in 0..100, got ${value}`);
+  if (!(value >= 0 && value <= MAX_PERCENT)) throw new FluxRangeError(`${name} must be in 0..100, got ${value}`);
   return value;
 }
 
@@ -87,24 +88,24 @@ function integerAtLeast(name: string, value: unknown, min: number, defaultValue:
   if (value === undefined) return defaultValue;
   checkNumber(name, value);
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+    throw new FluxRangeError(`${name} must be an integer >= ${min}, got ${value}`);
   }
   return value;
 }
 
 export function resolveChaosOptions(options: ChaosOptions): ResolvedChaosOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${String(options)}`);
+    throw new FluxTypeError(`options must be an object, got ${String(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`unknown chaos option ${key}`);
+    if (!KNOWN_OPTIONS.has(key)) throw new FluxTypeError(`unknown chaos option ${key}`);
   }
   const { seed } = options;
   checkNumber('seed', seed);
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed)) throw new FluxRangeError(`seed must be a safe integer, got ${seed}`);
   const burstStartPercent = percent('burstStartPercent', options.burstStartPercent);
   if (burstStartPercent > 0 && options.burstLength === undefined) {
-    throw new TypeError(`burstLength is required when burstStartPercent is ${burstStartPercent}`);
+    throw new FluxTypeError(`burstLength is required when burstStartPercent is ${burstStartPercent}`);
   }
   return {
     seed,

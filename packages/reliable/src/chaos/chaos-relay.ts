@@ -27,6 +27,7 @@ import { isIPv6 } from 'node:net';
 import { Counters } from '@flux/udp';
 import { ChaosLink, type ChaosCounters } from './chaos-link.js';
 import type { ChaosOptions } from './chaos-options.js';
+import { FluxRangeError, FluxTimeoutError, FluxTypeError } from '@flux/ring';
 
 export interface ChaosRelayOptions {
   /** Where forwarded datagrams go. */
@@ -129,7 +130,7 @@ function socketTypeOf(host: string): 'udp4' | 'udp6' {
 /** Resolves when `start` calls back, rejects on the socket's 'error' or after OPEN_TIMEOUT_MS. */
 function awaitSocket(socket: Socket, what: string, start: (done: () => void) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${what} took longer than ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(new FluxTimeoutError(`${what} took longer than ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
     const onError = (error: Error) => finish(error);
     function finish(error?: Error): void {
       clearTimeout(timer);
@@ -194,13 +195,13 @@ export class ChaosRelay {
 
   /** Binds the client-facing socket, connects one socket to the target, and starts relaying. */
   static async open(options: ChaosRelayOptions): Promise<ChaosRelay> {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
+    if (typeof options !== 'object' || options === null) throw new FluxTypeError(`options must be an object, got ${String(options)}`);
     const { target } = options;
     if (typeof target !== 'object' || target === null || typeof target.host !== 'string') {
-      throw new TypeError(`target must be { host: string; port: number }, got ${String(target)}`);
+      throw new FluxTypeError(`target must be { host: string; port: number }, got ${String(target)}`);
     }
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
-      throw new RangeError(`target.port must be an integer in 1..65535, got ${target.port}`);
+      throw new FluxRangeError(`target.port must be an integer in 1..65535, got ${target.port}`);
     }
     const address = options.address ?? DEFAULT_RELAY_ADDRESS;
     // Both links validate their options here, before any socket is opened.
@@ -212,7 +213,7 @@ export class ChaosRelay {
       counters.socketErrors++;
     };
     const recvBufferSize = options.receiveBufferBytes ?? DEFAULT_RELAY_RECEIVE_BUFFER_BYTES;
-    if (!Number.isInteger(recvBufferSize) || recvBufferSize < 1) throw new RangeError(`receiveBufferBytes must be a positive integer, got ${String(recvBufferSize)}`);
+    if (!Number.isInteger(recvBufferSize) || recvBufferSize < 1) throw new FluxRangeError(`receiveBufferBytes must be a positive integer, got ${String(recvBufferSize)}`);
     const clientSocket = createSocket({ type: socketTypeOf(address), recvBufferSize });
     const targetType = socketTypeOf(target.host);
     const targetSocket = createSocket({ type: targetType, recvBufferSize });

@@ -1,3 +1,4 @@
+import { FluxRangeError } from '@flux/ring';
 import { describe, expect, it } from 'vitest';
 import { Sfc32, WARM_UP_ROUNDS } from './prng.js';
 
@@ -79,7 +80,7 @@ describe('Sfc32', () => {
   });
 
   it('rejects bad seeds, streams and bounds, naming the value', () => {
-    expect(() => new Sfc32(1.5)).toThrow(new RangeError('seed must be a safe integer, got 1.5'));
+    expect(() => new Sfc32(1.5)).toThrow(new FluxRangeError('seed must be a safe integer, got 1.5'));
     expect(() => new Sfc32(2 ** 53)).toThrow(RangeError);
     expect(() => new Sfc32('1' as unknown as number)).toThrow(TypeError);
     expect(() => new Sfc32(1, -1)).toThrow(/stream .* got -1/);

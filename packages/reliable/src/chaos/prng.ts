@@ -22,6 +22,7 @@
  *
  * Nothing here allocates after construction.
  */
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
 
 /** Outputs discarded after seeding (the usual sfc32 warm-up). */
 export const WARM_UP_ROUNDS = 15;
@@ -40,11 +41,11 @@ export class Sfc32 {
    * @param stream 0..2^32-1: independent sequences from one seed.
    */
   constructor(seed: number, stream = 0) {
-    if (typeof seed !== 'number') throw new TypeError(`seed must be a number, got ${String(seed)}`);
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
-    if (typeof stream !== 'number') throw new TypeError(`stream must be a number, got ${String(stream)}`);
+    if (typeof seed !== 'number') throw new FluxTypeError(`seed must be a number, got ${String(seed)}`);
+    if (!Number.isSafeInteger(seed)) throw new FluxRangeError(`seed must be a safe integer, got ${seed}`);
+    if (typeof stream !== 'number') throw new FluxTypeError(`stream must be a number, got ${String(stream)}`);
     if (!Number.isInteger(stream) || stream < 0 || stream >= UINT32_RANGE) {
-      throw new RangeError(`stream must be an integer in 0..2^32-1, got ${stream}`);
+      throw new FluxRangeError(`stream must be an integer in 0..2^32-1, got ${stream}`);
     }
     this.a = seed >>> 0;
     this.b = Math.floor(seed / UINT32_RANGE) >>> 0;
@@ -72,7 +73,7 @@ export class Sfc32 {
   /** Uniform integer in 0..boundExclusive-1, without modulo bias; boundExclusive in 1..2^32. */
   nextInt(boundExclusive: number): number {
     if (!Number.isInteger(boundExclusive) || boundExclusive < 1 || boundExclusive > UINT32_RANGE) {
-      throw new RangeError(`boundExclusive must be an integer in 1..2^32, got ${boundExclusive}`);
+      throw new FluxRangeError(`boundExclusive must be an integer in 1..2^32, got ${boundExclusive}`);
     }
     // Reject the top partial block of size 2^32 mod bound, so every residue is equally likely.
     const limit = UINT32_RANGE - (UINT32_RANGE % boundExclusive);

@@ -7,6 +7,7 @@ import { BlockingWaitStrategy } from './blocking.js';
 import { relax } from './relax.js';
 import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
 import { YieldingWaitStrategy } from './yielding.js';
+import { FluxRangeError } from '../errors.js';
 
 export const DEFAULT_PHASED_SPIN_MS = 0.05;
 export const DEFAULT_PHASED_YIELD_MS = 0.1;
@@ -29,7 +30,7 @@ export class PhasedWaitStrategy implements WaitStrategy {
     this.yieldMs = options.yieldMs ?? DEFAULT_PHASED_YIELD_MS;
     this.fallback = options.fallback ?? new BlockingWaitStrategy();
     if (!(this.spinMs >= 0 && this.yieldMs >= 0)) {
-      throw new RangeError(`spinMs and yieldMs must be >= 0, got ${this.spinMs} and ${this.yieldMs}`);
+      throw new FluxRangeError(`spinMs and yieldMs must be >= 0, got ${this.spinMs} and ${this.yieldMs}`);
     }
   }
 

@@ -6,6 +6,7 @@
  * can take a few hundred µs of latency; CPU use while idle is near zero.
  */
 import { deadlineMs, type Probe, type WaitStrategy } from './wait-strategy.js';
+import { FluxRangeError } from '../errors.js';
 
 export const SLEEPING_SPIN_TRIES = 200;
 export const DEFAULT_MIN_NAP_MS = 0.001;
@@ -26,7 +27,7 @@ export class SleepingWaitStrategy implements WaitStrategy {
     this.minNapMs = options.minNapMs ?? DEFAULT_MIN_NAP_MS;
     this.maxNapMs = options.maxNapMs ?? DEFAULT_MAX_NAP_MS;
     if (!(this.minNapMs > 0 && this.maxNapMs >= this.minNapMs && Number.isFinite(this.maxNapMs))) {
-      throw new RangeError(`need 0 < minNapMs <= maxNapMs < Infinity, got ${this.minNapMs} and ${this.maxNapMs}`);
+      throw new FluxRangeError(`need 0 < minNapMs <= maxNapMs < Infinity, got ${this.minNapMs} and ${this.maxNapMs}`);
     }
   }
 

@@ -13,6 +13,7 @@
  * | phased    | spin, then blocks  | spin budget, then none  | yes (only if sleeping) |
  * | async     | an event-loop turn | none, event loop free   | yes (only if sleeping) |
  */
+import { FluxRangeError } from '../errors.js';
 
 export type Probe = () => number;
 
@@ -39,7 +40,7 @@ export const SPINS_PER_CLOCK_READ = 256;
 /** Validates a timeout and returns its deadline on the `performance.now()` clock. */
 export function deadlineMs(timeoutMs: number): number {
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-    throw new RangeError(`timeoutMs must be a number >= 0 (Infinity allowed), got ${String(timeoutMs)}`);
+    throw new FluxRangeError(`timeoutMs must be a number >= 0 (Infinity allowed), got ${String(timeoutMs)}`);
   }
   return performance.now() + timeoutMs;
 }

@@ -1,0 +1,109 @@
+/**
+ * Every error a Flux package throws or rejects with is a FluxError: one hierarchy, one
+ * `code` to switch on. Back-pressure is never an error (it is a return value: codes.ts),
+ * and neither is anything the network does (a bad datagram is a counted drop).
+ *
+ *   FluxError                       `instanceof FluxError` holds for every class below
+ *   ├── FluxRangeError   (also a RangeError)  ERR_FLUX_OUT_OF_RANGE      a value outside what the call takes
+ *   ├── FluxTypeError    (also a TypeError)   ERR_FLUX_INVALID_TYPE      a value of the wrong kind, or a call in the wrong place
+ *   ├── ConsumerRemovedError                  ERR_FLUX_CONSUMER_REMOVED  a ring consumer used after removeConsumer()
+ *   ├── UringUnavailableError (@flux/uring)   ERR_FLUX_URING_UNAVAILABLE io_uring asked for where it is not usable; `reason`
+ *   ├── WorkerExitError       (@flux/sdk)     ERR_FLUX_WORKER_EXIT       a worker exited with a non-zero code; `exitCode`
+ *   ├── FluxTimeoutError                      ERR_FLUX_TIMEOUT           a setup step (a socket's bind) did not finish in time
+ *   ├── FluxInternalError                     ERR_FLUX_INTERNAL          a broken invariant: a bug to report
+ *   └── (thrown by @flux/uring's native code, as FluxError by brand and code)
+ *                                             ERR_FLUX_INVALID_STATE     a native socket used out of its life cycle (closed, twice)
+ *                                             ERR_FLUX_UNSUPPORTED       this runtime lacks what the call needs
+ *
+ * Argument errors stay RangeError and TypeError, so code that catches those keeps working;
+ * FluxError's own `instanceof` also recognises them. It checks a brand registered with
+ * Symbol.for, not the prototype chain, so errors from two installed copies of a Flux
+ * package (two versions in one node_modules tree) are still recognised by either.
+ *
+ * System errors (a bind's EADDRINUSE, an io_uring_setup's ENOMEM) are not wrapped: they
+ * arrive as Node reports them, with `code` (the errno name), `errno` and `syscall`, from
+ * node:dgram and from @flux/uring's native code alike.
+ */
+
+/** Marks a Flux error; registered globally so every copy of this module shares it. */
+const FLUX_ERROR = Symbol.for('@flux/error');
+
+export type FluxErrorCode =
+  | 'ERR_FLUX_OUT_OF_RANGE'
+  | 'ERR_FLUX_INVALID_TYPE'
+  | 'ERR_FLUX_CONSUMER_REMOVED'
+  | 'ERR_FLUX_URING_UNAVAILABLE'
+  | 'ERR_FLUX_WORKER_EXIT'
+  | 'ERR_FLUX_TIMEOUT'
+  | 'ERR_FLUX_INVALID_STATE'
+  | 'ERR_FLUX_UNSUPPORTED'
+  | 'ERR_FLUX_INTERNAL';
+
+/** What every Flux error has, whichever built-in class it extends. */
+export interface FluxErrorLike extends Error {
+  readonly code: FluxErrorCode;
+}
+
+/** True for an error thrown by any Flux package (any copy of it). */
+export function isFluxError(value: unknown): value is FluxErrorLike {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FLUX_ERROR] === true;
+}
+
+function brand(error: Error): void {
+  Object.defineProperty(error, FLUX_ERROR, { value: true });
+}
+
+export class FluxError extends Error {
+  readonly code: FluxErrorCode;
+
+  constructor(code: FluxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+    brand(this);
+  }
+
+  /** `error instanceof FluxError` holds for every Flux error, FluxRangeError and FluxTypeError included. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === FluxError) return isFluxError(value);
+    return Function.prototype[Symbol.hasInstance].call(this, value); // subclasses: the prototype chain, as usual
+  }
+}
+
+export class FluxRangeError extends RangeError {
+  readonly code = 'ERR_FLUX_OUT_OF_RANGE' as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'FluxRangeError';
+    brand(this);
+  }
+}
+
+export class FluxTypeError extends TypeError {
+  readonly code = 'ERR_FLUX_INVALID_TYPE' as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'FluxTypeError';
+    brand(this);
+  }
+}
+
+export class ConsumerRemovedError extends FluxError {
+  constructor(readonly consumerId: number) {
+    super('ERR_FLUX_CONSUMER_REMOVED', `consumer ${consumerId} was removed from the ring; it may no longer read or release`);
+  }
+}
+
+export class FluxTimeoutError extends FluxError {
+  constructor(message: string) {
+    super('ERR_FLUX_TIMEOUT', message);
+  }
+}
+
+export class FluxInternalError extends FluxError {
+  constructor(message: string) {
+    super('ERR_FLUX_INTERNAL', `${message} (a bug: please report it)`);
+  }
+}
