@@ -45,6 +45,8 @@ export class ReceiverCounters extends Counters {
   outOfOrder = 0;
   /** Out-of-order datagrams refused because the window was full (resent when NAKed). */
   windowFull = 0;
+  /** In-order datagrams held in the window because delivery was paused (an iterator's FIFO was full). */
+  heldWhilePaused = 0;
   naksSent = 0;
   /** Ranges carried by those NAKs. */
   nakRanges = 0;

@@ -150,6 +150,8 @@ export class ReliableReceiver {
   private readonly control = new Uint8Array(MAX_CONTROL_BYTES);
   /** A session may need doWork before its timers say so (a gap to scan, a STATUS to send). */
   private pending = false;
+  /** While true nothing is delivered: in-order data is held in the window as if a gap lay before it. */
+  private paused = false;
   private readonly nakSink: NakSink & { session: Session | undefined };
 
   constructor(
@@ -184,6 +186,33 @@ export class ReliableReceiver {
   /** Sessions live now. */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /**
+   * Stops delivery (an iterator's FIFO is full). Datagrams keep arriving and are held in
+   * each session's window, so STATUS stops advancing and flow control holds the senders
+   * back after windowBytes; what does not fit is refused (windowFull) and NAKed later.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Delivers what was held while paused (until paused again) and lets STATUS advance. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const session of this.sessions.values()) {
+      if (this.paused) return; // a handler paused again: the rest stays held
+      if (session.state !== 'active' || session.window.size === 0) continue;
+      this.deliverHeld(session);
+      session.dirty = true; // rescan: what was held is delivered; STATUS reports it
+      this.pending = true;
+      this.checkEnd(session);
+    }
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** Whether doWork should run before the next timer (a gap to rescan or a STATUS owed). */
@@ -336,7 +365,7 @@ export class ReliableReceiver {
       counters.duplicates++;
       return false;
     }
-    if (ahead === 0) {
+    if (ahead === 0 && !this.paused) {
       // In order: the reader validates and delivers; a datagram it drops moves nothing.
       if (!this.reader.read(bytes, offsetBytes, lengthBytes)) {
         counters.malformed++;
@@ -368,7 +397,8 @@ export class ReliableReceiver {
     const end = (first + frameCount) >>> 0;
     if (result === StoreResult.FULL) counters.windowFull++;
     else {
-      counters.outOfOrder++;
+      if (ahead > 0) counters.outOfOrder++;
+      else counters.heldWhilePaused++;
       session.parity?.record(first, end, bytes, offsetBytes, lengthBytes);
     }
     if (sequenceDelta(end, session.highest) > 0) session.highest = end;
@@ -393,7 +423,7 @@ export class ReliableReceiver {
   /** Delivers held datagrams from the expected sequence on, while they follow one another. */
   private deliverHeld(session: Session): void {
     const window = session.window;
-    for (;;) {
+    while (!this.paused) {
       const slot = window.take(session.expected);
       if (slot < 0) return;
       const frames = window.framesOf(slot);

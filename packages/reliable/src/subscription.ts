@@ -12,7 +12,19 @@
  * ReliableEvent in receiver.ts.
  */
 import type { Socket } from 'node:dgram';
-import { checkBufferBytes, DatagramReader, familyOf, type MessageSink, type OpenedSocket, openSocket, type SocketOptions, SubscriptionCounters } from '@flux/udp';
+import {
+  checkBufferBytes,
+  DatagramReader,
+  familyOf,
+  type MessageIteratorOptions,
+  MessageQueue,
+  type MessageSink,
+  type OpenedSocket,
+  openSocket,
+  type ReceivedMessage,
+  type SocketOptions,
+  SubscriptionCounters,
+} from '@flux/udp';
 import { ReceiverCounters } from './counters.js';
 import { nowNs, requireInteger, requireNonNegative, requirePositive } from './options.js';
 import { type ReliableEvent, ReliableReceiver } from './receiver.js';
@@ -67,6 +79,7 @@ export class ReliableSubscription {
   private readonly socket: Socket;
   private readonly receiver: ReliableReceiver;
   private readonly sinks = new Map<number, MessageSink>();
+  private readonly queues = new Set<MessageQueue>();
   private readonly listeners: ((event: ReliableEvent) => void)[] = [];
   private workScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -115,10 +128,7 @@ export class ReliableSubscription {
     );
     socket.on('message', (message: Buffer, from: { address: string; port: number }) => {
       this.receiver.onDatagram(message, 0, message.length, from.address, from.port, nowNs());
-      if (this.receiver.hasPendingWork && !this.workScheduled) {
-        this.workScheduled = true;
-        setImmediate(this.work); // after this turn's datagrams: one scan and one STATUS for all of them
-      }
+      this.schedule();
     });
     socket.on('error', () => this.counters.receiveErrors++);
   }
@@ -159,6 +169,40 @@ export class ReliableSubscription {
     return this;
   }
 
+  /**
+   * Stream `streamId`'s messages as an async iterator of copies (see @flux/udp's
+   * message-queue.ts), in order and exactly once per session, replacing any handler of that
+   * stream. Nothing is dropped for a slow loop body: when it falls `maxQueuedMessages`
+   * behind, this subscription stops delivering (every stream) and holds what arrives in its
+   * window, so flow control holds the senders back; it resumes when the loop has taken the
+   * FIFO down to half. After the loop breaks, the signal aborts or the idle timeout passes,
+   * the stream has no handler: its messages are then acknowledged and dropped as
+   * `unknownStream`. Closing the subscription ends the loop after the messages queued.
+   */
+  messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage> {
+    requireInteger('streamId', streamId, 0, 0xffff_ffff);
+    const receiver = this.receiver;
+    const sink: MessageSink = (bytes, offset, length, sessionId, stream) => {
+      queue.push(bytes, offset, length, sessionId, stream);
+      if (queue.full) receiver.pause();
+    };
+    const resume = () => {
+      receiver.resume();
+      this.schedule();
+    };
+    const queue: MessageQueue = new MessageQueue(options, () => {
+      this.queues.delete(queue);
+      if (this.sinks.get(streamId) === sink) this.sinks.delete(streamId);
+      resume(); // a loop that stops must not leave delivery paused
+    });
+    if (queue.isFinished) return queue; // the signal had already aborted
+    queue.onDrained = resume;
+    this.queues.add(queue);
+    this.sinks.set(streamId, sink);
+    if (this.closed !== undefined) queue.end();
+    return queue;
+  }
+
   /** Session events: 'begin', 'gap', 'end', 'timeout', 'failed' (see ReliableEvent). */
   onEvent(listener: (event: ReliableEvent) => void): this {
     if (typeof listener !== 'function') throw new FluxTypeError(`listener must be a function, got ${typeof listener}`);
@@ -176,6 +220,15 @@ export class ReliableSubscription {
     this.timer = undefined;
     this.timerDueNs = -1; // never re-armed
     await (this.closed ??= this.opened.close());
+    for (const queue of this.queues) queue.end();
+  }
+
+  /** Runs the receiver's work after this turn's datagrams: one scan and one STATUS for all of them. */
+  private schedule(): void {
+    if (this.receiver.hasPendingWork && !this.workScheduled) {
+      this.workScheduled = true;
+      setImmediate(this.work);
+    }
   }
 
   private readonly controlSent = (error: Error | null): void => {

@@ -38,6 +38,8 @@ export const DropReason = {
   TOO_MANY_SESSIONS: 'tooManySessions',
   /** The ring a stream delivers into was full. */
   RING_FULL: 'ringFull',
+  /** The FIFO of a stream's `messages()` iterator was full: the loop body is slower than the network. */
+  QUEUE_FULL: 'queueFull',
 } as const;
 export type DropReasonName = (typeof DropReason)[keyof typeof DropReason];
 
@@ -59,6 +61,7 @@ export class SubscriptionCounters extends Counters {
   late = 0;
   tooManySessions = 0;
   ringFull = 0;
+  queueFull = 0;
 
   drop(reason: DropReasonName): void {
     this[reason]++;
@@ -67,7 +70,15 @@ export class SubscriptionCounters extends Counters {
   /** Datagrams and messages dropped, summed over every reason. */
   get dropped(): number {
     return (
-      this.truncated + this.badVersion + this.unknownStream + this.oversize + this.malformed + this.late + this.tooManySessions + this.ringFull
+      this.truncated +
+      this.badVersion +
+      this.unknownStream +
+      this.oversize +
+      this.malformed +
+      this.late +
+      this.tooManySessions +
+      this.ringFull +
+      this.queueFull
     );
   }
 

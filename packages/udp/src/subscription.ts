@@ -14,6 +14,7 @@ import { type Backend, type BackendChoice, type BackendOption, openOnBackend } f
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
 import { openDgramReceivePath } from './dgram-backend.js';
+import { type MessageIteratorOptions, MessageQueue, type ReceivedMessage } from './message-queue.js';
 import type { ReceivePath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { openUringReceivePath } from './uring-backend.js';
@@ -49,6 +50,7 @@ export class Subscription {
   private readonly path: ReceivePath;
   private readonly choice: BackendChoice;
   private readonly sinks: Map<number, MessageSink>;
+  private readonly queues = new Set<MessageQueue>();
   private closed: Promise<void> | undefined;
 
   private constructor(path: ReceivePath, choice: BackendChoice, sinks: Map<number, MessageSink>, counters: SubscriptionCounters) {
@@ -129,8 +131,35 @@ export class Subscription {
     return this;
   }
 
+  /**
+   * Stream `streamId`'s messages as an async iterator of copies (see message-queue.ts),
+   * replacing any handler of that stream. When the loop body falls `maxQueuedMessages`
+   * behind, further messages are dropped and counted (`queueFull`): UDP cannot wait. After
+   * the loop breaks, the signal aborts or the idle timeout passes, the stream has no handler
+   * (its messages count as `unknownStream`); closing the subscription ends the loop after
+   * the messages already queued.
+   */
+  messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage> {
+    this.checkStream(streamId);
+    const counters = this.counters;
+    const sink: MessageSink = (bytes, offset, length, sessionId, stream) => {
+      if (queue.full) return counters.drop(DropReason.QUEUE_FULL);
+      queue.push(bytes, offset, length, sessionId, stream);
+    };
+    const queue: MessageQueue = new MessageQueue(options, () => {
+      this.queues.delete(queue);
+      if (this.sinks.get(streamId) === sink) this.sinks.delete(streamId);
+    });
+    if (queue.isFinished) return queue; // the signal had already aborted
+    this.queues.add(queue);
+    this.sinks.set(streamId, sink);
+    if (this.closed !== undefined) queue.end();
+    return queue;
+  }
+
   async close(): Promise<void> {
     await (this.closed ??= this.path.close());
+    for (const queue of this.queues) queue.end();
   }
 
   private checkStream(streamId: number): void {

@@ -181,6 +181,56 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
     expect(sub.counters.ringFull).toBe(6);
   });
 
+  it('iterates with for await: copies in order with their session and stream, until the loop breaks', async () => {
+    const sub = await subscription();
+    const iterator = sub.messages(4, { idleTimeoutMs: 10_000 });
+    const pub = await publication({ host: '127.0.0.1', port: sub.port, streamId: 4, sessionId: 77 });
+    const sent = numbered(1_000, 40);
+    const got: number[][] = [];
+    const sending = sendAll(pub, sent, () => sub.counters.messagesReceived);
+    for await (const { bytes, sessionId, streamId } of iterator) {
+      expect([sessionId, streamId]).toEqual([77, 4]);
+      got.push([...bytes]);
+      if (got.length === 1_000) break;
+    }
+    await sending;
+    expect(got).toEqual(sent.map((m) => [...m]));
+    // After the break the stream has no handler: its messages are counted, not queued.
+    pub.offer(new Uint8Array(8));
+    await pub.flush();
+    await until(() => sub.counters.unknownStream === 1, 'the message after the break to be counted');
+  });
+
+  it('counts a full iterator FIFO as a drop (queueFull), and ends on close after what was queued', async () => {
+    const sub = await subscription();
+    const iterator = sub.messages(4, { maxQueuedMessages: 4 }); // not read until all ten are in
+    const pub = await publication({ host: '127.0.0.1', port: sub.port, streamId: 4 });
+    for (let i = 0; i < 10; i++) pub.offer(numbered(10, 8)[i]);
+    await pub.flush();
+    await until(() => sub.counters.messagesReceived === 10, 'all ten at the subscriber');
+    expect(sub.counters.queueFull).toBe(6);
+    expect(sub.counters.dropped).toBe(6);
+    await sub.close();
+    const got: number[] = [];
+    for await (const { bytes } of iterator) got.push(new DataView(bytes.buffer).getUint32(0, true));
+    expect(got).toEqual([0, 1, 2, 3]);
+  });
+
+  it('ends the iteration on abort and on the idle timeout', async () => {
+    const sub = await subscription();
+    const controller = new AbortController();
+    const aborted = sub.messages(1, { signal: controller.signal });
+    const pending = aborted.next();
+    controller.abort();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    const idle = sub.messages(2, { idleTimeoutMs: 1 });
+    expect(await idle.next()).toEqual({ done: true, value: undefined });
+    const already = sub.messages(3, { signal: AbortSignal.abort() });
+    expect(await already.next()).toEqual({ done: true, value: undefined });
+    expect(() => sub.messages(1, { maxQueuedMessages: 0 })).toThrow(/maxQueuedMessages must be a positive integer, got 0/);
+    expect(() => sub.messages(1, { idleTimeoutMs: -1 })).toThrow(RangeError);
+  });
+
   it('reports back-pressure as a return value when the ring is full, and bounds memory', async () => {
     const sub = await subscription();
     const got = collector(sub, 1);
