@@ -29,4 +29,25 @@ describe('the facade’s types', () => {
     expectTypeOf(sdk.info).returns.toHaveProperty('udpBackend').toEqualTypeOf<{ backend: 'io_uring' | 'dgram'; reason: string }>();
     expectTypeOf<sdk.ReadOptions>().toEqualTypeOf<{ signal?: AbortSignal; idleTimeoutMs?: number }>();
   });
+
+  it('types for await over subscriptions as the README shows', () => {
+    type Received = { bytes: Uint8Array; sessionId: number; streamId: number };
+    expectTypeOf<sdk.ReceivedMessage>().toEqualTypeOf<Received>();
+    expectTypeOf<sdk.Subscription['messages']>().returns.toEqualTypeOf<AsyncIterableIterator<Received>>();
+    expectTypeOf<sdk.ReliableSubscription['messages']>().returns.toEqualTypeOf<AsyncIterableIterator<Received>>();
+    expectTypeOf<sdk.MessageIteratorOptions>().toEqualTypeOf<{ maxQueuedMessages?: number; signal?: AbortSignal; idleTimeoutMs?: number }>();
+  });
+
+  it('types the error hierarchy as the README shows', () => {
+    expectTypeOf<sdk.FluxError['code']>().toEqualTypeOf<sdk.FluxErrorCode>();
+    expectTypeOf<sdk.FluxRangeError>().toExtend<RangeError>();
+    expectTypeOf<sdk.FluxTypeError>().toExtend<TypeError>();
+    expectTypeOf<sdk.FluxRangeError['code']>().toEqualTypeOf<'ERR_FLUX_OUT_OF_RANGE'>();
+    expectTypeOf<sdk.UringUnavailableError>().toExtend<sdk.FluxError>();
+    expectTypeOf<sdk.UringUnavailableError['reason']>().toEqualTypeOf<string>();
+    expectTypeOf<sdk.WorkerExitError['exitCode']>().toEqualTypeOf<number>();
+    expectTypeOf<sdk.ConsumerRemovedError['consumerId']>().toEqualTypeOf<number>();
+    expectTypeOf(sdk.isFluxError).guards.toEqualTypeOf<sdk.FluxErrorLike>();
+    expectTypeOf(sdk.UringUnavailableError).toEqualTypeOf(uring.UringUnavailableError);
+  });
 });
