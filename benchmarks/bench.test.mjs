@@ -32,3 +32,23 @@ describe('bench_* scripts', () => {
     expect(results.some((r) => r.baseline === null)).toBe(true);
   });
 });
+
+describe('the suite chart (lib/chart.mjs)', () => {
+  it('draws one bar per result with a baseline, placed by its ratio on the log axis, and says when and where', async () => {
+    const { renderChart } = await import('./lib/chart.mjs');
+    const conditions = { date: '2026-11-22T00:00:00.000Z', cpu: 'Test CPU <x>', cores: 2, platform: 'linux', node: 'v20' };
+    const row = (variant, ratio) => ({ bench: 'b', variant, metric: 'throughput', value: 1e6, unit: 'msg/s', runs: 3, baseline: ratio === null ? null : 'base', ratio, min: 1, max: 2 });
+    const svg = renderChart([row('base', null), row('fast', 10), row('slow', 0.5), row('even', 1)], conditions, 'demo');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(bars).toHaveLength(3);
+    const [fast, slow, even] = bars;
+    expect(fast[0]).toBeCloseTo(slow[0] + slow[1]); // both start or end at the 1x line
+    expect(fast[1] / slow[1]).toBeCloseTo(1 / Math.log10(2), 1); // 10x is one decade from 1x, 0.5x is log10(2) of one
+    expect(even[1]).toBeLessThanOrEqual(1);
+    expect(svg).toContain('Measured 2026-11-22T00:00:00.000Z on Test CPU &lt;x&gt; (2 vCPU)');
+    expect(svg).toContain('10.0x');
+    expect(svg).toContain('0.50x');
+  });
+});

@@ -3,12 +3,13 @@
 //
 //   [worker: producer] --claim 1 / 16 x int32 store in place / publish--> (ring) --> [worker: consumer]
 //   [worker: producer] --offer(64 B Uint8Array): claim / copy / publish--> (ring) --> [worker: consumer]
-//   baseline:
-//   [worker] --postMessage(64 B Uint8Array) per message--> [worker]
+//   baselines:
+//   [worker] --MessagePort.postMessage(64 B Uint8Array) per message--> [worker]
+//   [worker] --BroadcastChannel.postMessage(64 B Uint8Array) per message--> [worker]
 //
 // The consumer reads in place, in whatever batches are ready, and verifies every message.
 // Run: node bench_ring_1p1c_per_message.mjs [--json] [--runs N] [--quick]
-import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { BusySpinWaitStrategy, Ring } from '@flux/ring';
 import { arriveAndWait } from './lib/barrier.mjs';
 import { parseArgs, reporter, scaleOf } from './lib/harness.mjs';
@@ -92,7 +93,49 @@ function portConsumer({ port, credits, count, barrier }) {
   });
 }
 
-const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer };
+// BroadcastChannel: the same credit scheme; one channel name per run, one sender, one listener.
+function channelProducer({ channelName, credits, count, barrier }) {
+  const channel = new BroadcastChannel(channelName);
+  const message = new Uint8Array(MESSAGE_BYTES);
+  const stamp = new Int32Array(message.buffer);
+  const deadline = Date.now() + DEADLINE_MS;
+  arriveAndWait(barrier, 2);
+  for (let sent = 0; sent < count; sent++) {
+    while (sent - Atomics.load(credits, 0) >= RING_CAPACITY) {
+      if (Date.now() > deadline) throw new Error('channel producer: deadline');
+      Atomics.wait(credits, 0, Atomics.load(credits, 0), 1);
+    }
+    stamp[0] = sent;
+    channel.postMessage(message);
+  }
+  channel.close();
+  return {};
+}
+
+function channelConsumer({ channelName, credits, count, barrier }) {
+  return new Promise((resolve) => {
+    const channel = new BroadcastChannel(channelName);
+    let expected = 0;
+    let bad = 0;
+    let start = 0;
+    channel.onmessage = ({ data: message }) => {
+      if (message.length !== MESSAGE_BYTES || new Int32Array(message.buffer, message.byteOffset, 1)[0] !== expected) bad++;
+      expected++;
+      if ((expected & 255) === 0) {
+        Atomics.store(credits, 0, expected);
+        Atomics.notify(credits, 0);
+      }
+      if (expected >= count) {
+        channel.close();
+        resolve({ elapsedMs: performance.now() - start, received: expected, bad });
+      }
+    };
+    arriveAndWait(barrier, 2);
+    start = performance.now();
+  });
+}
+
+const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer, channelProducer, channelConsumer };
 if (!isMainThread) parentPort.postMessage(await roles[workerData.role](workerData));
 
 const pair = (...args) => runPair(new URL(import.meta.url), ...args);
@@ -107,6 +150,12 @@ async function runPort(count) {
   return pair('portProducer', 'portConsumer', { credits: new Int32Array(new SharedArrayBuffer(64)), count }, [port1, port2]);
 }
 
+let channels = 0;
+async function runChannel(count) {
+  const channelName = `flux-bench-${process.pid}-${channels++}`;
+  return pair('channelProducer', 'channelConsumer', { channelName, credits: new Int32Array(new SharedArrayBuffer(64)), count });
+}
+
 if (isMainThread) {
   const args = parseArgs();
   const scale = scaleOf(args);
@@ -119,12 +168,16 @@ if (isMainThread) {
   const inPlace = [];
   const copied = [];
   const port = [];
+  const channel = [];
   for (let run = 0; run < args.runs; run++) {
     inPlace.push(await runFlux(Math.round(40_000_000 * scale), false));
     copied.push(await runFlux(Math.round(20_000_000 * scale), true));
     port.push(await runPort(Math.round(1_000_000 * scale)));
+    channel.push(await runChannel(Math.round(1_000_000 * scale)));
   }
   const baseline = report.record({ variant: 'MessagePort, postMessage per 64 B message', metric: 'throughput', unit: 'msg/s', values: port });
+  const channelBaseline = report.record({ variant: 'BroadcastChannel, postMessage per 64 B message', metric: 'throughput', unit: 'msg/s', values: channel });
   report.record({ variant: 'flux ring, claim/publish 1, written in place', metric: 'throughput', unit: 'msg/s', values: inPlace, baseline });
   report.record({ variant: 'flux ring, offer() (one copy per message)', metric: 'throughput', unit: 'msg/s', values: copied, baseline });
+  report.record({ variant: 'flux ring, offer() (vs BroadcastChannel)', metric: 'throughput', unit: 'msg/s', values: copied, baseline: channelBaseline });
 }

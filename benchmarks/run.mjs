@@ -4,15 +4,25 @@
 //
 //   node run.mjs --demo   short runs, under two minutes (the README's main command)
 //   node run.mjs --full   full-length runs, 5 per variant, and the benches too long for the demo
-//   --update-readme       also replace the results table in the top-level README.md
+//   --update-readme       also replace the results table in the top-level README.md, and
+//                         write the chart it embeds (results/readme.svg)
+// Every run also draws results/latest.svg (lib/chart.mjs): each ratio as a bar, log scale.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { renderChart } from './lib/chart.mjs';
 import { format, formatRatio } from './lib/harness.mjs';
 
 const mode = process.argv.includes('--full') ? 'full' : 'demo';
 // --rerender: rebuild latest.md (and the README table, with --update-readme) from latest.json
 const rerender = process.argv.includes('--rerender');
-const demoBenches = ['bench_ring_1p1c_throughput.mjs', 'bench_ring_1p1c_per_message.mjs', 'bench_ring_ping_pong_latency.mjs', 'bench_transport_comparison.mjs', 'bench_uring_datagrams.mjs'];
+const demoBenches = [
+  'bench_ring_1p1c_throughput.mjs',
+  'bench_ring_1p1c_per_message.mjs',
+  'bench_ring_ping_pong_latency.mjs',
+  'bench_ring_pipeline_latency.mjs',
+  'bench_transport_comparison.mjs',
+  'bench_uring_datagrams.mjs',
+];
 // Too long for the demo (about a minute even with --quick): only in the full suite.
 const fullOnlyBenches = ['bench_reliable_delivery.mjs'];
 const benches = mode === 'full' ? [...demoBenches, ...fullOnlyBenches] : demoBenches;
@@ -46,8 +56,17 @@ if (rerender) {
   console.log(`Flux benchmark suite (${mode}): ${benches.length} benchmarks, run one at a time`);
   for (const [index, script] of benches.entries()) {
     const benchStarted = Date.now();
-    process.stdout.write(`[${index + 1}/${benches.length}] ${script} ... `);
-    const lines = await runBench(script);
+    const label = `[${index + 1}/${benches.length}] ${script} ... `;
+    process.stdout.write(label);
+    // Progress: on a terminal, the running bench's elapsed time, redrawn each second.
+    const ticker = process.stdout.isTTY
+      ? setInterval(() => process.stdout.write(`\r${label}${((Date.now() - benchStarted) / 1000).toFixed(0)} s (suite ${((Date.now() - started) / 1000).toFixed(0)} s)`), 1000)
+      : undefined;
+    const lines = await runBench(script).finally(() => {
+      if (ticker === undefined) return;
+      clearInterval(ticker);
+      process.stdout.write(`\r\x1b[K${label}`);
+    });
     conditions ??= lines[0].conditions;
     const results = lines.filter((line) => line.variant);
     all.push(...results);
@@ -74,7 +93,9 @@ const table = [
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 if (!rerender) writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, results: all }, null, 2) + '\n');
 writeFileSync(new URL('results/latest.md', import.meta.url), table);
-console.log(`\nWrote benchmarks/results/${rerender ? '' : 'latest.json and '}latest.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+const chart = renderChart(all, conditions, measuredMode);
+writeFileSync(new URL('results/latest.svg', import.meta.url), chart);
+console.log(`\nWrote benchmarks/results/${rerender ? '' : 'latest.json, '}latest.md and latest.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 if (process.argv.includes('--update-readme')) {
   const readmeUrl = new URL('../README.md', import.meta.url);
@@ -84,6 +105,8 @@ if (process.argv.includes('--update-readme')) {
   const before = readme.slice(0, readme.indexOf(start) + start.length);
   const after = readme.slice(readme.indexOf(end));
   if (readme.indexOf(start) < 0 || readme.indexOf(end) < 0) throw new Error('README.md has no bench:results markers');
-  writeFileSync(readmeUrl, `${before}\n${table}${after}`);
-  console.log('Updated the results table in README.md');
+  writeFileSync(new URL('results/readme.svg', import.meta.url), chart);
+  const image = '![Flux against the baseline measured in the same run, one bar per result](benchmarks/results/readme.svg)\n';
+  writeFileSync(readmeUrl, `${before}\n${image}\n${table}${after}`);
+  console.log('Updated the results table and chart (benchmarks/results/readme.svg) in README.md');
 }
