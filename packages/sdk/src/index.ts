@@ -2,8 +2,10 @@
  * @flux/sdk: every Flux package through one import, plus what composes them.
  *
  *   threads:   Ring (@flux/ring) + startWorker / workerRings / exited, messages / readMessages
- *   UDP:       Publication, Subscription (@flux/udp; io_uring chosen automatically where usable)
- *   reliable:  ReliablePublication, ReliableSubscription (@flux/reliable)
+ *   UDP:       Publication, Subscription (@flux/udp; io_uring chosen automatically where usable);
+ *              for await over subscription.messages(streamId)
+ *   reliable:  ReliablePublication, ReliableSubscription (@flux/reliable), iterable the same way
+ *   errors:    FluxError and its subclasses, ERR_FLUX_* codes (@flux/ring's errors.ts)
  *   native:    UringUdpSocket, capability, placement hints (@flux/uring)
  *   report:    info(), formatInfo() (`npx flux info`), readCounters()
  */
