@@ -54,29 +54,31 @@ function fluxConsumer(data) {
   return stampCheckingRingConsumer({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS });
 }
 
-function portProducer({ port, credits, count, barrier }) {
+// The baselines post each message through `endpoint` (a MessagePort or a BroadcastChannel),
+// at most RING_CAPACITY ahead of the consumer's credits, so memory stays bounded.
+function postEach(endpoint, { credits, count, barrier }) {
   const message = new Uint8Array(MESSAGE_BYTES);
   const stamp = new Int32Array(message.buffer);
   const deadline = Date.now() + DEADLINE_MS;
   arriveAndWait(barrier, 2);
   for (let sent = 0; sent < count; sent++) {
-    // bounded memory: at most 16,384 messages in flight (the ring's capacity)
     while (sent - Atomics.load(credits, 0) >= RING_CAPACITY) {
-      if (Date.now() > deadline) throw new Error('port producer: deadline');
+      if (Date.now() > deadline) throw new Error('posting producer: deadline');
       Atomics.wait(credits, 0, Atomics.load(credits, 0), 1);
     }
     stamp[0] = sent;
-    port.postMessage(message);
+    endpoint.postMessage(message);
   }
   return {};
 }
 
-function portConsumer({ port, credits, count, barrier }) {
+/** Checks each posted message's stamp, returning credits every 256; `listen(onMessage)` subscribes. */
+function checkEach(listen, close, { credits, count, barrier }) {
   return new Promise((resolve) => {
     let expected = 0;
     let bad = 0;
     let start = 0;
-    port.on('message', (message) => {
+    listen((message) => {
       if (message.length !== MESSAGE_BYTES || new Int32Array(message.buffer, message.byteOffset, 1)[0] !== expected) bad++;
       expected++;
       if ((expected & 255) === 0) {
@@ -84,7 +86,7 @@ function portConsumer({ port, credits, count, barrier }) {
         Atomics.notify(credits, 0);
       }
       if (expected >= count) {
-        port.close();
+        close();
         resolve({ elapsedMs: performance.now() - start, received: expected, bad });
       }
     });
@@ -93,46 +95,18 @@ function portConsumer({ port, credits, count, barrier }) {
   });
 }
 
-// BroadcastChannel: the same credit scheme; one channel name per run, one sender, one listener.
-function channelProducer({ channelName, credits, count, barrier }) {
-  const channel = new BroadcastChannel(channelName);
-  const message = new Uint8Array(MESSAGE_BYTES);
-  const stamp = new Int32Array(message.buffer);
-  const deadline = Date.now() + DEADLINE_MS;
-  arriveAndWait(barrier, 2);
-  for (let sent = 0; sent < count; sent++) {
-    while (sent - Atomics.load(credits, 0) >= RING_CAPACITY) {
-      if (Date.now() > deadline) throw new Error('channel producer: deadline');
-      Atomics.wait(credits, 0, Atomics.load(credits, 0), 1);
-    }
-    stamp[0] = sent;
-    channel.postMessage(message);
-  }
-  channel.close();
+const portProducer = (data) => postEach(data.port, data);
+const portConsumer = (data) => checkEach((onMessage) => data.port.on('message', onMessage), () => data.port.close(), data);
+// BroadcastChannel: one channel name per run, one sender, one listener.
+function channelProducer(data) {
+  const channel = new BroadcastChannel(data.channelName);
+  postEach(channel, data);
+  channel.close(); // what it posted is delivered: the full suite checks every message
   return {};
 }
-
-function channelConsumer({ channelName, credits, count, barrier }) {
-  return new Promise((resolve) => {
-    const channel = new BroadcastChannel(channelName);
-    let expected = 0;
-    let bad = 0;
-    let start = 0;
-    channel.onmessage = ({ data: message }) => {
-      if (message.length !== MESSAGE_BYTES || new Int32Array(message.buffer, message.byteOffset, 1)[0] !== expected) bad++;
-      expected++;
-      if ((expected & 255) === 0) {
-        Atomics.store(credits, 0, expected);
-        Atomics.notify(credits, 0);
-      }
-      if (expected >= count) {
-        channel.close();
-        resolve({ elapsedMs: performance.now() - start, received: expected, bad });
-      }
-    };
-    arriveAndWait(barrier, 2);
-    start = performance.now();
-  });
+function channelConsumer(data) {
+  const channel = new BroadcastChannel(data.channelName);
+  return checkEach((onMessage) => (channel.onmessage = (event) => onMessage(event.data)), () => channel.close(), data);
 }
 
 const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer, channelProducer, channelConsumer };
