@@ -17,12 +17,12 @@ import {
   DatagramReader,
   familyOf,
   type MessageIteratorOptions,
-  MessageQueue,
   type MessageSink,
   type OpenedSocket,
   openSocket,
   type ReceivedMessage,
   type SocketOptions,
+  StreamIterators,
   SubscriptionCounters,
 } from '@flux/udp';
 import { ReceiverCounters } from './counters.js';
@@ -79,7 +79,7 @@ export class ReliableSubscription {
   private readonly socket: Socket;
   private readonly receiver: ReliableReceiver;
   private readonly sinks = new Map<number, MessageSink>();
-  private readonly queues = new Set<MessageQueue>();
+  private readonly iterators = new StreamIterators(this.sinks);
   private readonly listeners: ((event: ReliableEvent) => void)[] = [];
   private workScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -182,23 +182,20 @@ export class ReliableSubscription {
   messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage> {
     requireInteger('streamId', streamId, 0, 0xffff_ffff);
     const receiver = this.receiver;
-    const sink: MessageSink = (bytes, offset, length, sessionId, stream) => {
-      queue.push(bytes, offset, length, sessionId, stream);
-      if (queue.full) receiver.pause();
-    };
     const resume = () => {
       receiver.resume();
       this.schedule();
     };
-    const queue: MessageQueue = new MessageQueue(options, () => {
-      this.queues.delete(queue);
-      if (this.sinks.get(streamId) === sink) this.sinks.delete(streamId);
-      resume(); // a loop that stops must not leave delivery paused
-    });
-    if (queue.isFinished) return queue; // the signal had already aborted
+    const queue = this.iterators.open(
+      streamId,
+      options,
+      (queue) => (bytes, offset, length, sessionId, stream) => {
+        queue.push(bytes, offset, length, sessionId, stream);
+        if (queue.full) receiver.pause();
+      },
+      resume, // a loop that stops must not leave delivery paused
+    );
     queue.onDrained = resume;
-    this.queues.add(queue);
-    this.sinks.set(streamId, sink);
     if (this.closed !== undefined) queue.end();
     return queue;
   }
@@ -220,7 +217,7 @@ export class ReliableSubscription {
     this.timer = undefined;
     this.timerDueNs = -1; // never re-armed
     await (this.closed ??= this.opened.close());
-    for (const queue of this.queues) queue.end();
+    this.iterators.endAll();
   }
 
   /** Runs the receiver's work after this turn's datagrams: one scan and one STATUS for all of them. */

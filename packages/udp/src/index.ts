@@ -6,7 +6,7 @@ export { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes, PROTOCOL_VER
 export { Publication, type PublicationOptions } from './publication.js';
 export { openConnectedSocket, type SendTarget } from './dgram-backend.js';
 export { checkBufferBytes, familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
-export { checkIteratorOptions, type MessageIteratorOptions, MessageQueue, type ReceivedMessage } from './message-queue.js';
+export { type MessageIteratorOptions, MessageQueue, type ReceivedMessage, StreamIterators } from './message-queue.js';
 export { Subscription, type SubscriptionOptions } from './subscription.js';
 export { type Backend, type BackendOption } from './backend.js';
 export { type PackedDatagram, RingPacker } from './ring-packer.js';

@@ -7,11 +7,14 @@
  * iterator takes them in order. The FIFO is bounded by its owner, because the network cannot
  * wait for a slow loop body:
  *
- *   @flux/udp        push() refuses at maxQueuedMessages; the subscription counts the drop
- *                    as `queueFull` (UDP has no back channel)
- *   @flux/reliable   push() always accepts; at maxQueuedMessages the subscription pauses
+ *   @flux/udp        at maxQueuedMessages (`full`) the subscription's sink drops the message
+ *                    and counts it as `queueFull` (UDP has no back channel)
+ *   @flux/reliable   the sink always pushes; at maxQueuedMessages the subscription pauses
  *                    delivery (the sender is then held back by flow control) and resumes
  *                    when the loop has taken the FIFO down to half (onDrained)
+ *
+ * StreamIterators registers each queue as its stream's sink and unregisters it when the
+ * iteration ends; both subscriptions use it.
  *
  * Cost against `onMessage` (in place, no copy, no promise): one copy, one small object and
  * a promise turn per message, and a wake-up through the event loop when the FIFO was empty.
@@ -21,6 +24,7 @@
  * when the loop breaks (return()), the signal aborts, or no message arrives for idleTimeoutMs.
  */
 import { FluxRangeError } from '@flux/ring';
+import type { MessageSink } from './datagram-reader.js';
 
 export interface ReceivedMessage {
   /** A copy of the message: yours to keep. */
@@ -44,7 +48,7 @@ const COMPACT_AFTER = 1024;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-export function checkIteratorOptions(options: MessageIteratorOptions): Required<Omit<MessageIteratorOptions, 'signal'>> {
+function checkIteratorOptions(options: MessageIteratorOptions): Required<Omit<MessageIteratorOptions, 'signal'>> {
   const maxQueuedMessages = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
   if (!Number.isInteger(maxQueuedMessages) || maxQueuedMessages < 1) {
     throw new FluxRangeError(`maxQueuedMessages must be a positive integer, got ${String(options.maxQueuedMessages)}`);
@@ -173,5 +177,38 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
   private clearIdle(): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+  }
+}
+
+/** A subscription's iterators: each queue is its stream's sink until its iteration ends. */
+export class StreamIterators {
+  private readonly queues = new Set<MessageQueue>();
+  private readonly sinks: Map<number, MessageSink>;
+
+  constructor(sinks: Map<number, MessageSink>) {
+    this.sinks = sinks;
+  }
+
+  /**
+   * A queue for stream `streamId`, registered (replacing any handler) with the sink
+   * `sinkFor(queue)` builds; `onFinish` runs once its iteration ends, after it is unregistered.
+   */
+  open(streamId: number, options: MessageIteratorOptions, sinkFor: (queue: MessageQueue) => MessageSink, onFinish?: () => void): MessageQueue {
+    let sink: MessageSink | undefined;
+    const queue: MessageQueue = new MessageQueue(options, () => {
+      this.queues.delete(queue);
+      if (this.sinks.get(streamId) === sink) this.sinks.delete(streamId);
+      onFinish?.();
+    });
+    if (queue.isFinished) return queue; // the signal had already aborted: nothing to register
+    sink = sinkFor(queue);
+    this.queues.add(queue);
+    this.sinks.set(streamId, sink);
+    return queue;
+  }
+
+  /** The subscription closed: every iteration ends after the messages it has queued. */
+  endAll(): void {
+    for (const queue of this.queues) queue.end();
   }
 }

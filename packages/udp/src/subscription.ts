@@ -14,7 +14,7 @@ import { type Backend, type BackendChoice, type BackendOption, openOnBackend } f
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
 import { openDgramReceivePath } from './dgram-backend.js';
-import { type MessageIteratorOptions, MessageQueue, type ReceivedMessage } from './message-queue.js';
+import { type MessageIteratorOptions, type ReceivedMessage, StreamIterators } from './message-queue.js';
 import type { ReceivePath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { openUringReceivePath } from './uring-backend.js';
@@ -50,13 +50,14 @@ export class Subscription {
   private readonly path: ReceivePath;
   private readonly choice: BackendChoice;
   private readonly sinks: Map<number, MessageSink>;
-  private readonly queues = new Set<MessageQueue>();
+  private readonly iterators: StreamIterators;
   private closed: Promise<void> | undefined;
 
   private constructor(path: ReceivePath, choice: BackendChoice, sinks: Map<number, MessageSink>, counters: SubscriptionCounters) {
     this.path = path;
     this.choice = choice;
     this.sinks = sinks;
+    this.iterators = new StreamIterators(sinks);
     this.counters = counters;
     this.port = path.port;
     this.address = path.address;
@@ -142,24 +143,17 @@ export class Subscription {
   messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage> {
     this.checkStream(streamId);
     const counters = this.counters;
-    const sink: MessageSink = (bytes, offset, length, sessionId, stream) => {
-      if (queue.full) return counters.drop(DropReason.QUEUE_FULL);
-      queue.push(bytes, offset, length, sessionId, stream);
-    };
-    const queue: MessageQueue = new MessageQueue(options, () => {
-      this.queues.delete(queue);
-      if (this.sinks.get(streamId) === sink) this.sinks.delete(streamId);
+    const queue = this.iterators.open(streamId, options, (queue) => (bytes, offset, length, sessionId, stream) => {
+      if (queue.full) counters.drop(DropReason.QUEUE_FULL);
+      else queue.push(bytes, offset, length, sessionId, stream);
     });
-    if (queue.isFinished) return queue; // the signal had already aborted
-    this.queues.add(queue);
-    this.sinks.set(streamId, sink);
     if (this.closed !== undefined) queue.end();
     return queue;
   }
 
   async close(): Promise<void> {
     await (this.closed ??= this.path.close());
-    for (const queue of this.queues) queue.end();
+    this.iterators.endAll();
   }
 
   private checkStream(streamId: number): void {
