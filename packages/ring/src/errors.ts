@@ -56,8 +56,8 @@ function brand(error: Error): void {
 export class FluxError extends Error {
   readonly code: FluxErrorCode;
 
-  constructor(code: FluxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: FluxErrorCode, message: string) {
+    super(message);
     this.code = code;
     this.name = new.target.name;
     brand(this);
