@@ -24,7 +24,7 @@ import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worke
 import { BACK_PRESSURED, BlockingWaitStrategy, Ring } from '@flux/ring';
 import hdr from 'hdr-histogram-js';
 import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
-import { parseArgs, reporter, runWorker, scaleOf, verify } from './lib/harness.mjs';
+import { parseArgs, reporter, runWorker, verify } from './lib/harness.mjs';
 import { readU32, writeU32 } from './lib/indexed-messages.mjs';
 import { clockSince, readSendTime, writeSendTime } from './lib/one-way-latency.mjs';
 
@@ -45,9 +45,15 @@ function fill(bytes, offset, index, dueNs) {
   bytes[offset + sizeOf(index) - 1] = lastByteOf(index);
 }
 
-/** Calls send(index, dueNs) for each message on the offered-rate schedule; send returns false when refused. */
-function offer({ total, rate, clockNs, send, sleep }) {
+/**
+ * The source's loop: waits at the barrier, then calls send(index, dueNs) for each message on
+ * the offered-rate schedule, sleeping WAKE_MS whenever none is due; send returns false when refused.
+ */
+function offerAtRate({ total, rate, epochNs, barrier }, send) {
+  const clockNs = clockSince(epochNs);
+  const cell = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + DEADLINE_MS;
+  arriveAndWait(barrier, 3);
   const startNs = clockNs();
   let due = 0;
   let dueNs = 0;
@@ -60,13 +66,9 @@ function offer({ total, rate, clockNs, send, sleep }) {
       dueNs = nowNs; // messages that became due since the last look became due now (see above)
     }
     while (sent < due && send(sent, dueNs)) sent++;
-    if (sent === due) sleep();
+    if (sent === due) Atomics.wait(cell, 0, 0, WAKE_MS);
   }
-}
-
-function sleeper() {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  return () => Atomics.wait(cell, 0, 0, WAKE_MS);
+  return {};
 }
 
 class Checker {
@@ -94,30 +96,21 @@ class Checker {
 
 // ---- flux: rings with blocking waits ----
 
-function fluxSource({ out, total, rate, epochNs, barrier }) {
-  const ring = Ring.attach(out);
+function fluxSource(data) {
+  const ring = Ring.attach(data.out);
   const producer = ring.createProducer();
   const bytes = ring.bytes;
   const wait = new BlockingWaitStrategy();
-  const clockNs = clockSince(epochNs);
-  arriveAndWait(barrier, 3);
-  offer({
-    total,
-    rate,
-    clockNs,
-    sleep: sleeper(),
-    send: (index, dueNs) => {
-      const sequence = producer.tryClaim(1, sizeOf(index));
-      if (sequence === BACK_PRESSURED) {
-        if (!producer.waitForCapacity(1, wait, 1000)) throw new Error('source: the stage stopped for 1 s');
-        return false;
-      }
-      fill(bytes, ring.offsetOf(sequence), index, dueNs);
-      producer.publish(sequence, 1);
-      return true;
-    },
+  return offerAtRate(data, (index, dueNs) => {
+    const sequence = producer.tryClaim(1, sizeOf(index));
+    if (sequence === BACK_PRESSURED) {
+      if (!producer.waitForCapacity(1, wait, 1000)) throw new Error('source: the stage stopped for 1 s');
+      return false;
+    }
+    fill(bytes, ring.offsetOf(sequence), index, dueNs);
+    producer.publish(sequence, 1);
+    return true;
   });
-  return {};
 }
 
 function fluxStage({ input, consumerId, out, total, barrier }) {
@@ -167,22 +160,13 @@ function fluxSink({ input, consumerId, total, epochNs, barrier }) {
 
 // ---- baseline: MessagePort, one postMessage per message per hop ----
 
-function portSource({ port, total, rate, epochNs, barrier }) {
-  const clockNs = clockSince(epochNs);
-  arriveAndWait(barrier, 3);
-  offer({
-    total,
-    rate,
-    clockNs,
-    sleep: sleeper(),
-    send: (index, dueNs) => {
-      const message = new Uint8Array(sizeOf(index));
-      fill(message, 0, index, dueNs);
-      port.postMessage(message);
-      return true;
-    },
+function portSource(data) {
+  return offerAtRate(data, (index, dueNs) => {
+    const message = new Uint8Array(sizeOf(index));
+    fill(message, 0, index, dueNs);
+    data.port.postMessage(message);
+    return true;
   });
-  return {};
 }
 
 function portStage({ port, next, total, barrier }) {
@@ -246,14 +230,13 @@ async function runPipeline(kind, total, rate) {
 
 if (isMainThread) {
   const args = parseArgs();
-  const scale = scaleOf(args);
   const rates = args.quick || args.smoke ? [50_000] : [50_000, 200_000];
   const seconds = args.smoke ? 0.2 : args.quick ? 1 : 2;
   const report = reporter(
     'ring_pipeline_latency',
     args,
     '  source worker -> ring -> stage worker -> ring -> sink worker, fixed offered rate, mixed sizes; latency from due time (coordinated omission corrected)',
-    { messageBytes: '64 (75%) / 512 (20%) / 4096 (5%)', ringCapacity: RING_CAPACITY, waitStrategy: 'blocking (futex)', runs: args.runs, scale },
+    { messageBytes: '64 (75%) / 512 (20%) / 4096 (5%)', ringCapacity: RING_CAPACITY, waitStrategy: 'blocking (futex)', runs: args.runs },
   );
   for (const rate of rates) {
     const total = Math.round(rate * seconds);

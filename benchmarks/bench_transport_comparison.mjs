@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Publication, Subscription } from '@flux/udp';
 import { capability } from '@flux/uring';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
-import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
+import { IndexChecker, receiveWithDgram, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
 import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
@@ -70,14 +70,7 @@ async function receiver({ variant }) {
   let port;
   let transportCounters = () => ({});
   if (transport === 'dgram') {
-    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
-    socket.on('message', (message) => check(message, 0, message.length));
-    await new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, HOST, resolve);
-    });
-    port = socket.address().port;
-    close = () => new Promise((resolve) => socket.close(resolve));
+    ({ port, close } = await receiveWithDgram({ host: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, check }));
   } else {
     const subscription = await Subscription.open({ port: 0, address: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend });
     subscription.onMessage(STREAM_ID, check);

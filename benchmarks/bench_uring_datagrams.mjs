@@ -18,11 +18,10 @@
 //
 // datagrams/s = verified datagrams / receiver elapsed (first to last verified datagram).
 // Run: node bench_uring_datagrams.mjs [--json] [--runs N] [--quick] [--smoke]
-import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
 import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
-import { IndexChecker, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
+import { IndexChecker, receiveWithDgram, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
 import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
@@ -59,14 +58,7 @@ async function receiver({ variant }) {
   let close;
   let stats = () => ({});
   if (transport === 'dgram') {
-    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
-    socket.on('message', (message) => check(message, 0, message.length));
-    await new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, HOST, resolve);
-    });
-    port = socket.address().port;
-    close = () => new Promise((resolve) => socket.close(resolve));
+    ({ port, close } = await receiveWithDgram({ host: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, check }));
   } else {
     const socket = UringUdpSocket.create({ receiveBufferBytes: RECEIVE_BUFFER_BYTES });
     port = socket.bind(HOST, 0).port;

@@ -73,6 +73,17 @@ export class IndexChecker {
   }
 }
 
+/** The receiving side over raw node:dgram: binds `host`:0 and hands each datagram to `check`. */
+export async function receiveWithDgram({ host, receiveBufferBytes, check }) {
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: receiveBufferBytes });
+  socket.on('message', (message) => check(message, 0, message.length));
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, resolve);
+  });
+  return { port: socket.address().port, close: () => new Promise((resolve) => socket.close(resolve)) };
+}
+
 /**
  * The node:dgram baseline sender: one stamped message per datagram, at full speed for
  * `durationMs`, with `window` datagrams in flight (a buffer is reused only after its send
