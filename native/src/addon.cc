@@ -44,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("numaInfo", Napi::Function::New(env, NumaInfo, "numaInfo"));
   exports.Set("bindToNode", Napi::Function::New(env, BindToNode, "bindToNode"));
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
+  exports.Set("hugePageResidency", Napi::Function::New(env, HugePageResidency, "hugePageResidency"));
   exports.Set("allocateHugeBuffer", Napi::Function::New(env, AllocateHugeBuffer, "allocateHugeBuffer"));
   return exports;
 }

@@ -184,6 +184,38 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// hugePageResidency(view): how many bytes of the mappings under the view the kernel backs
+// with transparent huge pages right now (AnonHugePages in /proc/self/smaps, summed over
+// every mapping the view overlaps). madvise only asks; this says what was granted.
+Napi::Value HugePageResidency(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes bytes = BytesOf(env, info[0], "buffer");
+  uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data);
+  uintptr_t end = begin + bytes.length;
+  Napi::Object o = Napi::Object::New(env);
+  std::ifstream smaps("/proc/self/smaps");
+  if (!smaps) {
+    o.Set("hugePageBytes", 0);
+    o.Set("reason", "cannot read /proc/self/smaps");
+    return o;
+  }
+  double hugeBytes = 0;
+  bool overlapping = false;
+  std::string line;
+  while (std::getline(smaps, line)) {
+    unsigned long start = 0, stop = 0;
+    unsigned long kib = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &stop) == 2) {
+      overlapping = bytes.length > 0 && start < end && stop > begin;  // a mapping's first line
+    } else if (overlapping && std::sscanf(line.c_str(), "AnonHugePages: %lu kB", &kib) == 1) {
+      hugeBytes += static_cast<double>(kib) * 1024;
+    }
+  }
+  o.Set("hugePageBytes", hugeBytes);
+  o.Set("reason", "");
+  return o;
+}
+
 // allocateHugeBuffer(bytes): an ArrayBuffer backed by MAP_HUGETLB pages when some are
 // reserved, else by ordinary pages advised for transparent huge pages.
 Napi::Value AllocateHugeBuffer(const Napi::CallbackInfo& info) {

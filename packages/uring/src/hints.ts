@@ -4,8 +4,8 @@
  * because the system said no (bad arguments do throw). Without the native addon every
  * hint reports `applied: false` with the loader's reason.
  */
-import { type HintOutcome, loadNative, type NumaReport } from './native.js';
-import { FluxRangeError } from '@flux/ring';
+import { type HintOutcome, type HugePageResidency, loadNative, type NumaReport } from './native.js';
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
 
 function unavailable<T extends object>(extra: T): HintOutcome & T {
   return { applied: false, reason: loadNative().reason, ...extra };
@@ -36,6 +36,18 @@ export function bindToNode(buffer: ArrayBufferView, node: number): HintOutcome &
 export function adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes: number; mode: string } {
   const { binding } = loadNative();
   return binding ? binding.adviseHugePages(buffer) : unavailable({ bytes: 0, mode: 'unknown' });
+}
+
+/**
+ * How much of the memory under `buffer` the kernel backs with transparent huge pages now:
+ * `adviseHugePages` only asks, and the pages are chosen at first touch (or later, by
+ * khugepaged). Reads /proc/self/smaps; a mapping the buffer only partly covers counts whole.
+ */
+export function hugePageResidency(buffer: ArrayBufferView): HugePageResidency {
+  const { binding, reason } = loadNative();
+  if (binding) return binding.hugePageResidency(buffer);
+  if (!ArrayBuffer.isView(buffer)) throw new FluxTypeError(`buffer must be a TypedArray or DataView, got ${String(buffer)}`);
+  return { hugePageBytes: 0, reason };
 }
 
 /**

@@ -5,12 +5,14 @@ export {
   allocateHugeBuffer,
   bindToNode,
   getAffinity,
+  hugePageResidency,
   numaInfo,
   setAffinity,
 } from './hints.js';
 export {
   DESCRIPTOR_UINT32S,
   type HintOutcome,
+  type HugePageResidency,
   type NativeAddress,
   type NativeSocketStats,
   type NumaReport,

@@ -105,6 +105,14 @@ export interface NativeBinding {
   bindToNode(buffer: ArrayBufferView, node: number): HintOutcome & { bytes: number };
   adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes: number; mode: string };
   allocateHugeBuffer(bytes: number): { buffer: ArrayBuffer; hugeTlb: boolean; transparent: boolean; reason: string };
+  hugePageResidency(buffer: ArrayBufferView): HugePageResidency;
+}
+
+export interface HugePageResidency {
+  /** Bytes of the mappings under the buffer backed by transparent huge pages now (0 when unknown). */
+  hugePageBytes: number;
+  /** Empty when measured; otherwise why not (no addon, no /proc/self/smaps). */
+  reason: string;
 }
 
 export interface LoadResult {

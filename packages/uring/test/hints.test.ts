@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adviseHugePages, allocateHugeBuffer, bindToNode, capability, getAffinity, numaInfo, setAffinity } from '../src/index.js';
+import { adviseHugePages, allocateHugeBuffer, bindToNode, capability, getAffinity, hugePageResidency, numaInfo, setAffinity } from '../src/index.js';
 
 const native = capability().source === 'native' ? it : it.skip;
 
@@ -38,5 +38,27 @@ describe('placement hints report whether they took effect', () => {
       expect(huge.reason).toMatch(/MAP_HUGETLB/);
     }
     new Uint8Array(huge.buffer).fill(1); // the memory is usable
+  });
+
+  native('huge pages: residency says what the kernel granted, not what was asked', () => {
+    const HUGE_PAGE_BYTES = 2 << 20;
+    const info = numaInfo();
+    const plain = new Uint8Array(new SharedArrayBuffer(8 << 20));
+    plain.fill(1);
+    const advisedBytes = new Uint8Array(new SharedArrayBuffer(8 << 20));
+    const advised = adviseHugePages(advisedBytes); // before the first touch: the pages are chosen then
+    advisedBytes.fill(1);
+    const granted = hugePageResidency(advisedBytes);
+    expect(granted.reason).toBe('');
+    expect(granted.hugePageBytes % HUGE_PAGE_BYTES).toBe(0);
+    expect(granted.hugePageBytes).toBeLessThanOrEqual(advised.bytes);
+    if (info.transparentHugePages === 'madvise') {
+      // Only advised memory gets huge pages in this mode.
+      expect(hugePageResidency(plain)).toEqual({ hugePageBytes: 0, reason: '' });
+      // With memory to spare (any machine that runs these tests), the kernel grants them at the first touch.
+      if (advised.applied) expect(granted.hugePageBytes).toBeGreaterThan(0);
+    }
+    if (info.transparentHugePages === 'never') expect(granted.hugePageBytes).toBe(0);
+    expect(() => hugePageResidency('x' as unknown as Uint8Array)).toThrow(TypeError);
   });
 });
