@@ -14,6 +14,8 @@
 //
 //   tcp       node:net, setNoDelay(true), 4-byte length prefix per message; one write() per batch
 //   udx       udx-native stream (Holepunch's reliable UDP), the same framing and batches
+//   zeromq    zeromq.js PUSH -> PULL over tcp://, one ZeroMQ message per message (its idiom:
+//             libzmq batches on the wire), a batch's sends awaited one after another
 //   fluxUdp   @flux/udp Publication/Subscription on node:dgram: lossless paths only, the
 //             rate @flux/reliable is held to (>= 0.85x) when nothing is lost
 //   reliable  @flux/reliable (node:dgram); its lossy
@@ -45,6 +47,7 @@ import { measureDropShare } from './lib/netns-loss-probe.mjs';
 import { clockSince, LatencyRecorder, sendAtOfferedRate, writeSendTime } from './lib/one-way-latency.mjs';
 import { openTcpReceiver, openTcpSender, openUdxReceiver, openUdxSender, udx } from './lib/stream-endpoints.mjs';
 import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
+import { openZeromqReceiver, openZeromqSender, zeromq } from './lib/zeromq-endpoints.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
 
@@ -68,6 +71,7 @@ const PROBE_DATAGRAMS = 20_000;
 const transports = {
   tcp: { label: 'TCP (node:net, noDelay)', reliable: true, openReceiver: openTcpReceiver, openSender: openTcpSender },
   udx: { label: 'udx-native stream', reliable: true, openReceiver: openUdxReceiver, openSender: openUdxSender, pending: udx.reason },
+  zeromq: { label: 'zeromq PUSH/PULL (tcp)', reliable: true, openReceiver: openZeromqReceiver, openSender: openZeromqSender, pending: zeromq.reason },
   fluxUdp: { label: '@flux/udp (dgram, no retransmit)', reliable: false, openReceiver: openFluxUdpReceiver, openSender: openFluxUdpSender, paths: ['loopback', 'netns'], modes: ['throughput'] },
   // reliable/lossy is the issue's "reliableLossy".
   reliable: { label: '@flux/reliable', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
@@ -101,8 +105,10 @@ const comparisons = [
   ...['loopback', 'netns', 'lossy'].flatMap((path) => [
     ['throughput', `reliable/${path}`, `tcp/${path}`],
     ['throughput', `reliable/${path}`, `udx/${path}`],
+    ['throughput', `reliable/${path}`, `zeromq/${path}`],
     ['latency', `reliable/${path}`, `tcp/${path}`], // lossy p99: >= 10x
     ['latency', `reliable/${path}`, `udx/${path}`],
+    ['latency', `reliable/${path}`, `zeromq/${path}`],
   ]),
   // Where forward error correction pays, and what it costs.
   ...['loopback', 'lossy'].map((path) => ['throughput', `reliableFec/${path}`, `reliable/${path}`]),
@@ -284,6 +290,7 @@ if (roleIndex >= 0) {
     fec: `reliableFec: fecGroupDatagrams ${FEC_GROUP_DATAGRAMS} (one PARITY datagram per ${FEC_GROUP_DATAGRAMS} DATA datagrams)`,
     lossCheck: probe,
     udxNative: udxVersion,
+    zeromq: zeromq.version,
     skipped: [...skipped, ...(args.smoke ? ['--smoke: all but throughput on loopback and latency on the lossiest path'] : [])].join('; ') || 'none',
     runs: args.runs,
   });
