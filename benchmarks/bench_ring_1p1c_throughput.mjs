@@ -9,11 +9,11 @@
 //
 // Run: node bench_ring_1p1c_throughput.mjs [--json] [--runs N] [--quick]
 import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
-import { BusySpinWaitStrategy, Ring } from '@flux/ring';
+import { Ring } from '@flux/ring';
 import { RingBuffer } from 'ringbuf.js';
 import { arriveAndWait } from './lib/barrier.mjs';
 import { parseArgs, reporter, scaleOf } from './lib/harness.mjs';
-import { runPair, stampCheckingRingConsumer } from './lib/pairs.mjs';
+import { batchTemplate, runPair, stampCheckingRingConsumer, stampingRingProducer } from './lib/pairs.mjs';
 
 const MESSAGE_BYTES = 64;
 const MESSAGE_INT32S = MESSAGE_BYTES / 4;
@@ -22,37 +22,12 @@ const MESSAGE_PORT_BATCH = 100;
 const RING_CAPACITY = 1 << 14;
 const DEADLINE_MS = 120_000;
 
-function template(messages) {
-  const bytes = new Uint8Array(messages * MESSAGE_BYTES);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = i & 0xff;
-  return bytes;
-}
+const template = (messages) => batchTemplate(messages, MESSAGE_BYTES);
 
 // ---- workers ------------------------------------------------------------------------------
 
-function fluxProducer({ handle, count, barrier }) {
-  const ring = Ring.attach(handle);
-  const producer = ring.createProducer();
-  const int32 = ring.int32;
-  const bytes = ring.bytes;
-  const source = template(BATCH);
-  const spin = new BusySpinWaitStrategy();
-  const deadline = Date.now() + DEADLINE_MS;
-  arriveAndWait(barrier, 2);
-  for (let sent = 0; sent < count; ) {
-    const first = producer.tryClaim(BATCH, MESSAGE_BYTES);
-    if (first < 0) {
-      if (!producer.waitForCapacity(BATCH, spin, deadline - Date.now())) throw new Error('flux producer: deadline');
-      continue;
-    }
-    const offset = ring.offsetOf(first); // claims of 256 never straddle the end of a 16,384-slot ring
-    bytes.set(source, offset); // one copy per batch: 256 x 64 B
-    let word = offset >> 2;
-    for (let i = 0; i < BATCH; i++, word += MESSAGE_INT32S) int32[word] = sent + i; // stamp each message
-    producer.publish(first, BATCH);
-    sent += BATCH;
-  }
-  return {};
+function fluxProducer(data) {
+  return stampingRingProducer({ ...data, messageBytes: MESSAGE_BYTES, batch: BATCH, deadlineMs: DEADLINE_MS });
 }
 
 function fluxConsumer(data) {

@@ -1,8 +1,49 @@
-// Pieces shared by the one-producer / one-consumer throughput benches: the verifying ring
-// consumer, and running a producer worker and a consumer worker to completion.
+// Pieces shared by the one-producer / one-consumer throughput benches: the batching ring
+// producer, the verifying ring consumer, and running a producer worker and a consumer
+// worker to completion.
 import { BusySpinWaitStrategy, Ring } from '@flux/ring';
 import { arriveAndWait, createBarrier } from './barrier.mjs';
 import { runWorker, verify } from './harness.mjs';
+
+/** `messages` messages of `messageBytes`, their bytes counting up (the first int32 is stamped per message). */
+export function batchTemplate(messages, messageBytes) {
+  const bytes = new Uint8Array(messages * messageBytes);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i & 0xff;
+  return bytes;
+}
+
+/**
+ * Worker role: writes `count` messages of `messageBytes` in batches of `batch` (claim, one
+ * copy of the whole batch, stamp each message's first int32 with its index, publish),
+ * waiting with a busy spin when the ring is full. The ring's capacity must be a multiple of
+ * `batch`, so that no claim straddles the ring's end.
+ */
+export function stampingRingProducer({ handle, count, barrier, messageBytes, batch, deadlineMs }) {
+  const ring = Ring.attach(handle);
+  verify(ring.capacity % batch === 0, `ring capacity ${ring.capacity} is not a multiple of the batch ${batch}`);
+  const producer = ring.createProducer();
+  const int32 = ring.int32;
+  const bytes = ring.bytes;
+  const source = batchTemplate(batch, messageBytes);
+  const messageInt32s = messageBytes >> 2;
+  const spin = new BusySpinWaitStrategy();
+  const deadline = Date.now() + deadlineMs;
+  arriveAndWait(barrier, 2);
+  for (let sent = 0; sent < count; ) {
+    const first = producer.tryClaim(batch, messageBytes);
+    if (first < 0) {
+      if (!producer.waitForCapacity(batch, spin, deadline - Date.now())) throw new Error('flux producer: deadline');
+      continue;
+    }
+    const offset = ring.offsetOf(first);
+    bytes.set(source, offset); // one copy per batch
+    let word = offset >> 2;
+    for (let i = 0; i < batch; i++, word += messageInt32s) int32[word] = sent + i; // stamp each message
+    producer.publish(first, batch);
+    sent += batch;
+  }
+  return {};
+}
 
 /**
  * Worker role: reads `count` messages of `messageBytes` in place with a busy-spin wait and
@@ -40,12 +81,17 @@ export function stampCheckingRingConsumer({ handle, consumerId, count, barrier, 
  * returns messages per second.
  */
 export async function runPair(url, producerRole, consumerRole, shared, ports = null) {
+  return (await runPairReports(url, producerRole, consumerRole, shared, ports)).perSecond;
+}
+
+/** As runPair; returns { perSecond, producer, consumer }: the rate and each worker's report. */
+export async function runPairReports(url, producerRole, consumerRole, shared, ports = null) {
   const data = { ...shared, barrier: createBarrier() };
-  const [, result] = await Promise.all([
+  const [producer, consumer] = await Promise.all([
     runWorker(url, { ...data, role: producerRole, port: ports?.[0] }, ports ? [ports[0]] : []),
     runWorker(url, { ...data, role: consumerRole, port: ports?.[1] }, ports ? [ports[1]] : []),
   ]);
-  verify(result.bad === 0, `${consumerRole}: ${result.bad} messages failed their check`);
-  verify(result.received === shared.count, `${consumerRole}: received ${result.received} of ${shared.count}`);
-  return (result.received / result.elapsedMs) * 1000;
+  verify(consumer.bad === 0, `${consumerRole}: ${consumer.bad} messages failed their check`);
+  verify(consumer.received === shared.count, `${consumerRole}: received ${consumer.received} of ${shared.count}`);
+  return { perSecond: (consumer.received / consumer.elapsedMs) * 1000, producer, consumer };
 }
