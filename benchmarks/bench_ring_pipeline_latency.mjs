@@ -7,7 +7,8 @@
 //   baseline:
 //   [worker: source] --MessagePort--> [worker: stage] --MessagePort--> [worker: sink]
 //
-// Sizes: message i is 4,096 B when i % 20 == 0, else 512 B when i % 4 == 0, else 64 B.
+// Sizes: message i is 4,096 B when i % 20 == 0, else 512 B when i % 4 == 0, else 64 B
+// (lib/pipeline-messages.mjs: the layout, and the sink's checker).
 // Offered rate: the source wakes every 100 µs (Atomics.wait), works out from the schedule
 // (rate x time since start) how many messages are due, and sends them. Each message carries
 // the time at which it became due, not the time it was sent: time the source spends
@@ -22,28 +23,14 @@
 // Run: node bench_ring_pipeline_latency.mjs [--json] [--runs N] [--quick]
 import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { BACK_PRESSURED, BlockingWaitStrategy, Ring } from '@flux/ring';
-import hdr from 'hdr-histogram-js';
 import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
 import { parseArgs, reporter, runWorker, verify } from './lib/harness.mjs';
-import { readU32, writeU32 } from './lib/indexed-messages.mjs';
-import { clockSince, readSendTime, writeSendTime } from './lib/one-way-latency.mjs';
+import { clockSince } from './lib/one-way-latency.mjs';
+import { fill, mark, MAX_MESSAGE_BYTES, PipelineChecker, sizeOf } from './lib/pipeline-messages.mjs';
 
-const MAX_MESSAGE_BYTES = 4096;
 const RING_CAPACITY = 4096;
-const MARK_OFFSET = 16;
 const WAKE_MS = 0.1;
 const DEADLINE_MS = 120_000;
-
-const sizeOf = (index) => (index % 20 === 0 ? 4096 : index % 4 === 0 ? 512 : 64);
-const markOf = (index) => (Math.imul(index, 0x9e3779b1) ^ 0x5a5a5a5a) >>> 0;
-const lastByteOf = (index) => (index * 7 + 3) & 0xff;
-
-/** Writes message `index` (its index, due time and last byte; the stage writes the mark). */
-function fill(bytes, offset, index, dueNs) {
-  writeU32(bytes, offset, index);
-  writeSendTime(bytes, offset, dueNs);
-  bytes[offset + sizeOf(index) - 1] = lastByteOf(index);
-}
 
 /**
  * The source's loop: waits at the barrier, then calls send(index, dueNs) for each message on
@@ -69,29 +56,6 @@ function offerAtRate({ total, rate, epochNs, barrier }, send) {
     if (sent === due) Atomics.wait(cell, 0, 0, WAKE_MS);
   }
   return {};
-}
-
-class Checker {
-  constructor(clockNs, total) {
-    this.clockNs = clockNs;
-    this.warmup = Math.floor(total / 10);
-    this.expected = 0;
-    this.bad = 0;
-    this.histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e9, numberOfSignificantValueDigits: 3 });
-  }
-
-  check(bytes, offset, length) {
-    const index = this.expected++;
-    if (readU32(bytes, offset) !== index || length !== sizeOf(index) || readU32(bytes, offset + MARK_OFFSET) !== markOf(index) || bytes[offset + length - 1] !== lastByteOf(index)) {
-      this.bad++;
-    }
-    if (index >= this.warmup) this.histogram.recordValue(Math.max(1, Math.round(this.clockNs() - readSendTime(bytes, offset))));
-  }
-
-  result() {
-    const h = this.histogram;
-    return { received: this.expected, bad: this.bad, p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000 };
-  }
 }
 
 // ---- flux: rings with blocking waits ----
@@ -131,7 +95,7 @@ function fluxStage({ input, consumerId, out, total, barrier }) {
     }
     const at = to.offsetOf(sequence);
     target.set(bytes.subarray(offset, offset + length), at); // the transform: copy, then mark
-    writeU32(target, at + MARK_OFFSET, markOf(index++));
+    mark(target, at, index++);
     producer.publish(sequence, 1);
   };
   const deadline = Date.now() + DEADLINE_MS;
@@ -147,7 +111,7 @@ function fluxSink({ input, consumerId, total, epochNs, barrier }) {
   const ring = Ring.attach(input);
   const consumer = ring.openConsumer(consumerId);
   const wait = new BlockingWaitStrategy();
-  const checker = new Checker(clockSince(epochNs), total);
+  const checker = new PipelineChecker(clockSince(epochNs), total);
   const check = (bytes, offset, length) => checker.check(bytes, offset, length);
   const deadline = Date.now() + DEADLINE_MS;
   arriveAndWait(barrier, 3);
@@ -173,7 +137,7 @@ function portStage({ port, next, total, barrier }) {
   return new Promise((resolve) => {
     let index = 0;
     port.on('message', (message) => {
-      writeU32(message, MARK_OFFSET, markOf(index++));
+      mark(message, 0, index++);
       next.postMessage(message);
       if (index === total) {
         port.close();
@@ -186,7 +150,7 @@ function portStage({ port, next, total, barrier }) {
 
 function portSink({ port, total, epochNs, barrier }) {
   return new Promise((resolve) => {
-    const checker = new Checker(clockSince(epochNs), total);
+    const checker = new PipelineChecker(clockSince(epochNs), total);
     port.on('message', (message) => {
       checker.check(message, 0, message.length);
       if (checker.expected === total) {

@@ -20,6 +20,8 @@ const demoBenches = [
   'bench_ring_1p1c_per_message.mjs',
   'bench_ring_ping_pong_latency.mjs',
   'bench_ring_pipeline_latency.mjs',
+  'bench_ring_placement_hints.mjs',
+  'bench_single_thread_op_costs.mjs',
   'bench_transport_comparison.mjs',
   'bench_uring_datagrams.mjs',
 ];
