@@ -48,6 +48,7 @@ function runBench(script) {
 const started = Date.now();
 const all = [];
 let conditions = null;
+const benchConditions = {}; // each bench's own header: its conditions, e.g. which hints took effect
 let measuredMode = mode;
 if (rerender) {
   const saved = JSON.parse(readFileSync(new URL('results/latest.json', import.meta.url), 'utf8'));
@@ -70,6 +71,7 @@ if (rerender) {
       process.stdout.write(`\r\x1b[K${label}`);
     });
     conditions ??= lines[0].conditions;
+    benchConditions[lines[0].bench] = lines[0].conditions;
     const results = lines.filter((line) => line.variant);
     all.push(...results);
     console.log(`done in ${((Date.now() - benchStarted) / 1000).toFixed(1)} s`);
@@ -93,7 +95,7 @@ const table = [
   '',
 ].join('\n');
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-if (!rerender) writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, results: all }, null, 2) + '\n');
+if (!rerender) writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, benchConditions, results: all }, null, 2) + '\n');
 writeFileSync(new URL('results/latest.md', import.meta.url), table);
 const chart = renderChart(all, conditions, measuredMode);
 writeFileSync(new URL('results/latest.svg', import.meta.url), chart);

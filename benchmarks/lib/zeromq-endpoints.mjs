@@ -7,7 +7,10 @@
 //
 // Delivery: ZeroMQ over TCP loses nothing while both ends live, but it has no end-to-end
 // acknowledgement. finish() closes the PUSH socket with a linger long enough for its queue
-// to reach the kernel; the receiver's count, checked by the parent, is the proof.
+// to reach the kernel; the receiver's count, checked by the parent, is the proof. When the
+// queue takes more than 500 ms to drain at exit (the lossy path, where TCP waits for
+// retransmission timeouts), zeromq prints "WARNING: Waiting for queued ZeroMQ messages to
+// be delivered" on stderr: that is this linger at work, not a fault.
 import { createRequire } from 'node:module';
 
 const LINGER_MS = 30_000; // how long a closed PUSH socket keeps sending what it queued
