@@ -49,7 +49,7 @@ function once(emitter, event, deadline, what) {
 }
 
 /** `promise`, or a rejection at `deadline` (the timer does not outlive it). */
-function withDeadline(promise, deadline, what) {
+export function withDeadline(promise, deadline, what) {
   let timer;
   const expired = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: deadline`)), Math.max(1, deadline - Date.now()));

@@ -12,6 +12,7 @@
 // retransmission timeouts), zeromq prints "WARNING: Waiting for queued ZeroMQ messages to
 // be delivered" on stderr: that is this linger at work, not a fault.
 import { createRequire } from 'node:module';
+import { withDeadline } from './stream-endpoints.mjs';
 
 const LINGER_MS = 30_000; // how long a closed PUSH socket keeps sending what it queued
 const SEND_HIGH_WATER_MARK = 16_384; // messages queued in libzmq before send() waits
@@ -21,15 +22,6 @@ export const zeromq = await import('zeromq').then(
   (module) => ({ zmq: module, version: createRequire(import.meta.url)('zeromq/package.json').version, reason: null }),
   (error) => ({ zmq: null, version: 'not loaded', reason: `zeromq does not load: ${String(error?.message ?? error).split('\n')[0]}` }),
 );
-
-/** `promise`, or a rejection at `deadline` (the timer does not outlive it). */
-function withDeadline(promise, deadline, what) {
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: deadline`)), Math.max(1, deadline - Date.now()));
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
 
 export async function openZeromqReceiver({ host, onMessage }) {
   const pull = new zeromq.zmq.Pull({ receiveHighWaterMark: SEND_HIGH_WATER_MARK });
