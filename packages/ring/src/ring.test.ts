@@ -5,10 +5,10 @@ import { Ring } from './ring.js';
 describe('Ring.create', () => {
   it.each([
     [{ capacity: 3, maxMessageBytes: 8 }, RangeError, /power of two, got 3/],
-    [{ capacity: 0, maxMessageBytes: 8 }, RangeError, /capacity must be between 2 and \d+, got 0/],
+    [{ capacity: 0, maxMessageBytes: 8 }, RangeError, /capacity must be an integer from 2 to \d+, got 0/],
     [{ capacity: 2 ** 30, maxMessageBytes: 8 }, RangeError, /got 1073741824/],
     [{ capacity: 1.5, maxMessageBytes: 8 }, TypeError, /capacity must be an integer, got 1.5/],
-    [{ capacity: '8', maxMessageBytes: 8 }, TypeError, /got 8/],
+    [{ capacity: '8', maxMessageBytes: 8 }, TypeError, /got "8"/],
     [{ capacity: 8, maxMessageBytes: -1 }, RangeError, /maxMessageBytes .* got -1/],
     [{ capacity: 8, maxMessageBytes: 8, maxConsumers: 33 }, RangeError, /maxConsumers .* got 33/],
     [{ capacity: 8, maxMessageBytes: 8, producerMode: 'many' }, TypeError, /producerMode .* got many/],

@@ -13,6 +13,7 @@
  * The memory layout is in layout.ts; the memory-ordering argument is in SAFETY.md.
  */
 import { NOT_CONNECTED } from './codes.js';
+import { requireInteger } from './validate.js';
 import { Consumer } from './consumer.js';
 import {
   CAPACITY_INDEX,
@@ -69,16 +70,6 @@ export interface RingHandle {
 export interface AddConsumerOptions {
   /** Consumer ids this one runs after: it never reads a slot they have not released. */
   after?: readonly number[];
-}
-
-function requireInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new FluxTypeError(`${name} must be an integer, got ${String(value)}`);
-  }
-  if (value < min || value > max) {
-    throw new FluxRangeError(`${name} must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
 }
 
 export class Ring {

@@ -29,6 +29,7 @@ import type { SendPath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { RingPacker } from './ring-packer.js';
 import { openUringSendPath } from './uring-backend.js';
+import { requireInteger } from '@flux/ring/validate';
 
 export interface PublicationOptions extends SocketOptions {
   host: string;
@@ -63,13 +64,6 @@ const SEQUENCE_MASK = 0x7fff_ffff;
 /** Pack-and-submit passes per drain: io_uring returns entries inside submit(), so one drain
  * can go round again; the bound keeps a drain fed by other threads from holding the loop. */
 const MAX_DRAIN_PASSES = 8;
-
-function requireInteger(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new FluxRangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
 
 export class Publication {
   readonly ring: Ring;
