@@ -11,6 +11,7 @@
  *   ├── WorkerExitError       (@flux/sdk)     ERR_FLUX_WORKER_EXIT       a worker exited with a non-zero code; `exitCode`
  *   ├── FluxTimeoutError                      ERR_FLUX_TIMEOUT           a setup step (a socket's bind) did not finish in time
  *   ├── FluxInternalError                     ERR_FLUX_INTERNAL          a broken invariant: a bug to report
+ *   ├── FluxHandlerError                      ERR_FLUX_HANDLER           a user handler threw while Flux called it; `cause`
  *   └── (thrown by @flux/uring's native code, as FluxError by brand and code)
  *                                             ERR_FLUX_INVALID_STATE     a native socket used out of its life cycle (closed, twice)
  *                                             ERR_FLUX_UNSUPPORTED       this runtime lacks what the call needs
@@ -37,7 +38,8 @@ export type FluxErrorCode =
   | 'ERR_FLUX_TIMEOUT'
   | 'ERR_FLUX_INVALID_STATE'
   | 'ERR_FLUX_UNSUPPORTED'
-  | 'ERR_FLUX_INTERNAL';
+  | 'ERR_FLUX_INTERNAL'
+  | 'ERR_FLUX_HANDLER';
 
 /** What every Flux error has, whichever built-in class it extends. */
 export interface FluxErrorLike extends Error {
@@ -105,5 +107,22 @@ export class FluxTimeoutError extends FluxError {
 export class FluxInternalError extends FluxError {
   constructor(message: string) {
     super('ERR_FLUX_INTERNAL', `${message} (a bug: please report it)`);
+  }
+}
+
+/**
+ * A handler the application gave Flux (a message handler, an event listener) threw. The
+ * receive path that called it caught it, went on with the next message, and hands it to the
+ * owner's error listeners; `cause` is what the handler threw, `where` which handler it was.
+ */
+export class FluxHandlerError extends FluxError {
+  override readonly cause: unknown;
+
+  constructor(
+    readonly where: string,
+    cause: unknown,
+  ) {
+    super('ERR_FLUX_HANDLER', `${where} threw: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.cause = cause;
   }
 }

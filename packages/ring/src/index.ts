@@ -5,6 +5,7 @@ export {
   FluxError,
   type FluxErrorCode,
   type FluxErrorLike,
+  FluxHandlerError,
   FluxInternalError,
   FluxRangeError,
   FluxTimeoutError,
