@@ -4,10 +4,14 @@
  * offset, and `checkControl` says whether a frame is whole before any field is read.
  */
 import {
+  CHALLENGE_BYTES,
+  CONTROL_VERSION,
+  COOKIE_HIGH_OFFSET,
+  COOKIE_LOW_OFFSET,
   COUNT_OFFSET,
   ControlType,
   FLAGS_OFFSET,
-  HEADER_BYTES,
+  CONTROL_HEADER_BYTES,
   HEARTBEAT_BYTES,
   MAX_NAK_RANGES,
   NAK_RANGE_LENGTH_OFFSET,
@@ -16,7 +20,6 @@ import {
   nakBytes,
   nakRangeOffset,
   PARITY_PAYLOAD_OFFSET,
-  PROTOCOL_VERSION,
   RTT_ECHO_BYTES,
   RTT_ECHO_TIMESTAMP_OFFSET,
   SEQUENCE_OFFSET,
@@ -27,6 +30,8 @@ import {
   STATUS_RTT_NS_OFFSET,
   STATUS_WINDOW_BYTES_OFFSET,
   STREAM_ID_OFFSET,
+  TOKEN_HIGH_OFFSET,
+  TOKEN_LOW_OFFSET,
   TYPE_OFFSET,
   UNAVAILABLE_BYTES,
   UNAVAILABLE_LENGTH_FRAMES_OFFSET,
@@ -59,24 +64,76 @@ export function writeFloat64LE(bytes: Uint8Array, offset: number, value: number)
   for (let i = 0; i < 8; i++) bytes[offset + i] = floatBytes[LITTLE_ENDIAN ? i : 7 - i];
 }
 
-/** Writes the common header at bytes[0..16). */
-export function writeHeader(bytes: Uint8Array, type: number, flags: number, count: number, sessionId: number, streamId: number, sequence: number): void {
-  bytes[VERSION_OFFSET] = PROTOCOL_VERSION;
+/**
+ * A session's token: 64 random bits the sender draws, sent in SETUP, carried by every control
+ * frame of the session (control-layout.ts). Two u32 words, compared without allocation.
+ */
+export interface SessionToken {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Whether the control frame at `base` carries `token`. */
+export function hasToken(bytes: Uint8Array, base: number, token: SessionToken): boolean {
+  return readUint32LE(bytes, base + TOKEN_LOW_OFFSET) === token.low >>> 0 && readUint32LE(bytes, base + TOKEN_HIGH_OFFSET) === token.high >>> 0;
+}
+
+/** Writes the common header and the token at bytes[0..24). */
+export function writeHeader(
+  bytes: Uint8Array,
+  type: number,
+  flags: number,
+  count: number,
+  sessionId: number,
+  streamId: number,
+  sequence: number,
+  token: SessionToken,
+): void {
+  bytes[VERSION_OFFSET] = CONTROL_VERSION;
   bytes[TYPE_OFFSET] = type;
   bytes[FLAGS_OFFSET] = flags;
   bytes[COUNT_OFFSET] = count;
   writeUint32LE(bytes, SESSION_ID_OFFSET, sessionId);
   writeUint32LE(bytes, STREAM_ID_OFFSET, streamId);
   writeUint32LE(bytes, SEQUENCE_OFFSET, sequence);
+  writeUint32LE(bytes, TOKEN_LOW_OFFSET, token.low);
+  writeUint32LE(bytes, TOKEN_HIGH_OFFSET, token.high);
 }
 
-export function writeSetup(bytes: Uint8Array, sessionId: number, streamId: number, initialSequence: number): number {
-  writeHeader(bytes, ControlType.SETUP, 0, 0, sessionId, streamId, initialSequence);
+/** SETUP: `cookieLow`/`cookieHigh` 0 until a CHALLENGE gave a cookie. */
+export function writeSetup(
+  bytes: Uint8Array,
+  sessionId: number,
+  streamId: number,
+  initialSequence: number,
+  token: SessionToken,
+  cookieLow: number,
+  cookieHigh: number,
+): number {
+  writeHeader(bytes, ControlType.SETUP, 0, 0, sessionId, streamId, initialSequence, token);
+  writeUint32LE(bytes, COOKIE_LOW_OFFSET, cookieLow);
+  writeUint32LE(bytes, COOKIE_HIGH_OFFSET, cookieHigh);
   return SETUP_BYTES;
 }
 
-export function writeHeartbeat(bytes: Uint8Array, sessionId: number, streamId: number, nextSequence: number, flags: number): number {
-  writeHeader(bytes, ControlType.HEARTBEAT, flags, 0, sessionId, streamId, nextSequence);
+/** CHALLENGE: the receiver's answer to a SETUP without a valid cookie (it echoes SETUP's token and sequence). */
+export function writeChallenge(
+  bytes: Uint8Array,
+  sessionId: number,
+  streamId: number,
+  initialSequence: number,
+  token: SessionToken,
+  cookieLow: number,
+  cookieHigh: number,
+): number {
+  writeHeader(bytes, ControlType.CHALLENGE, 0, 0, sessionId, streamId, initialSequence, token);
+  writeUint32LE(bytes, COOKIE_LOW_OFFSET, cookieLow);
+  writeUint32LE(bytes, COOKIE_HIGH_OFFSET, cookieHigh);
+  return CHALLENGE_BYTES;
+}
+
+export function writeHeartbeat(bytes: Uint8Array, sessionId: number, streamId: number, nextSequence: number, flags: number, token: SessionToken): number {
+  writeHeader(bytes, ControlType.HEARTBEAT, flags, 0, sessionId, streamId, nextSequence, token);
   return HEARTBEAT_BYTES;
 }
 
@@ -89,8 +146,9 @@ export function writeStatus(
   rttNs: number,
   flags: number,
   echoTimestamp: number,
+  token: SessionToken,
 ): number {
-  writeHeader(bytes, ControlType.STATUS, flags, 0, sessionId, streamId, consumedSequence);
+  writeHeader(bytes, ControlType.STATUS, flags, 0, sessionId, streamId, consumedSequence, token);
   writeUint32LE(bytes, STATUS_WINDOW_BYTES_OFFSET, windowBytes);
   writeUint32LE(bytes, STATUS_RTT_NS_OFFSET, Math.min(Math.max(0, Math.round(rttNs)), 0xffff_ffff));
   writeFloat64LE(bytes, STATUS_ECHO_OFFSET, echoTimestamp);
@@ -98,8 +156,8 @@ export function writeStatus(
 }
 
 /** Writes a NAK header for `ranges` ranges; fill them with writeNakRange. */
-export function writeNakHeader(bytes: Uint8Array, sessionId: number, streamId: number, ranges: number): number {
-  writeHeader(bytes, ControlType.NAK, 0, ranges, sessionId, streamId, 0);
+export function writeNakHeader(bytes: Uint8Array, sessionId: number, streamId: number, ranges: number, token: SessionToken): number {
+  writeHeader(bytes, ControlType.NAK, 0, ranges, sessionId, streamId, 0, token);
   return nakBytes(ranges);
 }
 
@@ -109,14 +167,14 @@ export function writeNakRange(bytes: Uint8Array, index: number, startSequence: n
   writeUint32LE(bytes, at + NAK_RANGE_LENGTH_OFFSET, lengthFrames);
 }
 
-export function writeRttEcho(bytes: Uint8Array, sessionId: number, streamId: number, echoTimestamp: number): number {
-  writeHeader(bytes, ControlType.RTT_ECHO, 0, 0, sessionId, streamId, 0);
+export function writeRttEcho(bytes: Uint8Array, sessionId: number, streamId: number, echoTimestamp: number, token: SessionToken): number {
+  writeHeader(bytes, ControlType.RTT_ECHO, 0, 0, sessionId, streamId, 0, token);
   writeFloat64LE(bytes, RTT_ECHO_TIMESTAMP_OFFSET, echoTimestamp);
   return RTT_ECHO_BYTES;
 }
 
-export function writeUnavailable(bytes: Uint8Array, sessionId: number, streamId: number, startSequence: number, lengthFrames: number): number {
-  writeHeader(bytes, ControlType.UNAVAILABLE, 0, 0, sessionId, streamId, startSequence);
+export function writeUnavailable(bytes: Uint8Array, sessionId: number, streamId: number, startSequence: number, lengthFrames: number, token: SessionToken): number {
+  writeHeader(bytes, ControlType.UNAVAILABLE, 0, 0, sessionId, streamId, startSequence, token);
   writeUint32LE(bytes, UNAVAILABLE_LENGTH_FRAMES_OFFSET, lengthFrames);
   return UNAVAILABLE_BYTES;
 }
@@ -128,11 +186,12 @@ export function writeUnavailable(bytes: Uint8Array, sessionId: number, streamId:
  * when it is used (parity-decoder.ts).
  */
 export function checkControl(bytes: Uint8Array, base: number, lengthBytes: number): boolean {
-  if (lengthBytes < HEADER_BYTES || bytes[base + VERSION_OFFSET] !== PROTOCOL_VERSION) return false;
+  if (lengthBytes < CONTROL_HEADER_BYTES || bytes[base + VERSION_OFFSET] !== CONTROL_VERSION) return false;
   const flags = bytes[base + FLAGS_OFFSET];
   const count = bytes[base + COUNT_OFFSET];
   switch (bytes[base + TYPE_OFFSET]) {
     case ControlType.SETUP:
+    case ControlType.CHALLENGE:
       return lengthBytes === SETUP_BYTES && flags === 0 && count === 0;
     case ControlType.STATUS:
       return lengthBytes === STATUS_BYTES && (flags & ~0x01) === 0 && count === 0;

@@ -1,32 +1,58 @@
 /**
  * Wire layout of @flux/reliable's control frames: constants and offset helpers only. DATA
- * datagrams are @flux/udp's, unchanged (packages/udp/src/frame-layout.ts); a retransmission
- * is the original datagram, byte for byte. Every control frame starts with the same 16-byte
- * header, so one parser tells them apart by `type`; all fields are little-endian.
+ * datagrams are @flux/udp's, unchanged (packages/udp/src/frame-layout.ts, version 1); a
+ * retransmission is the original datagram, byte for byte. Every control frame starts with
+ * the same 16-byte header (the same offsets as DATA's), then the session token, so one
+ * parser tells them apart by `type`; all fields are little-endian.
  *
  * ```
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +---------------+---------------+---------------+---------------+
- *  |  version (1)  |     type      |     flags     |     count     |  0
+ *  |  version (2)  |     type      |     flags     |     count     |  0
  *  +---------------+---------------+---------------+---------------+
  *  |                          session id                           |  4
  *  +---------------------------------------------------------------+
  *  |                          stream id                            |  8
  *  +---------------------------------------------------------------+
  *  |                 sequence (meaning by type, below)             |  12
+ *  +---------------------------------------------------------------+
+ *  |                 session token, low word                       |  16
+ *  +---------------------------------------------------------------+
+ *  |                 session token, high word                      |  20
  *  +===============================================================+
- *  |                 body (length fixed by type)                  ...  16
+ *  |                 body (length fixed by type)                  ...  24
  * ```
  *
  *  type          direction           sequence                     body
- *  SETUP      2  sender -> receiver  first sequence of the stream none
+ *  SETUP      2  sender -> receiver  first sequence of the stream cookie u64 (0 until CHALLENGE gave one)
  *  STATUS     3  receiver -> sender  consumed: next to deliver    window bytes u32 | RTT ns u32 | echo f64
  *  NAK        4  receiver -> sender  0                            count x (start u32 | length frames u32)
  *  HEARTBEAT  5  sender -> receiver  next sequence to be sent     none; flag END_OF_STREAM: the stream ends there
  *  RTT_ECHO   6  sender -> receiver  0                            echoed timestamp f64
  *  UNAVAILABLE 7 sender -> receiver  first frame no longer held   length frames u32
  *  PARITY     8  sender -> receiver  first frame of the group     end sequence u32 | payload length XOR u32 | parity
+ *  CHALLENGE  9  receiver -> sender  first sequence (SETUP's)     cookie u64
+ *
+ * The session token is 64 random bits the sender draws for the session and sends in its
+ * SETUP; every control frame of the session, in both directions, carries it, and a frame
+ * whose token differs is counted (`forgedControl`) and dropped. A sender off the path
+ * between the two peers never sees a token, so it cannot forge a NAK (to turn the publication
+ * into an amplifier), a STATUS, an UNAVAILABLE or an end of stream. DATA carries no token:
+ * the receiver takes DATA only from the session's address and port, within its window.
+ *
+ * The setup handshake allocates nothing until the sender proved it receives at its address:
+ *
+ * ```
+ *   sender                                      receiver
+ *     SETUP(token, cookie 0)      ------------>   no state: answers with a cookie,
+ *                                 <------------   CHALLENGE(token, cookie)  HMAC(key, epoch, ids, token, address, port)
+ *     SETUP(token, cookie)        ------------>   cookie valid (this epoch or the last):
+ *                                 <------------   STATUS   the session begins (memory allocated here)
+ * ```
+ *
+ * CHALLENGE is exactly as long as SETUP, so a SETUP spoofed with someone else's address is
+ * answered with no more bytes than it carried (amplification 1x), and with nothing else.
  *
  * PARITY (forward error correction, optional): `count` DATA datagrams in a row, frames
  * [sequence, end sequence), followed by one parity datagram whose parity is the XOR of their
@@ -34,11 +60,11 @@
  *
  * ```
  *  +===============================================================+
- *  |            end sequence (one past the group's last frame)     |  16
+ *  |            end sequence (one past the group's last frame)     |  24
  *  +---------------------------------------------------------------+
- *  |              XOR of the group's payload lengths (bytes)       |  20
+ *  |              XOR of the group's payload lengths (bytes)       |  28
  *  +---------------------------------------------------------------+
- *  |    parity: XOR of the payloads, as long as the longest       ...  24
+ *  |    parity: XOR of the payloads, as long as the longest       ...  32
  * ```
  *
  * A receiver holding all but one datagram of a group rebuilds the missing one: its frames
@@ -46,11 +72,14 @@
  * length XOR the others'. A parity datagram is PARITY_OVERHEAD_BYTES longer than the
  * longest DATA datagram it covers, so with FEC on, DATA datagrams are that much shorter.
  *
- * Sequences are u32 and wrap; every comparison is `(a - b) | 0`. STATUS's echo is the
- * receiver's own clock reading (ns, float64) when it asks for a round-trip sample (flag
- * ECHO_REQUEST), else 0; the sender sends it straight back in RTT_ECHO.
+ * Sequences are u32 frame numbers and wrap; every comparison is `(a - b) | 0`. STATUS's
+ * echo is the receiver's own clock reading (ns, float64) when it asks for a round-trip
+ * sample (flag ECHO_REQUEST), else 0; the sender sends it straight back in RTT_ECHO.
  */
-export { PROTOCOL_VERSION } from '@flux/udp';
+export { PROTOCOL_VERSION as DATA_VERSION } from '@flux/udp';
+
+/** Byte 0 of every control frame (DATA datagrams are @flux/udp's version 1). */
+export const CONTROL_VERSION = 2;
 
 export const ControlType = {
   SETUP: 2,
@@ -60,6 +89,7 @@ export const ControlType = {
   RTT_ECHO: 6,
   UNAVAILABLE: 7,
   PARITY: 8,
+  CHALLENGE: 9,
 } as const;
 
 export const ControlFlag = {
@@ -79,12 +109,23 @@ export const STREAM_ID_OFFSET = SESSION_ID_OFFSET + 4;
 export const SEQUENCE_OFFSET = STREAM_ID_OFFSET + 4;
 export const HEADER_BYTES = SEQUENCE_OFFSET + 4;
 
-// ---- SETUP, HEARTBEAT ---------------------------------------------------------------------
-export const SETUP_BYTES = HEADER_BYTES;
-export const HEARTBEAT_BYTES = HEADER_BYTES;
+// ---- session token (every control frame) ---------------------------------------------------
+export const TOKEN_LOW_OFFSET = HEADER_BYTES;
+export const TOKEN_HIGH_OFFSET = TOKEN_LOW_OFFSET + 4;
+/** The header and the token: where every control frame's body starts. */
+export const CONTROL_HEADER_BYTES = TOKEN_HIGH_OFFSET + 4;
+
+// ---- SETUP, CHALLENGE (the same body: a cookie) -------------------------------------------
+export const COOKIE_LOW_OFFSET = CONTROL_HEADER_BYTES;
+export const COOKIE_HIGH_OFFSET = COOKIE_LOW_OFFSET + 4;
+export const SETUP_BYTES = COOKIE_HIGH_OFFSET + 4;
+export const CHALLENGE_BYTES = SETUP_BYTES;
+
+// ---- HEARTBEAT ----------------------------------------------------------------------------
+export const HEARTBEAT_BYTES = CONTROL_HEADER_BYTES;
 
 // ---- STATUS -------------------------------------------------------------------------------
-export const STATUS_WINDOW_BYTES_OFFSET = HEADER_BYTES;
+export const STATUS_WINDOW_BYTES_OFFSET = CONTROL_HEADER_BYTES;
 export const STATUS_RTT_NS_OFFSET = STATUS_WINDOW_BYTES_OFFSET + 4;
 export const STATUS_ECHO_OFFSET = STATUS_RTT_NS_OFFSET + 4;
 export const STATUS_BYTES = STATUS_ECHO_OFFSET + 8;
@@ -96,22 +137,22 @@ export const NAK_RANGE_BYTES = NAK_RANGE_LENGTH_OFFSET + 4;
 /** Ranges one NAK carries (the count byte allows 255; more gaps wait for the next NAK). */
 export const MAX_NAK_RANGES = 64;
 export function nakBytes(ranges: number): number {
-  return HEADER_BYTES + ranges * NAK_RANGE_BYTES;
+  return CONTROL_HEADER_BYTES + ranges * NAK_RANGE_BYTES;
 }
 export function nakRangeOffset(index: number): number {
-  return HEADER_BYTES + index * NAK_RANGE_BYTES;
+  return CONTROL_HEADER_BYTES + index * NAK_RANGE_BYTES;
 }
 
 // ---- RTT_ECHO -----------------------------------------------------------------------------
-export const RTT_ECHO_TIMESTAMP_OFFSET = HEADER_BYTES;
+export const RTT_ECHO_TIMESTAMP_OFFSET = CONTROL_HEADER_BYTES;
 export const RTT_ECHO_BYTES = RTT_ECHO_TIMESTAMP_OFFSET + 8;
 
 // ---- UNAVAILABLE --------------------------------------------------------------------------
-export const UNAVAILABLE_LENGTH_FRAMES_OFFSET = HEADER_BYTES;
+export const UNAVAILABLE_LENGTH_FRAMES_OFFSET = CONTROL_HEADER_BYTES;
 export const UNAVAILABLE_BYTES = UNAVAILABLE_LENGTH_FRAMES_OFFSET + 4;
 
 // ---- PARITY -------------------------------------------------------------------------------
-export const PARITY_END_SEQUENCE_OFFSET = HEADER_BYTES;
+export const PARITY_END_SEQUENCE_OFFSET = CONTROL_HEADER_BYTES;
 export const PARITY_LENGTH_XOR_OFFSET = PARITY_END_SEQUENCE_OFFSET + 4;
 export const PARITY_PAYLOAD_OFFSET = PARITY_LENGTH_XOR_OFFSET + 4;
 /** What a parity datagram has beyond a DATA datagram of the same payload. */

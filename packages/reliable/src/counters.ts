@@ -34,6 +34,14 @@ export class SenderCounters extends Counters {
   malformedControl = 0;
   /** Control frames for another session or stream. */
   unknownSession = 0;
+  /** Control frames of this session with the wrong session token (forged, or meant for an earlier session): ignored. */
+  forgedControl = 0;
+  /** CHALLENGEs answered (each SETUP round trip through a receiver that had no session for us yet). */
+  challengesReceived = 0;
+  /** STATUS frames older than one already applied (reordered on the way): ignored. */
+  staleStatus = 0;
+  /** NAKed datagrams not resent because a window's worth was resent within the last round trip. */
+  retransmitsWindowLimited = 0;
 }
 
 export class ReceiverCounters extends Counters {
@@ -75,5 +83,17 @@ export class ReceiverCounters extends Counters {
   foreign = 0;
   /** Datagrams that are neither valid DATA nor a valid control frame. */
   malformed = 0;
+  /** Control frames of a session with the wrong session token (forged, or from an earlier session): ignored. */
+  forgedControl = 0;
+  /** CHALLENGEs sent: SETUPs without a valid cookie, answered without allocating anything. */
+  challengesSent = 0;
+  /** SETUPs whose cookie was not valid (expired, forged, or issued before this subscription restarted). */
+  badCookies = 0;
+  /** DATA further ahead of the next expected sequence than flow control lets a sender go: dropped. */
+  outOfWindow = 0;
+  /** DATA that overlapped the next expected sequence at another frame boundary: its new frames taken. */
+  overlapsTrimmed = 0;
+  /** Gaps at the next expected sequence given up after maxNakRounds NAKs without data (then 'gap' or 'failed'). */
+  gapsGivenUp = 0;
   receiveErrors = 0;
 }

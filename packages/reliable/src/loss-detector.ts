@@ -75,6 +75,11 @@ export class LossDetector {
     return this.ends[index];
   }
 
+  /** When gap `index` is next NAKed (ns). */
+  deadlineOf(index: number): number {
+    return this.deadlinesNs[index];
+  }
+
   /**
    * Rebuilds the gap list for [expected, highest) from what `window` holds; new gaps get a
    * deadline of nowNs + nakDelayNs, pieces of known gaps keep theirs.

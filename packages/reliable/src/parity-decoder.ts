@@ -134,7 +134,7 @@ export class ParityDecoder {
     }
     if (payloadBytes < FrameLayout.FRAME_HEADER_BYTES || payloadBytes > parityBytes) return 0;
 
-    datagram[FrameLayout.VERSION_OFFSET] = bytes[offsetBytes]; // checkControl: the protocol version
+    datagram[FrameLayout.VERSION_OFFSET] = FrameLayout.PROTOCOL_VERSION; // a DATA datagram, as its sender wrote it
     datagram[FrameLayout.TYPE_OFFSET] = FrameLayout.FrameType.DATA;
     datagram[FrameLayout.DATAGRAM_FLAGS_OFFSET] = 0;
     datagram[FrameLayout.FRAME_COUNT_OFFSET] = holeFrames;

@@ -11,7 +11,7 @@
  */
 import { FrameLayout } from '@flux/udp';
 import { ControlType, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_PAYLOAD_OFFSET } from './control-layout.js';
-import { writeHeader, writeUint32LE } from './control-frames.js';
+import { type SessionToken, writeHeader, writeUint32LE } from './control-frames.js';
 import { alignedBytes, xorInto } from './xor.js';
 
 export class ParityEncoder {
@@ -58,9 +58,9 @@ export class ParityEncoder {
    * Closes the open group (at least one datagram): completes its PARITY frame in `frame` and
    * returns its length. Send it, then call reset() before the next add().
    */
-  close(sessionId: number, streamId: number): number {
+  close(sessionId: number, streamId: number, token: SessionToken): number {
     const frame = this.frame;
-    writeHeader(frame, ControlType.PARITY, 0, this.datagrams, sessionId, streamId, this.firstSequence);
+    writeHeader(frame, ControlType.PARITY, 0, this.datagrams, sessionId, streamId, this.firstSequence, token);
     writeUint32LE(frame, PARITY_END_SEQUENCE_OFFSET, this.endSequence);
     writeUint32LE(frame, PARITY_LENGTH_XOR_OFFSET, this.lengthXor);
     return PARITY_PAYLOAD_OFFSET + this.longestPayloadBytes;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameLayout } from '@flux/udp';
 import { Sfc32 } from './chaos/prng.js';
 import { checkControl } from './control-frames.js';
-import { ControlType, MAX_PARITY_GROUP_DATAGRAMS, PARITY_OVERHEAD_BYTES, TYPE_OFFSET } from './control-layout.js';
+import { ControlType, MAX_PARITY_GROUP_DATAGRAMS, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_OVERHEAD_BYTES, PARITY_PAYLOAD_OFFSET, TYPE_OFFSET } from './control-layout.js';
 import { ParityDecoder } from './parity-decoder.js';
 import { ParityEncoder } from './parity-encoder.js';
 import { alignedBytes } from './xor.js';
@@ -54,7 +54,7 @@ function parityOf(datagrams: Datagram[]): Uint8Array {
     full = encoder.add(memory.bytes, memory.words, 0, datagram.bytes.length, datagram.first, datagram.end);
   }
   expect(full).toBe(true);
-  const frame = encoder.frame.slice(0, encoder.close(SESSION, STREAM));
+  const frame = encoder.frame.slice(0, encoder.close(SESSION, STREAM, { low: 1, high: 2 }));
   encoder.reset();
   return frame;
 }
@@ -115,10 +115,10 @@ describe('forward error correction', () => {
     wrongCount[3] = 3; // says three datagrams, three are held: nothing missing
     expect(decoder.recover(wrongCount, 0, wrongCount.length, 500)).toBe(0);
     const hugeHole = good.slice();
-    view(hugeHole).setUint32(16, (datagrams[3].first + 300) >>> 0, true); // the hole would be 300 frames: not one datagram
+    view(hugeHole).setUint32(PARITY_END_SEQUENCE_OFFSET, (datagrams[3].first + 300) >>> 0, true); // the hole would be 300 frames: not one datagram
     expect(decoder.recover(hugeHole, 0, hugeHole.length, 500)).toBe(0);
     const badLength = good.slice();
-    view(badLength).setUint32(20, 0xffff, true); // a payload longer than the parity
+    view(badLength).setUint32(PARITY_LENGTH_XOR_OFFSET, 0xffff, true); // a payload longer than the parity
     expect(decoder.recover(badLength, 0, badLength.length, 500)).toBe(0);
     expect(decoder.recover(good, 0, good.length, 500)).toBe(datagrams[3].bytes.length);
   });
@@ -127,7 +127,7 @@ describe('forward error correction', () => {
     const random = new Sfc32(9);
     const parity = parityOf(group(random, 3, 0));
     expect(checkControl(parity, 0, parity.length)).toBe(true);
-    expect(checkControl(parity, 0, 27)).toBe(false);
+    expect(checkControl(parity, 0, PARITY_PAYLOAD_OFFSET + 3)).toBe(false);
     for (const [offset, value] of [
       [3, 0],
       [3, MAX_PARITY_GROUP_DATAGRAMS + 1],

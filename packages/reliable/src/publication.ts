@@ -10,8 +10,9 @@
  * buffer; the ring fills and producers' claims return BACK_PRESSURED. Memory is the ring
  * plus the retransmit buffer, whatever the send rate.
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { AsyncWaitStrategy, BACK_PRESSURED, FluxTypeError, type Producer, Ring } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, FluxRangeError, FluxTypeError, type Producer, Ring } from '@flux/ring';
 import {
   checkBufferBytes,
   DEFAULT_MTU_BYTES,
@@ -43,7 +44,7 @@ export interface ReliablePublicationOptions extends SocketOptions, RingFedOption
   /**
    * Forward error correction: one PARITY datagram after every `fecGroupDatagrams` DATA
    * datagrams (1 to 32), from which the subscription rebuilds one lost datagram of the group
-   * without a round trip. Costs 1/k more datagrams and 8 bytes less payload per datagram.
+   * without a round trip. Costs 1/k more datagrams and 16 bytes less payload per datagram.
    * Default 0: off (a NAK repairs every loss).
    */
   fecGroupDatagrams?: number;
@@ -51,11 +52,17 @@ export interface ReliablePublicationOptions extends SocketOptions, RingFedOption
   maxRetransmitBytesPerSecond?: number;
   /** SETUP repeated this often until the subscription answers (default 100 ms). */
   setupIntervalMs?: number;
-  /** First heartbeat this long after the last datagram (default 1 ms); doubling while idle up to heartbeatMaxMs (default 100 ms). */
+  /** First heartbeat this long after the last datagram (default 1 ms); doubling while idle up to heartbeatMaxMs (default 100 ms, at least heartbeatMinMs). */
   heartbeatMinMs?: number;
   heartbeatMaxMs?: number;
   /** No STATUS from the subscription for this long ends the session (default 5,000 ms). */
   livenessTimeoutMs?: number;
+}
+
+/** The session token: 64 bits from the system's CSPRNG (an off-path attacker must not guess it). */
+function drawToken(): { low: number; high: number } {
+  const bytes = randomBytes(8);
+  return { low: bytes.readUInt32LE(0), high: bytes.readUInt32LE(4) };
 }
 
 /** Longest a sender wait lasts without a deadline (producers and STATUS wake it sooner). */
@@ -104,6 +111,7 @@ export class ReliablePublication {
         sessionId: options.sessionId,
         streamId: options.streamId,
         initialSequence: Math.floor(Math.random() * 0x1_0000_0000),
+        token: drawToken(),
         datagramBytes,
         retransmitBufferDatagrams: options.retransmitBufferDatagrams,
         retransmitPolicy: options.retransmitPolicy,
@@ -160,6 +168,9 @@ export class ReliablePublication {
       heartbeatMaxMs: requirePositive('heartbeatMaxMs', options.heartbeatMaxMs ?? 100),
       livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
     };
+    if (resolved.heartbeatMaxMs < resolved.heartbeatMinMs) {
+      throw new FluxRangeError(`heartbeatMaxMs must be at least heartbeatMinMs (${resolved.heartbeatMinMs}), got ${resolved.heartbeatMaxMs}`);
+    }
     const ring = Ring.create({ capacity: resolved.ringCapacity, maxMessageBytes: resolved.maxMessageBytes, producerMode: resolved.producerMode, maxConsumers: 1 });
     const opened = await openConnectedSocket({ ...options, family });
     const publication = new ReliablePublication(opened, ring, resolved, datagramBytes);
@@ -167,7 +178,7 @@ export class ReliablePublication {
     return publication;
   }
 
-  /** 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut' (see sender.ts). */
+  /** 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut' | 'closed' (see sender.ts). */
   get state(): SenderState {
     return this.sender.state;
   }
@@ -205,13 +216,18 @@ export class ReliablePublication {
     return this.drained(target);
   }
 
-  /** Sends what is queued, ends the stream (the subscription sees 'end'), and closes the socket. */
+  /**
+   * Sends what is queued, ends the stream (the subscription sees 'end'), and closes the
+   * socket, within `timeoutMs`: it always settles. `state` then says how it went: 'ended'
+   * (the subscription consumed everything), 'timedOut', or 'closed' (not confirmed in time).
+   */
   async close(timeoutMs = 5000): Promise<void> {
     if (!this.stopping) {
       const deadline = Date.now() + timeoutMs;
       await this.flush(timeoutMs);
       this.sender.end(nowNs());
       await this.until(() => this.sender.state === 'ended' || this.sender.state === 'timedOut', Math.max(0, deadline - Date.now()));
+      this.sender.abandon(); // not confirmed in time: 'closed', and nothing more goes out
       this.stopping = true;
       this.ring.removeConsumer(this.consumerId);
       this.wake();

@@ -20,22 +20,38 @@ import { checkFrameList, type DatagramReader, FrameLayout } from '@flux/udp';
 import {
   ControlFlag,
   ControlType,
+  COOKIE_HIGH_OFFSET,
+  COOKIE_LOW_OFFSET,
   COUNT_OFFSET,
+  DATA_VERSION,
   FLAGS_OFFSET,
   HEADER_BYTES,
   MAX_CONTROL_BYTES,
   MAX_PARITY_GROUP_DATAGRAMS,
-  PROTOCOL_VERSION,
   RTT_ECHO_TIMESTAMP_OFFSET,
   SEQUENCE_OFFSET,
   SESSION_ID_OFFSET,
   STREAM_ID_OFFSET,
   sequenceDelta,
+  TOKEN_HIGH_OFFSET,
+  TOKEN_LOW_OFFSET,
   TYPE_OFFSET,
   UNAVAILABLE_LENGTH_FRAMES_OFFSET,
   VERSION_OFFSET,
 } from './control-layout.js';
-import { checkControl, readFloat64LE, readUint32LE, writeNakHeader, writeNakRange, writeStatus } from './control-frames.js';
+import {
+  checkControl,
+  hasToken,
+  readFloat64LE,
+  readUint32LE,
+  type SessionToken,
+  writeChallenge,
+  writeNakHeader,
+  writeNakRange,
+  writeStatus,
+} from './control-frames.js';
+import { trimFramesBefore } from './trim.js';
+import { SetupCookies } from './setup-cookies.js';
 import type { ReceiverCounters } from './counters.js';
 import { LossDetector, type NakSink } from './loss-detector.js';
 import { ParityDecoder } from './parity-decoder.js';
@@ -63,6 +79,14 @@ export interface ReceiverOptions {
   maxDatagramBytes: number;
   maxSessions: number;
   onGap: 'fail' | 'skip';
+  /**
+   * NAK rounds a gap at the next expected sequence may go unanswered before it is given up
+   * under the onGap policy, as if the sender had said it no longer holds the data: a gap
+   * that never fills ends in 'gap' or 'failed', never in a hang.
+   */
+  maxNakRounds: number;
+  /** The setup cookies' HMAC key (setup-cookies.ts); random when omitted. */
+  cookieKey?: Uint8Array;
   timing: ReceiverTiming;
 }
 
@@ -82,6 +106,8 @@ type SessionState = 'active' | 'ended';
 
 class Session {
   readonly window: ReceiveWindow;
+  /** Every control frame of the session carries it (control-layout.ts). */
+  readonly token: SessionToken;
   readonly loss: LossDetector;
   expected: number;
   /** One past the highest sequence heard of (DATA or HEARTBEAT). */
@@ -101,6 +127,9 @@ class Session {
   endSequence = -1;
   /** Recent datagrams for FEC, from the session's first PARITY on. */
   parity: ParityDecoder | undefined;
+  /** The expected sequence the last NAK rounds were stuck at, and how many rounds in a row. */
+  stuckSequence = -1;
+  stuckRounds = 0;
 
   constructor(
     readonly sessionId: number,
@@ -108,9 +137,12 @@ class Session {
     readonly address: string,
     readonly port: number,
     initialSequence: number,
+    tokenLow: number,
+    tokenHigh: number,
     options: ReceiverOptions,
     nowNs: number,
   ) {
+    this.token = { low: tokenLow, high: tokenHigh };
     this.window = new ReceiveWindow(ringFramesFor(options.windowBytes), options.windowDatagrams, options.maxDatagramBytes, options.maxFarDatagrams);
     this.loss = new LossDetector(
       { nakDelayNs: options.timing.nakDelayNs, minRetryNs: options.timing.minNakRetryNs, maxRetryNs: options.timing.maxNakRetryNs },
@@ -132,6 +164,18 @@ function ringFramesFor(windowBytes: number): number {
 
 /** STATUS copies sent when a stream has ended (each may be lost on its own). */
 const END_STATUS_COPIES = 3;
+/** The largest UDP payload (IPv4): no datagram of a sender is longer, whatever its MTU. */
+const MAX_UDP_PAYLOAD_BYTES = 65_507;
+
+/**
+ * How far past the next expected sequence a DATA datagram may end: the sender never has more
+ * than the window's bytes unconsumed, plus the datagram that crossed it, and a frame is at
+ * least FRAME_HEADER_BYTES long. DATA further ahead cannot come from the session's sender
+ * (a spoofer, a corrupted sequence): it is dropped and counted, never adopted.
+ */
+export function maxAheadFramesFor(windowBytes: number): number {
+  return Math.ceil((windowBytes + MAX_UDP_PAYLOAD_BYTES) / FrameLayout.FRAME_HEADER_BYTES);
+}
 
 function sessionKey(sessionId: number, streamId: number): string {
   return `${sessionId}:${streamId}`;
@@ -148,6 +192,12 @@ export class ReliableReceiver {
   private readonly sessions = new Map<string, Session>();
   private last: Session | undefined;
   private readonly control = new Uint8Array(MAX_CONTROL_BYTES);
+  /** A DATA datagram with its frames before the expected sequence cut off (trim.ts). */
+  private readonly trimmed = new Uint8Array(MAX_UDP_PAYLOAD_BYTES);
+  private readonly cookies: SetupCookies;
+  private readonly maxAheadFrames: number;
+  /** SETUP's token, read into this reused object (no allocation per SETUP). */
+  private readonly setupToken = { low: 0, high: 0 };
   /** A session may need doWork before its timers say so (a gap to scan, a STATUS to send). */
   private pending = false;
   /** While true nothing is delivered: in-order data is held in the window as if a gap lay before it. */
@@ -169,6 +219,8 @@ export class ReliableReceiver {
     this.transport = transport;
     this.counters = counters;
     this.onEvent = onEvent;
+    this.cookies = new SetupCookies(options.cookieKey);
+    this.maxAheadFrames = maxAheadFramesFor(options.windowBytes);
     const control = this.control;
     const nakSink = {
       session: undefined as Session | undefined,
@@ -177,7 +229,7 @@ export class ReliableReceiver {
         const session = nakSink.session!;
         this.counters.naksSent++;
         this.counters.nakRanges += count;
-        this.transport.sendControl(control, writeNakHeader(control, session.sessionId, session.streamId, count), session.address, session.port);
+        this.transport.sendControl(control, writeNakHeader(control, session.sessionId, session.streamId, count, session.token), session.address, session.port);
       },
     };
     this.nakSink = nakSink;
@@ -222,14 +274,14 @@ export class ReliableReceiver {
 
   /** One datagram from `address:port`; never throws on its content. */
   onDatagram(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, address: string, port: number, nowNs: number): void {
-    if (lengthBytes < HEADER_BYTES || bytes[offsetBytes + VERSION_OFFSET] !== PROTOCOL_VERSION) {
+    if (lengthBytes < HEADER_BYTES) {
       this.counters.malformed++;
       return;
     }
     const type = bytes[offsetBytes + TYPE_OFFSET];
     const sessionId = readUint32LE(bytes, offsetBytes + SESSION_ID_OFFSET);
     const streamId = readUint32LE(bytes, offsetBytes + STREAM_ID_OFFSET);
-    if (type === FrameLayout.FrameType.DATA) {
+    if (type === FrameLayout.FrameType.DATA && bytes[offsetBytes + VERSION_OFFSET] === DATA_VERSION) {
       const session = this.sessionFor(sessionId, streamId, address, port);
       if (session !== undefined) this.onData(session, bytes, offsetBytes, lengthBytes, nowNs);
       return;
@@ -239,11 +291,15 @@ export class ReliableReceiver {
       return;
     }
     if (type === ControlType.SETUP) {
-      this.onSetup(sessionId, streamId, readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET), address, port, nowNs);
+      this.onSetup(bytes, offsetBytes, sessionId, streamId, address, port, nowNs);
       return;
     }
     const session = this.sessionFor(sessionId, streamId, address, port);
     if (session === undefined) return;
+    if (!hasToken(bytes, offsetBytes, session.token)) {
+      this.counters.forgedControl++; // not from the session's sender: it never changes the session
+      return;
+    }
     session.lastHeardNs = nowNs;
     switch (type) {
       case ControlType.HEARTBEAT:
@@ -285,8 +341,11 @@ export class ReliableReceiver {
         session.loss.scan(session.expected, session.highest, session.window, nowNs);
       }
       if (session.loss.gaps > 0) {
+        const loss = session.loss;
+        const firstGapDue = loss.startOf(0) === session.expected && loss.deadlineOf(0) <= nowNs;
         this.nakSink.session = session;
-        session.loss.nakDue(nowNs, session.rttNs, this.nakSink);
+        loss.nakDue(nowNs, session.rttNs, this.nakSink);
+        if (firstGapDue && this.stuck(session)) continue;
       }
       const consumedFrames = sequenceDelta(session.expected, session.lastStatusConsumed);
       if (
@@ -327,11 +386,22 @@ export class ReliableReceiver {
     return session;
   }
 
-  private onSetup(sessionId: number, streamId: number, initialSequence: number, address: string, port: number, nowNs: number): void {
+  /**
+   * A SETUP: for a live session of the same sender, a repeat (our STATUS was lost); for a new
+   * one, a CHALLENGE unless it echoes a valid cookie, and only then a session (setup-cookies.ts).
+   */
+  private onSetup(bytes: Uint8Array, base: number, sessionId: number, streamId: number, address: string, port: number, nowNs: number): void {
+    const token = this.setupToken;
+    token.low = readUint32LE(bytes, base + TOKEN_LOW_OFFSET);
+    token.high = readUint32LE(bytes, base + TOKEN_HIGH_OFFSET);
     const existing = this.sessions.get(sessionKey(sessionId, streamId));
     if (existing !== undefined) {
       if (existing.port !== port || existing.address !== address) {
         this.counters.foreign++;
+        return;
+      }
+      if (!hasToken(bytes, base, existing.token)) {
+        this.counters.forgedControl++;
         return;
       }
       existing.lastHeardNs = nowNs;
@@ -343,11 +413,23 @@ export class ReliableReceiver {
       this.counters.unknownStream++;
       return;
     }
+    const initialSequence = readUint32LE(bytes, base + SEQUENCE_OFFSET);
+    const cookies = this.cookies;
+    const cookieLow = readUint32LE(bytes, base + COOKIE_LOW_OFFSET);
+    const cookieHigh = readUint32LE(bytes, base + COOKIE_HIGH_OFFSET);
+    if (!cookies.verify(cookieLow, cookieHigh, nowNs, sessionId, streamId, initialSequence, token, address, port)) {
+      if (cookieLow !== 0 || cookieHigh !== 0) this.counters.badCookies++; // stale, forged, or from a restarted receiver: a new one
+      cookies.issue(nowNs, sessionId, streamId, initialSequence, token, address, port);
+      this.counters.challengesSent++;
+      const length = writeChallenge(this.control, sessionId, streamId, initialSequence, token, cookies.low, cookies.high);
+      this.transport.sendControl(this.control, length, address, port);
+      return;
+    }
     if (this.sessions.size >= this.options.maxSessions) {
       this.counters.tooManySessions++;
       return;
     }
-    const session = new Session(sessionId, streamId, address, port, initialSequence, this.options, nowNs);
+    const session = new Session(sessionId, streamId, address, port, initialSequence, token.low, token.high, this.options, nowNs);
     this.sessions.set(sessionKey(sessionId, streamId), session);
     this.counters.sessionsBegun++;
     this.pending = true;
@@ -356,14 +438,40 @@ export class ReliableReceiver {
 
   /** Takes one DATA datagram; returns whether it was new and well formed (delivered or held). */
   private onData(session: Session, bytes: Uint8Array, offsetBytes: number, lengthBytes: number, nowNs: number): boolean {
-    session.lastHeardNs = nowNs;
     const counters = this.counters;
-    const frameCount = bytes[offsetBytes + COUNT_OFFSET];
-    const first = readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET);
-    const ahead = sequenceDelta(first, session.expected);
-    if (session.state !== 'active' || ahead < 0) {
+    let frameCount = bytes[offsetBytes + COUNT_OFFSET];
+    let first = readUint32LE(bytes, offsetBytes + SEQUENCE_OFFSET);
+    let ahead = sequenceDelta(first, session.expected);
+    const aheadOfEnd = sequenceDelta((first + frameCount) >>> 0, session.expected);
+    if (session.state !== 'active' || aheadOfEnd <= 0) {
+      session.lastHeardNs = nowNs;
       counters.duplicates++;
       return false;
+    }
+    if (aheadOfEnd > this.maxAheadFrames) {
+      counters.outOfWindow++; // further than flow control lets the sender go: not the session's sender
+      return false;
+    }
+    session.lastHeardNs = nowNs;
+    let trimmed = false;
+    if (ahead < 0) {
+      // Overlaps the expected sequence at another frame boundary than what was delivered (a
+      // re-framing middlebox, a spoofed datagram delivered first): its frames from the
+      // expected one on are new. Without this the retransmission, byte for byte the same,
+      // would be dropped for ever and the gap never fill.
+      const length = trimFramesBefore(bytes, offsetBytes, lengthBytes, -ahead, this.trimmed);
+      if (length < 0) {
+        counters.malformed++;
+        return false;
+      }
+      counters.overlapsTrimmed++;
+      bytes = this.trimmed;
+      offsetBytes = 0;
+      lengthBytes = length;
+      frameCount += ahead;
+      first = session.expected;
+      ahead = 0;
+      trimmed = true;
     }
     if (ahead === 0 && !this.paused) {
       // In order: the reader validates and delivers; a datagram it drops moves nothing.
@@ -374,7 +482,7 @@ export class ReliableReceiver {
       counters.datagramsAccepted++;
       session.consumedBytes += lengthBytes;
       session.expected = (first + frameCount) >>> 0;
-      session.parity?.record(first, session.expected, bytes, offsetBytes, lengthBytes);
+      if (!trimmed) session.parity?.record(first, session.expected, bytes, offsetBytes, lengthBytes); // FEC covers whole originals only
       if (sequenceDelta(session.expected, session.highest) > 0) session.highest = session.expected;
       if (session.window.size > 0) this.deliverHeld(session);
       if (session.loss.gaps > 0) {
@@ -399,7 +507,7 @@ export class ReliableReceiver {
     else {
       if (ahead > 0) counters.outOfOrder++;
       else counters.heldWhilePaused++;
-      session.parity?.record(first, end, bytes, offsetBytes, lengthBytes);
+      if (!trimmed) session.parity?.record(first, end, bytes, offsetBytes, lengthBytes);
     }
     if (sequenceDelta(end, session.highest) > 0) session.highest = end;
     session.dirty = true;
@@ -473,12 +581,35 @@ export class ReliableReceiver {
     const end = (start + lengthFrames) >>> 0;
     // Only a range the expected sequence lies in stops delivery; others are stale or early.
     if (session.state !== 'active' || sequenceDelta(start, session.expected) > 0 || sequenceDelta(end, session.expected) <= 0) return;
+    this.giveUpGap(session, end, 'the sender no longer holds these messages');
+  }
+
+  /**
+   * After a NAK round that named the gap at the expected sequence: whether that gap has now
+   * gone maxNakRounds rounds with the expected sequence not moving, in which case it was
+   * given up (returns true: the session may be gone).
+   */
+  private stuck(session: Session): boolean {
+    const loss = session.loss;
+    if (session.stuckSequence !== session.expected) {
+      session.stuckSequence = session.expected;
+      session.stuckRounds = 0;
+    }
+    if (++session.stuckRounds <= this.options.maxNakRounds) return false;
+    this.counters.gapsGivenUp++;
+    this.giveUpGap(session, loss.endOf(0), `no data for these messages after ${this.options.maxNakRounds} NAKs`);
+    return true;
+  }
+
+  /** Applies the onGap policy to [expected, end): 'failed' ends the session, 'skip' reports a 'gap' and goes on. */
+  private giveUpGap(session: Session, end: number, reason: string): void {
     const from = session.expected;
     this.counters.gaps++;
+    session.stuckRounds = 0;
     if (this.options.onGap === 'fail') {
       this.counters.sessionsFailed++;
       this.remove(session);
-      this.onEvent({ type: 'failed', sessionId: session.sessionId, streamId: session.streamId, fromSequence: from, toSequence: end, reason: 'the sender no longer holds these messages' });
+      this.onEvent({ type: 'failed', sessionId: session.sessionId, streamId: session.streamId, fromSequence: from, toSequence: end, reason });
       return;
     }
     this.counters.framesSkipped += sequenceDelta(end, from);
@@ -521,6 +652,7 @@ export class ReliableReceiver {
       session.rttNs,
       echo ? ControlFlag.ECHO_REQUEST : 0,
       echo ? Math.max(nowNs, 1) : 0,
+      session.token,
     );
     this.transport.sendControl(this.control, length, session.address, session.port);
   }

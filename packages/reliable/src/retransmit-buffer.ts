@@ -100,6 +100,11 @@ export class RetransmitBuffer {
     }
   }
 
+  /** The slot of the oldest datagram held (valid when not empty). */
+  oldestSlot(): number {
+    return this.head;
+  }
+
   /** First sequence still held (undefined when empty). */
   oldestSequence(): number | undefined {
     return this.count === 0 ? undefined : this.firstSequences[this.head];

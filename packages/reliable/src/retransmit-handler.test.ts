@@ -6,7 +6,7 @@ import { RetransmitHandler } from './retransmit-handler.js';
 const MS = 1_000_000;
 
 /** A buffer holding datagrams of 2 frames each: [0,2) [2,4) ... [2n-2, 2n), 100 bytes each. */
-function setUp(datagrams: number, capacity = 16, bytesPerSecond = 1e9) {
+function setUp(datagrams: number, capacity = 16, bytesPerSecond = 1e9, windowBytes = 1e9, rttNs = 0) {
   const buffer = new RetransmitBuffer(capacity, 200);
   for (let i = 0; i < datagrams; i++) {
     if (buffer.isFull) buffer.evictOldest();
@@ -22,6 +22,7 @@ function setUp(datagrams: number, capacity = 16, bytesPerSecond = 1e9) {
     1 * MS,
     bytesPerSecond,
   );
+  handler.setWindow(windowBytes, rttNs);
   return { buffer, handler, resent, unavailable, counters, next: datagrams * 2 };
 }
 
@@ -65,5 +66,28 @@ describe('RetransmitHandler', () => {
     expect(flood.counters.retransmitsRateLimited).toBeGreaterThan(0);
     expect(flood.counters.retransmits * 100).toBeLessThanOrEqual(101 * 1_000_000 + 100_000); // 101 s at 1 MB/s + the burst
     expect(flood.counters.retransmits * 100).toBeGreaterThan(90 * 1_000_000); // and the limit is used, not starved
+  });
+
+  it('resends at most one window per round trip, however many NAKs ask (an on-path NAK flood)', () => {
+    // A 1,000-byte window (10 datagrams), a 10 ms round trip, a linger of 1 ms: NAKs for all
+    // 16 datagrams every 0.1 ms would ask 16 kB per ms; the window allows 1 kB per 10 ms.
+    const flood = setUp(16, 16, 1e9, 1_000, 10 * MS);
+    let askedBytes = 0;
+    for (let i = 0; i < 10_000; i++) {
+      flood.handler.onNakRange(0, flood.next, flood.next, i * 0.1 * MS); // 1 s in all
+      askedBytes += 16 * 100;
+    }
+    const resentBytes = flood.counters.retransmits * 100;
+    expect(flood.counters.retransmitsWindowLimited).toBeGreaterThan(0);
+    expect(resentBytes).toBeLessThanOrEqual(askedBytes);
+    expect(resentBytes).toBeLessThanOrEqual(1_000 * (1 + 1_000 / 10)); // the first window + one per 10 ms RTT over 1 s
+    expect(resentBytes).toBeGreaterThan(0.9 * 1_000 * (1_000 / 10)); // and the budget is used, not starved
+  });
+
+  it('grants no retransmission before the receiver told its window', () => {
+    const { handler, resent, counters, next } = setUp(8, 16, 1e9, 0);
+    handler.onNakRange(0, next, next, 0);
+    expect(resent).toEqual([]);
+    expect(counters.retransmitsWindowLimited).toBe(8);
   });
 });

@@ -3,12 +3,16 @@
  * is resent from the retransmit buffer at once, unless
  *  - it was resent less than `lingerNs` ago: a retransmission already under way is not
  *    repeated (the receiver's next NAK after it arrives, or not, decides);
- *  - the retransmit rate limit is spent: a token bucket of bytes per second, so a flood of
- *    NAKs (or one NAK with huge ranges) cannot turn the sender into an amplifier; the
- *    receiver NAKs again later;
+ *  - a window's worth was resent within the last round trip: a bucket of the receiver's
+ *    window bytes, refilled at one window per RTT (at least MIN_BUDGET_RTT_NS), so however
+ *    many NAKs arrive, even from on the path, retransmissions never exceed what a receiver
+ *    could have lost (a window) per round trip; the receiver NAKs again later;
+ *  - the retransmit rate limit is spent: a token bucket of bytes per second on top;
  *  - it is no longer held: that part of the range is answered with one UNAVAILABLE frame,
  *    and the receiver applies its gap policy.
- * Ranges are clipped to what was sent; nothing past `nextSequence` is answered.
+ * Ranges are clipped to what was sent; nothing past `nextSequence` is answered, so what is
+ * resent is never more than the datagrams the NAK's ranges name. Off-path NAKs never get
+ * here: they lack the session token (sender.ts).
  */
 import { sequenceDelta } from './control-layout.js';
 import type { RetransmitBuffer } from './retransmit-buffer.js';
@@ -17,8 +21,15 @@ export interface RetransmitCounters {
   retransmits: number;
   retransmitsLingering: number;
   retransmitsRateLimited: number;
+  retransmitsWindowLimited: number;
   unavailableSent: number;
 }
+
+/**
+ * The round trip the window budget assumes before a sample and at least: below a few tens
+ * of microseconds (loopback) a per-RTT budget would refill faster than any NAK could ask.
+ */
+export const MIN_BUDGET_RTT_NS = 1_000_000;
 
 export interface RetransmitActions {
   /** Resend the datagram in `slot` (its bytes, unchanged). */
@@ -37,6 +48,11 @@ export class RetransmitHandler {
   private readonly burstBytes: number;
   private tokensBytes: number;
   private tokensAtNs = 0;
+  /** The window budget: at most windowBytes, refilled at windowBytes per round trip. */
+  private windowBytes = 0;
+  private windowBytesPerNs = 0;
+  private windowTokensBytes = 0;
+  private windowTokensAtNs = 0;
   lingerNs: number;
 
   constructor(buffer: RetransmitBuffer, actions: RetransmitActions, counters: RetransmitCounters, lingerNs: number, maxBytesPerSecond: number) {
@@ -48,6 +64,17 @@ export class RetransmitHandler {
     this.bytesPerNs = maxBytesPerSecond / 1e9;
     this.burstBytes = Math.max(buffer.datagramBytes * 16, maxBytesPerSecond / 10);
     this.tokensBytes = this.burstBytes;
+  }
+
+  /**
+   * The receiver's window (bytes) and round trip (ns, 0 when unknown), from its STATUS: the
+   * budget becomes one window per round trip. A larger window grants its growth at once.
+   */
+  setWindow(windowBytes: number, rttNs: number): void {
+    if (windowBytes > this.windowBytes) this.windowTokensBytes += windowBytes - this.windowBytes;
+    this.windowBytes = windowBytes;
+    this.windowTokensBytes = Math.min(this.windowTokensBytes, windowBytes);
+    this.windowBytesPerNs = windowBytes / Math.max(MIN_BUDGET_RTT_NS, rttNs);
   }
 
   /** A new datagram went into `slot`: it has never been resent. */
@@ -82,10 +109,15 @@ export class RetransmitHandler {
         continue;
       }
       const lengthBytes = this.buffer.lengthOf(slot);
+      if (this.windowTokensBytes < lengthBytes) {
+        this.counters.retransmitsWindowLimited++;
+        continue;
+      }
       if (this.tokensBytes < lengthBytes) {
         this.counters.retransmitsRateLimited++;
         continue;
       }
+      this.windowTokensBytes -= lengthBytes;
       this.tokensBytes -= lengthBytes;
       this.lingerUntilNs[slot] = nowNs + this.lingerNs;
       this.counters.retransmits++;
@@ -95,8 +127,14 @@ export class RetransmitHandler {
 
   private refill(nowNs: number): void {
     const elapsedNs = nowNs - this.tokensAtNs;
-    if (elapsedNs <= 0) return;
-    this.tokensAtNs = nowNs;
-    this.tokensBytes = Math.min(this.burstBytes, this.tokensBytes + elapsedNs * this.bytesPerNs);
+    if (elapsedNs > 0) {
+      this.tokensAtNs = nowNs;
+      this.tokensBytes = Math.min(this.burstBytes, this.tokensBytes + elapsedNs * this.bytesPerNs);
+    }
+    const windowElapsedNs = nowNs - this.windowTokensAtNs;
+    if (windowElapsedNs > 0) {
+      this.windowTokensAtNs = nowNs;
+      this.windowTokensBytes = Math.min(this.windowBytes, this.windowTokensBytes + windowElapsedNs * this.windowBytesPerNs);
+    }
   }
 }

@@ -8,15 +8,21 @@
  *                        ^   resend (NAK)               |
  *   STATUS (consumed, window, RTT) / NAK <---------------+ from the receiver
  *
- * Life: 'setup' (SETUP every setupIntervalNs until a STATUS answers) -> 'connected'
- * -> 'ending' (end(): HEARTBEAT with END_OF_STREAM until the receiver consumed it all)
- * -> 'ended'; or 'timedOut' when no STATUS came for livenessTimeoutNs.
+ * Life: 'setup' (SETUP every setupIntervalNs until a STATUS answers; a CHALLENGE's cookie
+ * is echoed in the next SETUP at once) -> 'connected' -> 'ending' (end(): HEARTBEAT with
+ * END_OF_STREAM until the receiver consumed it all) -> 'ended'; or 'timedOut' when no STATUS
+ * came for livenessTimeoutNs; or 'closed' when the publication closed before either.
  *
- * Flow control: no datagram goes out while those not yet consumed fill the receiver's
- * window (bytes), and under the
- * 'back-pressure' policy no datagram the receiver has not consumed is overwritten; either
- * limit stops packing, the ring fills, and producers' claims return BACK_PRESSURED.
- * Under 'overwrite', the oldest datagram gives way and a NAK for it is answered UNAVAILABLE.
+ * Every control frame carries the session token (control-layout.ts); STATUS, NAK and
+ * CHALLENGE without it are counted (forgedControl) and change nothing.
+ *
+ * Flow control: no datagram goes out while those not yet consumed (held for retransmission
+ * or, under 'overwrite', dropped from the buffer unconsumed) fill the receiver's window
+ * (bytes), and under the 'back-pressure' policy no datagram the receiver has not consumed
+ * is overwritten; either limit stops packing, the ring fills, and producers' claims return
+ * BACK_PRESSURED. Under 'overwrite', the oldest datagram gives way and a NAK for it is
+ * answered UNAVAILABLE. So DATA never runs more than a window (and one datagram) past what
+ * the receiver consumed, which is what lets the receiver drop anything further as forged.
  *
  * Forward error correction (fecGroupDatagrams > 0): after every fecGroupDatagrams new DATA
  * datagrams, and before an idle heartbeat, a PARITY datagram (parity-encoder.ts) lets the
@@ -47,14 +53,26 @@ import {
   STREAM_ID_OFFSET,
   sequenceDelta,
   TYPE_OFFSET,
+  COOKIE_LOW_OFFSET,
+  COOKIE_HIGH_OFFSET,
 } from './control-layout.js';
-import { checkControl, readFloat64LE, readUint32LE, writeHeartbeat, writeRttEcho, writeSetup, writeUnavailable } from './control-frames.js';
+import {
+  checkControl,
+  hasToken,
+  readFloat64LE,
+  readUint32LE,
+  type SessionToken,
+  writeHeartbeat,
+  writeRttEcho,
+  writeSetup,
+  writeUnavailable,
+} from './control-frames.js';
 import type { SenderCounters } from './counters.js';
 import { ParityEncoder } from './parity-encoder.js';
 import { RetransmitBuffer } from './retransmit-buffer.js';
 import { RetransmitHandler } from './retransmit-handler.js';
 
-export type SenderState = 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut';
+export type SenderState = 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut' | 'closed';
 
 export interface SenderTiming {
   setupIntervalNs: number;
@@ -69,6 +87,8 @@ export interface SenderOptions {
   sessionId: number;
   streamId: number;
   initialSequence: number;
+  /** 64 random bits every control frame of the session carries (the publication draws them from crypto). */
+  token: SessionToken;
   /** Longest datagram sent (with FEC, DATA datagrams are PARITY_OVERHEAD_BYTES shorter). */
   datagramBytes: number;
   /** DATA datagrams per PARITY datagram (1..MAX_PARITY_GROUP_DATAGRAMS), or 0 (the default): no FEC. */
@@ -120,6 +140,17 @@ export class ReliableSender {
   private heartbeatIntervalNs: number;
   /** The window or the buffer stopped packing (counted once per stall). */
   private stalled = false;
+  private readonly token: SessionToken;
+  /** The receiver's setup cookie (from CHALLENGE), echoed in SETUP; 0, 0 before one came. */
+  private cookieLow = 0;
+  private cookieHigh = 0;
+  /**
+   * Bytes of datagrams dropped from the buffer under 'overwrite' that the receiver had not
+   * consumed: still in the receiver's window (flow control counts them) until STATUS
+   * passes `evictedEndSequence`, the end of the newest of them.
+   */
+  private evictedBytes = 0;
+  private evictedEndSequence = 0;
 
   constructor(ring: Ring, consumer: Consumer, options: SenderOptions, transport: SenderTransport, counters: SenderCounters) {
     this.options = options;
@@ -130,6 +161,7 @@ export class ReliableSender {
     this.counters = counters;
     this.consumer = consumer;
     this.consumed = options.initialSequence >>> 0;
+    this.token = { low: options.token.low >>> 0, high: options.token.high >>> 0 };
     const fecGroup = options.fecGroupDatagrams ?? 0;
     const dataBytes = fecGroup > 0 ? options.datagramBytes - PARITY_OVERHEAD_BYTES : options.datagramBytes;
     this.parity = fecGroup > 0 ? new ParityEncoder(fecGroup, dataBytes) : undefined;
@@ -143,7 +175,8 @@ export class ReliableSender {
           this.buffer.sendStarted(slot);
           this.transport.sendData(slot, this.buffer.views[slot], this.buffer.lengthOf(slot));
         },
-        unavailable: (start, length) => this.transport.sendControl(this.control, writeUnavailable(this.control, this.sessionId, this.streamId, start, length)),
+        unavailable: (start, length) =>
+          this.transport.sendControl(this.control, writeUnavailable(this.control, this.sessionId, this.streamId, start, length, this.token)),
       },
       counters,
       options.timing.minLingerNs,
@@ -199,12 +232,11 @@ export class ReliableSender {
     if (state === 'setup') {
       if (nowNs - this.lastSetupNs >= this.timing.setupIntervalNs) {
         this.lastSetupNs = nowNs;
-        this.counters.setupsSent++;
-        this.transport.sendControl(this.control, writeSetup(this.control, this.sessionId, this.streamId, this.options.initialSequence >>> 0));
+        this.sendSetup();
       }
       return 0;
     }
-    if (state === 'ended' || state === 'timedOut') return 0;
+    if (state === 'ended' || state === 'timedOut' || state === 'closed') return 0;
     if (nowNs - this.lastStatusNs > this.timing.livenessTimeoutNs) {
       this.stateValue = 'timedOut';
       this.counters.livenessTimeouts++;
@@ -243,6 +275,11 @@ export class ReliableSender {
     this.sendHeartbeat(nowNs);
   }
 
+  /** The publication closed before the session ended or timed out: nothing more is sent. */
+  abandon(): void {
+    if (this.stateValue !== 'ended' && this.stateValue !== 'timedOut') this.stateValue = 'closed';
+  }
+
   /** The socket finished with a send of retransmit buffer slot `slot`. */
   sendCompleted(slot: number): void {
     this.buffer.sendCompleted(slot);
@@ -258,18 +295,47 @@ export class ReliableSender {
       this.counters.unknownSession++;
       return;
     }
+    if (!hasToken(bytes, offsetBytes, this.token)) {
+      this.counters.forgedControl++;
+      return;
+    }
+    if (this.stateValue === 'closed') return;
     const type = bytes[offsetBytes + TYPE_OFFSET];
     if (type === ControlType.STATUS) this.onStatus(bytes, offsetBytes, nowNs);
     else if (type === ControlType.NAK) this.onNak(bytes, offsetBytes, nowNs);
+    else if (type === ControlType.CHALLENGE) this.onChallenge(bytes, offsetBytes, nowNs);
     else this.counters.malformedControl++; // a sender-to-receiver type sent to the sender
+  }
+
+  private sendSetup(): void {
+    this.counters.setupsSent++;
+    const length = writeSetup(this.control, this.sessionId, this.streamId, this.options.initialSequence >>> 0, this.token, this.cookieLow, this.cookieHigh);
+    this.transport.sendControl(this.control, length);
+  }
+
+  /** The receiver wants its cookie echoed before it sets the session up: SETUP again, now, with it. */
+  private onChallenge(bytes: Uint8Array, base: number, nowNs: number): void {
+    if (this.stateValue !== 'setup' || readUint32LE(bytes, base + SEQUENCE_OFFSET) !== this.options.initialSequence >>> 0) {
+      this.counters.malformedControl++; // a late copy, or not an answer to our SETUP
+      return;
+    }
+    this.counters.challengesReceived++;
+    this.cookieLow = readUint32LE(bytes, base + COOKIE_LOW_OFFSET);
+    this.cookieHigh = readUint32LE(bytes, base + COOKIE_HIGH_OFFSET);
+    this.lastSetupNs = nowNs;
+    this.sendSetup();
   }
 
   private onStatus(bytes: Uint8Array, base: number, nowNs: number): void {
     const consumed = readUint32LE(bytes, base + SEQUENCE_OFFSET);
     const next = this.writer.nextSequence;
-    // Consumed cannot pass what was sent nor go back past the last report.
-    if (sequenceDelta(consumed, next) > 0 || sequenceDelta(consumed, this.consumed) < 0) {
+    // Consumed cannot pass what was sent; one behind the last report was overtaken on the way.
+    if (sequenceDelta(consumed, next) > 0) {
       this.counters.malformedControl++;
+      return;
+    }
+    if (sequenceDelta(consumed, this.consumed) < 0) {
+      this.counters.staleStatus++;
       return;
     }
     this.counters.statusReceived++;
@@ -285,10 +351,12 @@ export class ReliableSender {
       this.rttNsValue = rttNs;
       this.retransmits.lingerNs = Math.max(this.timing.minLingerNs, rttNs);
     }
+    this.retransmits.setWindow(this.windowBytes, this.rttNsValue);
     this.buffer.releaseConsumed(consumed);
+    if (this.evictedBytes > 0 && sequenceDelta(this.evictedEndSequence, consumed) <= 0) this.evictedBytes = 0;
     if ((bytes[base + FLAGS_OFFSET] & ControlFlag.ECHO_REQUEST) !== 0) {
       const echo = readFloat64LE(bytes, base + STATUS_ECHO_OFFSET);
-      this.transport.sendControl(this.control, writeRttEcho(this.control, this.sessionId, this.streamId, echo));
+      this.transport.sendControl(this.control, writeRttEcho(this.control, this.sessionId, this.streamId, echo, this.token));
     }
     if (this.stateValue === 'ending' && this.caughtUp) this.stateValue = 'ended';
   }
@@ -319,7 +387,7 @@ export class ReliableSender {
     while (sent < MAX_DATAGRAMS_PER_WORK) {
       const available = this.packer.unpacked();
       if (available === 0) break;
-      if (buffer.heldBytes >= this.windowBytes) {
+      if (buffer.heldBytes + this.evictedBytes >= this.windowBytes) {
         this.stall(); // the receiver's window is full of datagrams it has not consumed
         break;
       }
@@ -329,6 +397,8 @@ export class ReliableSender {
           break;
         }
         if (buffer.nextSlot() < 0) break; // the oldest is still being sent
+        this.evictedBytes += buffer.lengthOf(buffer.oldestSlot());
+        this.evictedEndSequence = buffer.endSequenceOf(buffer.oldestSlot());
         buffer.evictOldest();
       }
       const slot = buffer.nextSlot();
@@ -367,7 +437,7 @@ export class ReliableSender {
   private sendParity(): void {
     const parity = this.parity!;
     this.counters.paritySent++;
-    this.transport.sendControl(parity.frame, parity.close(this.sessionId, this.streamId));
+    this.transport.sendControl(parity.frame, parity.close(this.sessionId, this.streamId, this.token));
     parity.reset();
   }
 
@@ -375,7 +445,7 @@ export class ReliableSender {
     if (this.parity !== undefined && this.parity.pending > 0) this.sendParity(); // the group's tail is covered too
     const flags = this.stateValue === 'ending' && this.packer.unpacked() === 0 ? ControlFlag.END_OF_STREAM : 0;
     this.counters.heartbeatsSent++;
-    this.transport.sendControl(this.control, writeHeartbeat(this.control, this.sessionId, this.streamId, this.writer.nextSequence, flags));
+    this.transport.sendControl(this.control, writeHeartbeat(this.control, this.sessionId, this.streamId, this.writer.nextSequence, flags, this.token));
     this.lastSendNs = nowNs;
     this.heartbeatIntervalNs = Math.min(this.timing.heartbeatMaxNs, this.heartbeatIntervalNs * 2);
   }

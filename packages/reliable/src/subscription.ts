@@ -58,6 +58,13 @@ export interface ReliableSubscriptionOptions extends SocketOptions {
   nakDelayMs?: number;
   /** Shortest interval between NAKs of one gap (default 1 ms; at least twice the round trip, doubling per retry up to 100 ms). */
   nakRetryMs?: number;
+  /**
+   * NAKs a gap at the next expected sequence may go unanswered, with nothing delivered, before
+   * it is given up under `onGap` (default 32: about 2.5 s with the default NAK backoff). A
+   * gap that never fills (a sender that answers nothing, a path that loses every resend)
+   * then ends in 'failed' or 'gap', never in a hang.
+   */
+  maxNakRounds?: number;
   /** A STATUS at least this often (default 50 ms). */
   statusIntervalMs?: number;
   /** No datagram from a sender for this long ends its session with 'timeout' (default 5,000 ms). */
@@ -107,6 +114,7 @@ export class ReliableSubscription {
         maxDatagramBytes: options.maxDatagramBytes,
         maxSessions: options.maxSessions,
         onGap: options.onGap,
+        maxNakRounds: options.maxNakRounds,
         timing: {
           nakDelayNs: options.nakDelayMs * MS,
           minNakRetryNs: options.nakRetryMs * MS,
@@ -148,6 +156,7 @@ export class ReliableSubscription {
       onGap,
       nakDelayMs: requireNonNegative('nakDelayMs', options.nakDelayMs ?? 0),
       nakRetryMs: requirePositive('nakRetryMs', options.nakRetryMs ?? 1),
+      maxNakRounds: requireInteger('maxNakRounds', options.maxNakRounds ?? 32, 1, 1_000_000),
       statusIntervalMs: requirePositive('statusIntervalMs', options.statusIntervalMs ?? 50),
       livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
     };

@@ -19,6 +19,9 @@ export const US = 1_000;
 const PEER = '10.0.0.1';
 const PEER_PORT = 4000;
 const STREAM_ID = 9;
+/** The sender's session token and the receiver's cookie key: fixed, so a run depends on its seed alone. */
+export const SESSION_TOKEN = { low: 0x5e55_1017, high: 0x70ce_0001 };
+const COOKIE_KEY = new Uint8Array(32).fill(7);
 /** The smallest step the clock takes when something is due "now" again (a busy sender). */
 const TICK_NS = 10 * US;
 
@@ -73,6 +76,7 @@ export class Simulation {
       sessionId: 77,
       streamId: STREAM_ID,
       initialSequence: 0xffff_ff00, // wraps early in every run
+      token: SESSION_TOKEN,
       datagramBytes: 1472,
       retransmitBufferDatagrams: 1024,
       retransmitPolicy: 'back-pressure',
@@ -94,6 +98,8 @@ export class Simulation {
       maxDatagramBytes: 1472,
       maxSessions: 4,
       onGap: 'fail',
+      maxNakRounds: 32,
+      cookieKey: COOKIE_KEY,
       ...options.receiver,
       timing: {
         nakDelayNs: 100 * US,

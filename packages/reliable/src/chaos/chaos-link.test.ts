@@ -2,7 +2,8 @@ import { FluxRangeError } from '@flux/ring';
 import { PROTOCOL_VERSION } from '@flux/udp';
 import { describe, expect, it } from 'vitest';
 import { ChaosLink, type ChaosOptions } from './chaos-link.js';
-import { VALID_VERSION_BYTE } from './corruption.js';
+import { CONTROL_VERSION } from '../control-layout.js';
+import { CONTROL_VERSION_BYTE, VALID_VERSION_BYTE } from './corruption.js';
 
 const STEP_NS = 1_000;
 const ID_OFFSET = 4;
@@ -202,7 +203,9 @@ describe('ChaosLink', () => {
     const { counters, delivered } = run({ seed: 11, corruptPercent: 100 }, count, () => 0);
     expect(delivered.length).toBe(count);
     expect(counters.corrupted).toBe(count);
-    for (const entry of delivered) expect(entry.bytes.length < HEADER_BYTES || entry.bytes[0] !== VALID_VERSION_BYTE).toBe(true);
+    for (const entry of delivered) {
+      expect(entry.bytes.length < HEADER_BYTES || (entry.bytes[0] !== VALID_VERSION_BYTE && entry.bytes[0] !== CONTROL_VERSION_BYTE)).toBe(true);
+    }
   });
 
   it('never corrupts an empty datagram (nothing could detect it)', () => {
@@ -214,8 +217,9 @@ describe('ChaosLink', () => {
     expect(link.counters.corrupted).toBe(0);
   });
 
-  it('keeps its version byte equal to the wire format protocol version', () => {
+  it('keeps its version bytes equal to the wire formats: DATA and control frames', () => {
     expect(VALID_VERSION_BYTE).toBe(PROTOCOL_VERSION);
+    expect(CONTROL_VERSION_BYTE).toBe(CONTROL_VERSION);
   });
 
   it('drops and counts copies beyond maxQueued, and accepts more once polled', () => {

@@ -7,18 +7,19 @@
  * cannot see, or that happened before them: a datagram cut short, a foreign or garbled
  * sender, a buggy middlebox. So a corrupted copy here is always *structurally detectable*
  * by a receiver that checks the Flux wire format (@flux/udp frame-layout.ts), whose byte 0
- * is the protocol version, always VALID_VERSION_BYTE:
+ * is the version: VALID_VERSION_BYTE (1) for DATA, CONTROL_VERSION_BYTE (2) for
+ * @flux/reliable's control frames (control-layout.ts):
  *
  * ```
  *   original  | 01 | type | ...... lengthBytes ...... |
  *
  *   TRUNCATE  | 01 | type | ... |                        length U[0, lengthBytes-1]
- *   VERSION   | vv | type | ...... lengthBytes ...... |  vv U{0, 2..255}   (never 01)
+ *   VERSION   | vv | type | ...... lengthBytes ...... |  vv U{0, 3..255}   (never 01, 02)
  *   GARBAGE   | vv | random bytes ... |                  length U[0, lengthBytes],
- *                                                       vv never 01 (when length > 0)
+ *                                                       vv never 01, 02 (when length > 0)
  * ```
  *
- * Every corrupted copy is therefore shorter than its original or has byte 0 != 1, and a
+ * Every corrupted copy is therefore shorter than its original or has no valid version byte, and a
  * receiver that validates lengths and the version must drop it and count it. Flipping bits
  * inside a datagram that still parses would model a failure UDP checksums already catch,
  * and would only test that the protocol trusts its transport. An empty datagram cannot be
@@ -27,8 +28,10 @@
 import type { Sfc32 } from './prng.js';
 import type { Slot } from './due-queue.js';
 
-/** Byte 0 of every valid datagram: PROTOCOL_VERSION in @flux/udp's frame-layout.ts. */
+/** Byte 0 of every valid DATA datagram: PROTOCOL_VERSION in @flux/udp's frame-layout.ts. */
 export const VALID_VERSION_BYTE = 1;
+/** Byte 0 of every valid control frame: CONTROL_VERSION in control-layout.ts. */
+export const CONTROL_VERSION_BYTE = 2;
 
 export const CorruptionKind = {
   TRUNCATE: 0,
@@ -41,10 +44,10 @@ const BYTES_PER_UINT32 = 4;
 const BITS_PER_BYTE = 8;
 const BYTE_MASK = 0xff;
 
-/** A random byte value other than VALID_VERSION_BYTE. */
+/** A random byte value other than VALID_VERSION_BYTE and CONTROL_VERSION_BYTE (which follows it). */
 function invalidVersionByte(random: Sfc32): number {
-  const value = random.nextInt(BYTE_VALUES - 1);
-  return value >= VALID_VERSION_BYTE ? value + 1 : value;
+  const value = random.nextInt(BYTE_VALUES - 2);
+  return value >= VALID_VERSION_BYTE ? value + 2 : value;
 }
 
 /**
