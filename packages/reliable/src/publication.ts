@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { AsyncWaitStrategy, BACK_PRESSURED, FluxRangeError, FluxTypeError, type Producer, Ring } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, FluxRangeError, FluxTypeError, MAX_CAPACITY, type Producer, Ring } from '@flux/ring';
+import { optionalChoice, optionalInteger, optionsObject, requireBytes, requireNumber, requireString } from '@flux/ring/validate';
 import {
   checkBufferBytes,
   DEFAULT_MTU_BYTES,
@@ -26,7 +27,7 @@ import {
 } from '@flux/udp';
 import { MAX_PARITY_GROUP_DATAGRAMS } from './control-layout.js';
 import { SenderCounters } from './counters.js';
-import { nowNs, requireInteger, requirePositive } from './options.js';
+import { nowNs, optionalNumber, requireInteger } from './options.js';
 import { ReliableSender, type SenderState } from './sender.js';
 
 /** Destination, stream, session, MTU and ring: as @flux/udp's Publication (the same defaults). */
@@ -64,6 +65,11 @@ function drawToken(): { low: number; high: number } {
   const bytes = randomBytes(8);
   return { low: bytes.readUInt32LE(0), high: bytes.readUInt32LE(4) };
 }
+
+/** The longest interval or timeout an option takes (a day: setTimeout's limit is ~24.8 days). */
+const MAX_INTERVAL_MS = 86_400_000;
+/** The longest a flush(), connected() or close() waits. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Longest a sender wait lasts without a deadline (producers and STATUS wake it sooner). */
 const IDLE_WAIT_MS = 100;
@@ -140,33 +146,32 @@ export class ReliablePublication {
 
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
   static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
-    if (typeof options?.host !== 'string') throw new FluxTypeError(`host must be a string, got ${String(options?.host)}`);
+    if (options === undefined) throw new FluxTypeError('options must be an object, got undefined');
+    optionsObject('options', options);
+    requireString('host', options.host);
     requireInteger('port', options.port, 1, 65535);
     requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
-    const sessionId = options.sessionId ?? Math.floor(Math.random() * 0x1_0000_0000);
-    requireInteger('sessionId', sessionId, 0, 0xffff_ffff);
-    const mtuBytes = requireInteger('mtuBytes', options.mtuBytes ?? DEFAULT_MTU_BYTES, 576, 65535);
+    const sessionId = optionalInteger('sessionId', options.sessionId, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff);
+    const mtuBytes = optionalInteger('mtuBytes', options.mtuBytes, DEFAULT_MTU_BYTES, 576, 65535);
     const family = familyOf(options.host, options.family);
     const datagramBytes = maxDatagramBytes(mtuBytes, family);
-    const policy = options.retransmitPolicy ?? 'back-pressure';
-    if (policy !== 'back-pressure' && policy !== 'overwrite') throw new FluxTypeError(`retransmitPolicy must be 'back-pressure' or 'overwrite', got ${String(policy)}`);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
     const resolved = {
       streamId: options.streamId,
       sessionId,
       mtuBytes,
-      maxMessageBytes: requireInteger('maxMessageBytes', options.maxMessageBytes ?? maxFramePayloadBytes(datagramBytes), 0, 2 ** 30),
-      ringCapacity: options.ringCapacity ?? 4096,
-      producerMode: options.producerMode ?? 'multi',
-      retransmitBufferDatagrams: requireInteger('retransmitBufferDatagrams', options.retransmitBufferDatagrams ?? 4096, 2, 1 << 20),
-      retransmitPolicy: policy,
-      fecGroupDatagrams: requireInteger('fecGroupDatagrams', options.fecGroupDatagrams ?? 0, 0, MAX_PARITY_GROUP_DATAGRAMS),
-      maxRetransmitBytesPerSecond: requirePositive('maxRetransmitBytesPerSecond', options.maxRetransmitBytesPerSecond ?? 64 * 1024 * 1024),
-      setupIntervalMs: requirePositive('setupIntervalMs', options.setupIntervalMs ?? 100),
-      heartbeatMinMs: requirePositive('heartbeatMinMs', options.heartbeatMinMs ?? 1),
-      heartbeatMaxMs: requirePositive('heartbeatMaxMs', options.heartbeatMaxMs ?? 100),
-      livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
+      maxMessageBytes: optionalInteger('maxMessageBytes', options.maxMessageBytes, maxFramePayloadBytes(datagramBytes), 0, 2 ** 30),
+      ringCapacity: optionalInteger('ringCapacity', options.ringCapacity, 4096, 2, MAX_CAPACITY),
+      producerMode: optionalChoice('producerMode', options.producerMode, ['single', 'multi'] as const, 'multi'),
+      retransmitBufferDatagrams: optionalInteger('retransmitBufferDatagrams', options.retransmitBufferDatagrams, 4096, 2, 1 << 20),
+      retransmitPolicy: optionalChoice('retransmitPolicy', options.retransmitPolicy, ['back-pressure', 'overwrite'] as const, 'back-pressure'),
+      fecGroupDatagrams: optionalInteger('fecGroupDatagrams', options.fecGroupDatagrams, 0, 0, MAX_PARITY_GROUP_DATAGRAMS),
+      maxRetransmitBytesPerSecond: optionalNumber('maxRetransmitBytesPerSecond', options.maxRetransmitBytesPerSecond, 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+      setupIntervalMs: optionalNumber('setupIntervalMs', options.setupIntervalMs, 100, 0.001, MAX_INTERVAL_MS),
+      heartbeatMinMs: optionalNumber('heartbeatMinMs', options.heartbeatMinMs, 1, 0.001, MAX_INTERVAL_MS),
+      heartbeatMaxMs: optionalNumber('heartbeatMaxMs', options.heartbeatMaxMs, 100, 0.001, MAX_INTERVAL_MS),
+      livenessTimeoutMs: optionalNumber('livenessTimeoutMs', options.livenessTimeoutMs, 5000, 0.001, MAX_INTERVAL_MS),
     };
     if (resolved.heartbeatMaxMs < resolved.heartbeatMinMs) {
       throw new FluxRangeError(`heartbeatMaxMs must be at least heartbeatMinMs (${resolved.heartbeatMinMs}), got ${resolved.heartbeatMaxMs}`);
@@ -189,7 +194,8 @@ export class ReliablePublication {
   }
 
   /** Resolves true once the subscription answered the SETUP; false if `timeoutMs` passes first or the session ended. */
-  connected(timeoutMs = 10_000): Promise<boolean> {
+  async connected(timeoutMs = 10_000): Promise<boolean> {
+    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     return this.until(() => this.sender.state !== 'setup', timeoutMs).then(() => this.sender.state === 'connected');
   }
 
@@ -199,6 +205,7 @@ export class ReliablePublication {
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
    */
   offer(message: Uint8Array): number {
+    requireBytes('message', message);
     this.localProducer ??= this.ring.createProducer();
     const result = this.localProducer.offer(message);
     if (result === BACK_PRESSURED) this.counters.backPressured++;
@@ -211,6 +218,7 @@ export class ReliablePublication {
    * timed out.
    */
   async flush(timeoutMs = 10_000): Promise<boolean> {
+    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     const target = this.ring.cursor();
     await this.until(() => this.drained(target) || this.sender.state === 'timedOut', timeoutMs);
     return this.drained(target);
@@ -222,6 +230,7 @@ export class ReliablePublication {
    * (the subscription consumed everything), 'timedOut', or 'closed' (not confirmed in time).
    */
   async close(timeoutMs = 5000): Promise<void> {
+    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     if (!this.stopping) {
       const deadline = Date.now() + timeoutMs;
       await this.flush(timeoutMs);

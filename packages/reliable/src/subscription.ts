@@ -26,9 +26,10 @@ import {
   SubscriptionCounters,
 } from '@flux/udp';
 import { ReceiverCounters } from './counters.js';
-import { nowNs, requireInteger, requireNonNegative, requirePositive } from './options.js';
+import { nowNs, optionalNumber, requireInteger } from './options.js';
 import { type ReliableEvent, ReliableReceiver } from './receiver.js';
 import { FluxTypeError } from '@flux/ring';
+import { optionalChoice, optionalInteger, optionsObject, requireFunction, requireNumber, requireString } from '@flux/ring/validate';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
@@ -72,6 +73,8 @@ export interface ReliableSubscriptionOptions extends SocketOptions {
 }
 
 const MS = 1e6;
+/** The longest interval or timeout an option takes (a day). */
+const MAX_INTERVAL_MS = 86_400_000;
 const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 /** SO_RCVBUF asked for by default; the kernel caps it at net.core.rmem_max (often 208 KiB: raise it for high rates). */
 const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -142,23 +145,24 @@ export class ReliableSubscription {
   }
 
   static async open(options: ReliableSubscriptionOptions): Promise<ReliableSubscription> {
-    requireInteger('port', options?.port, 0, 65535);
-    const onGap = options.onGap ?? 'fail';
-    if (onGap !== 'fail' && onGap !== 'skip') throw new FluxTypeError(`onGap must be 'fail' or 'skip', got ${String(onGap)}`);
+    if (options === undefined) throw new FluxTypeError('options must be an object, got undefined');
+    optionsObject('options', options);
+    requireInteger('port', options.port, 0, 65535);
+    if (options.address !== undefined) requireString('address', options.address);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
     const resolved = {
-      maxMessageBytes: requireInteger('maxMessageBytes', options.maxMessageBytes ?? 65_536, 0, 2 ** 30),
-      maxSessions: requireInteger('maxSessions', options.maxSessions ?? 16, 1, 65_536),
-      windowBytes: requireInteger('windowBytes', options.windowBytes ?? DEFAULT_WINDOW_BYTES, 4096, 1 << 30),
-      windowDatagrams: requireInteger('windowDatagrams', options.windowDatagrams ?? 1024, 1, 1 << 20),
-      maxDatagramBytes: requireInteger('maxDatagramBytes', options.maxDatagramBytes ?? 1472, 16, 65_527),
-      onGap,
-      nakDelayMs: requireNonNegative('nakDelayMs', options.nakDelayMs ?? 0),
-      nakRetryMs: requirePositive('nakRetryMs', options.nakRetryMs ?? 1),
-      maxNakRounds: requireInteger('maxNakRounds', options.maxNakRounds ?? 32, 1, 1_000_000),
-      statusIntervalMs: requirePositive('statusIntervalMs', options.statusIntervalMs ?? 50),
-      livenessTimeoutMs: requirePositive('livenessTimeoutMs', options.livenessTimeoutMs ?? 5000),
+      maxMessageBytes: optionalInteger('maxMessageBytes', options.maxMessageBytes, 65_536, 0, 2 ** 30),
+      maxSessions: optionalInteger('maxSessions', options.maxSessions, 16, 1, 65_536),
+      windowBytes: optionalInteger('windowBytes', options.windowBytes, DEFAULT_WINDOW_BYTES, 4096, 1 << 30),
+      windowDatagrams: optionalInteger('windowDatagrams', options.windowDatagrams, 1024, 1, 1 << 20),
+      maxDatagramBytes: optionalInteger('maxDatagramBytes', options.maxDatagramBytes, 1472, 16, 65_527),
+      onGap: optionalChoice('onGap', options.onGap, ['fail', 'skip'] as const, 'fail'),
+      nakDelayMs: optionalNumber('nakDelayMs', options.nakDelayMs, 0, 0, MAX_INTERVAL_MS),
+      nakRetryMs: optionalNumber('nakRetryMs', options.nakRetryMs, 1, 0.001, MAX_INTERVAL_MS),
+      maxNakRounds: optionalInteger('maxNakRounds', options.maxNakRounds, 32, 1, 1_000_000),
+      statusIntervalMs: optionalNumber('statusIntervalMs', options.statusIntervalMs, 50, 0.001, MAX_INTERVAL_MS),
+      livenessTimeoutMs: optionalNumber('livenessTimeoutMs', options.livenessTimeoutMs, 5000, 0.001, MAX_INTERVAL_MS),
     };
     const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
     const family = familyOf(address, options.family);
@@ -173,7 +177,7 @@ export class ReliableSubscription {
   /** Delivers stream `streamId`'s messages to `handler`, in order, exactly once per session. Register before publishers connect. */
   onMessage(streamId: number, handler: MessageSink): this {
     requireInteger('streamId', streamId, 0, 0xffff_ffff);
-    if (typeof handler !== 'function') throw new FluxTypeError(`handler must be a function, got ${typeof handler}`);
+    requireFunction('handler', handler);
     this.sinks.set(streamId, handler);
     return this;
   }
@@ -211,7 +215,7 @@ export class ReliableSubscription {
 
   /** Session events: 'begin', 'gap', 'end', 'timeout', 'failed' (see ReliableEvent). */
   onEvent(listener: (event: ReliableEvent) => void): this {
-    if (typeof listener !== 'function') throw new FluxTypeError(`listener must be a function, got ${typeof listener}`);
+    requireFunction('listener', listener);
     this.listeners.push(listener);
     return this;
   }

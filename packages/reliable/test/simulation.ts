@@ -16,8 +16,8 @@ import { ReliableSender, type SenderOptions } from '../src/sender.js';
 
 export const MS = 1_000_000;
 export const US = 1_000;
-const PEER = '10.0.0.1';
-const PEER_PORT = 4000;
+export const PEER = '10.0.0.1';
+export const PEER_PORT = 4000;
 const STREAM_ID = 9;
 /** The sender's session token and the receiver's cookie key: fixed, so a run depends on its seed alone. */
 export const SESSION_TOKEN = { low: 0x5e55_1017, high: 0x70ce_0001 };
@@ -37,6 +37,8 @@ export interface SimulationOptions {
   seed?: number;
   /** Drops the n-th new DATA datagram (0-based; retransmissions pass) when this returns true. */
   dropNewData?: (n: number) => boolean;
+  /** Drops any DATA datagram, new or resent, whose first sequence makes this return true. */
+  dropData?: (firstSequence: number) => boolean;
 }
 
 export class Simulation {
@@ -52,6 +54,8 @@ export class Simulation {
   readonly events: ReliableEvent[] = [];
   /** Index (the u32 at offset 0) of every message delivered, in delivery order. */
   readonly delivered: number[] = [];
+  /** Control frames the receiver sent to an address other than the sender's (CHALLENGEs to SETUPs from elsewhere). */
+  readonly controlToOthers: { lengthBytes: number; address: string; port: number }[] = [];
   /** Messages delivered whose bytes were not what was sent. */
   corrupted = 0;
   published = 0;
@@ -114,6 +118,7 @@ export class Simulation {
     this.windowBytes = receiverOptions.windowBytes;
     const consumer = this.ring.openConsumer(this.ring.addConsumer());
     const dropNewData = options.dropNewData;
+    const dropData = options.dropData;
     let newData = 0;
     let lastFirstSequence = -1;
     this.sender = new ReliableSender(
@@ -126,7 +131,7 @@ export class Simulation {
           // New: it ends where the sender's next sequence begins, and was not seen before.
           const isNew = ((first + bytes[3]) >>> 0) === this.sender.nextSequence && first !== lastFirstSequence;
           if (isNew) lastFirstSequence = first;
-          const dropped = isNew && dropNewData !== undefined && dropNewData(newData++);
+          const dropped = (isNew && dropNewData !== undefined && dropNewData(newData++)) || (dropData !== undefined && dropData(first));
           if (!this.forwardCut && !dropped) this.forward.push(bytes, 0, lengthBytes, this.nowNs);
           this.sender.sendCompleted(slot); // the link copied it
         },
@@ -148,7 +153,12 @@ export class Simulation {
       (streamId) => streamId === STREAM_ID,
       {
         sendControl: (bytes, lengthBytes, address, port) => {
-          if (address !== PEER || port !== PEER_PORT) throw new Error(`control sent to ${address}:${port}`);
+          if (address !== PEER || port !== PEER_PORT) {
+            // Only a CHALLENGE (to a SETUP from elsewhere) may go anywhere but the session's peer.
+            if (bytes[1] !== 9) throw new Error(`control type ${bytes[1]} sent to ${address}:${port}`);
+            this.controlToOthers.push({ lengthBytes, address, port });
+            return;
+          }
           if (!this.backwardCut) this.backward.push(bytes, 0, lengthBytes, this.nowNs);
         },
       },
