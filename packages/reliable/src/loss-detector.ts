@@ -21,6 +21,8 @@ import { MAX_NAK_RANGES, sequenceDelta } from './control-layout.js';
 import type { ReceiveWindow } from './receive-window.js';
 
 export const MAX_TRACKED_GAPS = 64;
+/** Bytes of typed arrays one LossDetector allocates: two generations of start, end, deadline and retry per tracked gap. */
+export const LOSS_DETECTOR_BYTES = 2 * MAX_TRACKED_GAPS * (4 + 4 + 8 + 4);
 /** Retries double the interval at most this many times. */
 const MAX_BACKOFF_SHIFT = 6;
 

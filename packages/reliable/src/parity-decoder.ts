@@ -56,6 +56,17 @@ export class ParityDecoder {
     this.members = new Int32Array(slots);
   }
 
+  /** Bytes a decoder of these dimensions allocates. */
+  static bytesFor(slots: number, maxDatagramBytes: number): number {
+    const strideBytes = (maxDatagramBytes - HEADER_BYTES + 7) & ~7;
+    return ((slots * strideBytes + 7) & ~7) + ((maxDatagramBytes + 7) & ~7) + slots * 4 * Uint32Array.BYTES_PER_ELEMENT;
+  }
+
+  /** Bytes this decoder allocated. */
+  get allocatedBytes(): number {
+    return this.history.byteLength + this.datagram.byteLength + this.firsts.byteLength + this.ends.byteLength + this.payloadLengths.byteLength + this.members.byteLength;
+  }
+
   /** Remembers an accepted DATA datagram, frames [first, end); one longer than maxDatagramBytes is not remembered. */
   record(firstSequence: number, endSequence: number, bytes: Uint8Array, offsetBytes: number, lengthBytes: number): void {
     const payloadBytes = lengthBytes - HEADER_BYTES;

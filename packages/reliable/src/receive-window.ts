@@ -14,6 +14,10 @@
  * sequence number, however hostile, grows memory; what does not fit is refused and counted
  * by the caller (the sender resends it when NAKed). Two datagrams in the ring cannot
  * collide: their first sequences would differ by at least ringFrames.
+ *
+ * Memory: nothing large until the first datagram is held (a session that never sees loss or
+ * reordering never allocates it); from then on exactly `ReceiveWindow.bytesFor(...)`:
+ * maxDatagrams x (maxDatagramBytes rounded up to 8, + 12 of bookkeeping) + ringFrames x 8.
  */
 import { sequenceDelta } from './control-layout.js';
 import { FluxRangeError } from '@flux/ring';
@@ -30,16 +34,19 @@ export class ReceiveWindow {
   readonly ringFrames: number;
   readonly maxDatagrams: number;
   readonly maxFarDatagrams: number;
-  readonly bytes: Uint8Array;
+  /** The held datagrams' bytes (empty until the first is held). */
+  bytes: Uint8Array = new Uint8Array(0);
   private readonly strideBytes: number;
   private readonly mask: number;
+  /** Allocated on the first store (see the memory note above). */
+  private allocated = false;
   /** ring[i]: the slot holding the datagram whose first sequence is tags[i], or -1. */
-  private readonly ring: Int32Array;
-  private readonly tags: Uint32Array;
+  private ring = new Int32Array(0);
+  private tags = new Uint32Array(0);
   private readonly far = new Map<number, number>();
-  private readonly lengths: Int32Array;
-  private readonly frames: Int32Array;
-  private readonly freeSlots: Int32Array;
+  private lengths = new Int32Array(0);
+  private frames = new Int32Array(0);
+  private freeSlots = new Int32Array(0);
   private freeCount: number;
   /** Held datagrams dropped to make room for nearer ones (see evictFurtherThan). */
   evictions = 0;
@@ -53,14 +60,30 @@ export class ReceiveWindow {
     this.maxDatagrams = maxDatagrams;
     this.maxFarDatagrams = maxFarDatagrams;
     this.strideBytes = (maxDatagramBytes + 7) & ~7;
+    this.freeCount = maxDatagrams;
+  }
+
+  /** Bytes a window of these dimensions allocates once it holds a datagram. */
+  static bytesFor(ringFrames: number, maxDatagrams: number, maxDatagramBytes: number): number {
+    const strideBytes = (maxDatagramBytes + 7) & ~7;
+    return maxDatagrams * (strideBytes + 3 * Int32Array.BYTES_PER_ELEMENT) + ringFrames * (Int32Array.BYTES_PER_ELEMENT + Uint32Array.BYTES_PER_ELEMENT);
+  }
+
+  /** Bytes this window has allocated (0 until its first datagram is held). */
+  get allocatedBytes(): number {
+    return this.bytes.byteLength + this.ring.byteLength + this.tags.byteLength + this.lengths.byteLength + this.frames.byteLength + this.freeSlots.byteLength;
+  }
+
+  private allocate(): void {
+    const maxDatagrams = this.maxDatagrams;
     this.bytes = new Uint8Array(maxDatagrams * this.strideBytes);
-    this.ring = new Int32Array(ringFrames).fill(-1);
-    this.tags = new Uint32Array(ringFrames);
+    this.ring = new Int32Array(this.ringFrames).fill(-1);
+    this.tags = new Uint32Array(this.ringFrames);
     this.lengths = new Int32Array(maxDatagrams);
     this.frames = new Int32Array(maxDatagrams);
     this.freeSlots = new Int32Array(maxDatagrams);
     for (let i = 0; i < maxDatagrams; i++) this.freeSlots[i] = maxDatagrams - 1 - i;
-    this.freeCount = maxDatagrams;
+    this.allocated = true;
   }
 
   /** Datagrams held. */
@@ -77,6 +100,7 @@ export class ReceiveWindow {
    * expected one (ahead > 0).
    */
   store(first: number, frameCount: number, bytes: Uint8Array, offsetBytes: number, lengthBytes: number, ahead: number): StoreResultCode {
+    if (!this.allocated) this.allocate();
     const near = ahead < this.ringFrames;
     const index = first & this.mask;
     // A datagram first held far stays in the map when the window catches up with it.
@@ -137,6 +161,7 @@ export class ReceiveWindow {
 
   /** Whether a datagram starting at `sequence` is held near (the ring) or far. */
   has(sequence: number): boolean {
+    if (!this.allocated) return false;
     const index = sequence & this.mask;
     if (this.ring[index] >= 0 && this.tags[index] === sequence >>> 0) return true;
     return this.far.size > 0 && this.far.has(sequence >>> 0);
@@ -144,6 +169,7 @@ export class ReceiveWindow {
 
   /** The slot of the datagram starting at `sequence`, removed from the window (free it after use), or -1. */
   take(sequence: number): number {
+    if (!this.allocated) return -1;
     const first = sequence >>> 0;
     const index = first & this.mask;
     const slot = this.ring[index];
@@ -163,6 +189,7 @@ export class ReceiveWindow {
 
   /** Frames of the datagram held at `sequence`, or 0 when none starts there. */
   framesAt(sequence: number): number {
+    if (!this.allocated) return 0;
     const first = sequence >>> 0;
     const index = first & this.mask;
     const slot = this.ring[index];

@@ -53,7 +53,7 @@ import {
 import { trimFramesBefore } from './trim.js';
 import { SetupCookies } from './setup-cookies.js';
 import type { ReceiverCounters } from './counters.js';
-import { LossDetector, type NakSink } from './loss-detector.js';
+import { LOSS_DETECTOR_BYTES, LossDetector, type NakSink } from './loss-detector.js';
 import { ParityDecoder } from './parity-decoder.js';
 import { ReceiveWindow, StoreResult } from './receive-window.js';
 
@@ -162,6 +162,35 @@ function ringFramesFor(windowBytes: number): number {
   return frames;
 }
 
+/** FEC history a session keeps, in datagrams: two of the largest groups. */
+const PARITY_HISTORY_DATAGRAMS = 2 * MAX_PARITY_GROUP_DATAGRAMS;
+
+/**
+ * What one session allocates, in typed-array bytes, and when. Nothing is allocated for a
+ * SETUP until its cookie came back (setup-cookies.ts), and the large parts only when the
+ * session needs them; each stays for the session's life. Objects (the Session, its maps)
+ * add a few hundred bytes on top.
+ */
+export interface SessionMemory {
+  /** When the session begins: its loss detector. */
+  readonly beginBytes: number;
+  /** At its first datagram held out of order (or while paused): the receive window. */
+  readonly windowBytes: number;
+  /** At its first PARITY datagram: the FEC history. */
+  readonly fecBytes: number;
+  /** At its first fragmented message: the reassembly buffer (in @flux/udp's DatagramReader). */
+  readonly reassemblyBytes: number;
+  /** All of them: the most one session holds. */
+  readonly maxBytes: number;
+}
+
+export function sessionMemoryFor(options: Pick<ReceiverOptions, 'windowBytes' | 'windowDatagrams' | 'maxDatagramBytes'>, maxMessageBytes: number): SessionMemory {
+  const beginBytes = LOSS_DETECTOR_BYTES;
+  const windowBytes = ReceiveWindow.bytesFor(ringFramesFor(options.windowBytes), options.windowDatagrams, options.maxDatagramBytes);
+  const fecBytes = ParityDecoder.bytesFor(PARITY_HISTORY_DATAGRAMS, options.maxDatagramBytes);
+  return { beginBytes, windowBytes, fecBytes, reassemblyBytes: maxMessageBytes, maxBytes: beginBytes + windowBytes + fecBytes + maxMessageBytes };
+}
+
 /** STATUS copies sent when a stream has ended (each may be lost on its own). */
 const END_STATUS_COPIES = 3;
 /** The largest UDP payload (IPv4): no datagram of a sender is longer, whatever its MTU. */
@@ -238,6 +267,13 @@ export class ReliableReceiver {
   /** Sessions live now. */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Typed-array bytes the live sessions hold (their reassembly buffers, in the reader, not included). */
+  get allocatedBytes(): number {
+    let bytes = 0;
+    for (const session of this.sessions.values()) bytes += LOSS_DETECTOR_BYTES + session.window.allocatedBytes + (session.parity?.allocatedBytes ?? 0);
+    return bytes;
   }
 
   /**
@@ -521,7 +557,7 @@ export class ReliableReceiver {
     if (session.state !== 'active') return;
     if (session.parity === undefined) {
       // From now on this session's datagrams are remembered; this group cannot be helped.
-      session.parity = new ParityDecoder(2 * MAX_PARITY_GROUP_DATAGRAMS, this.options.maxDatagramBytes);
+      session.parity = new ParityDecoder(PARITY_HISTORY_DATAGRAMS, this.options.maxDatagramBytes);
       return;
     }
     const lengthRecovered = session.parity.recover(bytes, offsetBytes, lengthBytes, session.expected);

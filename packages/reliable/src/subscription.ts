@@ -27,7 +27,7 @@ import {
 } from '@flux/udp';
 import { ReceiverCounters } from './counters.js';
 import { nowNs, optionalNumber, requireInteger } from './options.js';
-import { type ReliableEvent, ReliableReceiver } from './receiver.js';
+import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
 import { FluxTypeError } from '@flux/ring';
 import { optionalChoice, optionalInteger, optionsObject, requireFunction, requireNumber, requireString } from '@flux/ring/validate';
 
@@ -109,6 +109,7 @@ export class ReliableSubscription {
       counters: this.messageCounters,
     });
     const socket = this.socket;
+    this.sessionMemory = sessionMemoryFor(options, options.maxMessageBytes);
     this.receiver = new ReliableReceiver(
       {
         windowBytes: options.windowBytes,
@@ -219,6 +220,9 @@ export class ReliableSubscription {
     this.listeners.push(listener);
     return this;
   }
+
+  /** What one session allocates, and when (receiver.ts): maxBytes x maxSessions bounds them all. */
+  readonly sessionMemory: SessionMemory;
 
   /** Sessions live now (ended ones linger until their sender goes quiet). */
   get sessionCount(): number {

@@ -10,6 +10,7 @@ import { Sfc32 } from '../src/chaos/prng.js';
 import { writeHeartbeat, writeNakHeader, writeNakRange, writeSetup, writeStatus, writeUnavailable } from '../src/control-frames.js';
 import { ControlFlag, MAX_CONTROL_BYTES, MAX_NAK_RANGES, SETUP_BYTES } from '../src/control-layout.js';
 import { FrameLayout } from '@flux/udp';
+import { sessionMemoryFor } from '../src/receiver.js';
 import { MS, PEER, PEER_PORT, SESSION_TOKEN, Simulation } from './simulation.js';
 
 const control = new Uint8Array(MAX_CONTROL_BYTES);
@@ -252,5 +253,18 @@ describe("flow control under retransmitPolicy 'overwrite'", () => {
     expect(sentBytes).toBeGreaterThan(windowBytes / 2);
     expect(sentBytes).toBeLessThanOrEqual(windowBytes + simulation.sender.buffer.datagramBytes);
     expect(simulation.senderCounters.flowControlStalls).toBeGreaterThan(0);
+  });
+});
+
+describe('memory per session', () => {
+  it('is what sessionMemoryFor states: the loss detector at begin, the window at the first held datagram, FEC at the first PARITY', () => {
+    const receiver = { windowBytes: 256 * 1024, windowDatagrams: 512, maxDatagramBytes: 1472 };
+    const stated = sessionMemoryFor(receiver, 1 << 20);
+    const lossless = connected({ receiver }, 1_000);
+    expect(lossless.receiver.allocatedBytes).toBe(stated.beginBytes); // nothing held, no FEC: only the loss detector
+    const lossy = connected({ receiver, forward: { lossPercent: 5 }, sender: { fecGroupDatagrams: 4 } }, 2_000);
+    expect(lossy.receiverCounters.outOfOrder).toBeGreaterThan(0);
+    expect(lossy.receiver.allocatedBytes).toBe(stated.beginBytes + stated.windowBytes + stated.fecBytes);
+    expect(stated.maxBytes).toBe(stated.beginBytes + stated.windowBytes + stated.fecBytes + (1 << 20));
   });
 });
