@@ -96,6 +96,21 @@ describe('reliable delivery over loopback', () => {
     expect(received.events.map((event) => event.type)).toEqual(['begin', 'end']);
   });
 
+  it("settles close() in 'closed' when the subscription is gone before it confirmed the end", async () => {
+    const { subscription, received } = await subscribe(() => 64);
+    const publication = await publish(subscription.port);
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    expect(publication.counters.challengesReceived).toBe(1); // the cookie round trip came first
+    expect(subscription.counters.challengesSent).toBe(1);
+    await offerAll(publication, 100, () => 64);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    expect(inOrder(received.indexes, 100)).toBe(true);
+    await subscription.close();
+    publication.offer(message(100, 64)); // never consumed
+    await publication.close(300);
+    expect(publication.state).toBe('closed');
+  });
+
   it('delivers every message once in order through a relay that loses, duplicates, reorders and corrupts both ways', async () => {
     const lengthOf = (index: number) => (index % 10 === 0 ? 2000 : 64);
     const { subscription, received } = await subscribe(lengthOf);
