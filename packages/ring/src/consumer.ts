@@ -22,10 +22,17 @@ import {
   ConsumerState,
   CURSOR_INDEX,
 } from './layout.js';
-import type { Ring } from './ring.js';
-import { addSequence, sequenceDiff } from './sequence.js';
-import type { AsyncWaiter, AsyncWaitOptions, WaitStrategy } from './wait/wait-strategy.js';
+import { Ring } from './ring.js';
+import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
+import {
+  type AsyncWaiter,
+  type AsyncWaitOptions,
+  requireAsyncWaiter,
+  requireWaitStrategy,
+  type WaitStrategy,
+} from './wait/wait-strategy.js';
 import { ConsumerRemovedError, FluxRangeError, FluxTypeError } from './errors.js';
+import { describe, optionalBoolean, optionsObject, rejectInteger, requireFunction, requireInteger, requireTimeout } from './validate.js';
 
 /**
  * Called once per message. `bytes` is the whole ring buffer: the message is
@@ -55,13 +62,15 @@ export class Consumer {
   private publishedHigh: number;
   /** Highest sequence known readable: publishedHigh limited by the dependencies. */
   private readableHigh: number;
+  /** True while `poll` runs its handler: poll and release may not be called from inside it. */
+  private polling = false;
   /** Bound once, so waiting allocates nothing per call. */
   readonly probe: () => number;
 
+  /** The reader for consumer `id` of `ring`: usually `ring.openConsumer(id)`. */
   constructor(ring: Ring, id: number) {
-    if (!Number.isInteger(id) || id < 0 || id >= ring.maxConsumers) {
-      throw new FluxRangeError(`consumer id must be an integer from 0 to ${ring.maxConsumers - 1}, got ${id}`);
-    }
+    if (!(ring instanceof Ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
+    requireInteger('consumer id', id, 0, ring.maxConsumers - 1);
     if (!ring.isConsumerActive(id)) {
       throw new FluxRangeError(`consumer ${id} is not active: add it with ring.addConsumer() first`);
     }
@@ -94,18 +103,29 @@ export class Consumer {
    * slots count: their `ring.lengthOf` is ABORTED_LENGTH.
    */
   available(max = this.ring.capacity): number {
+    if (typeof max !== 'number' || (max | 0) !== max || max < 0) rejectInteger('max', max, 0, SEQUENCE_MASK);
     let readable = sequenceDiff(this.readableHigh, this.lastReleased);
     if (readable < max) readable = this.refresh();
     return readable < max ? readable : max;
   }
 
-  /** Marks `count` slots from `nextSequence` consumed: producers may reuse them. */
+  /**
+   * Marks `count` slots from `nextSequence` consumed (0 up to what `available()` said):
+   * producers may reuse them. Not from inside a `poll` handler (poll releases what it delivers).
+   */
   release(count: number): void {
-    if (!(count >= 0 && Number.isInteger(count)) || count > sequenceDiff(this.readableHigh, this.lastReleased)) {
-      throw new FluxRangeError(
-        `release count must be an integer from 0 to the ${sequenceDiff(this.readableHigh, this.lastReleased)} slots read, got ${count}`,
-      );
+    if (this.polling) {
+      throw new FluxTypeError('release() was called from inside a poll() handler; poll releases the messages it delivers');
     }
+    const readable = sequenceDiff(this.readableHigh, this.lastReleased);
+    if (typeof count !== 'number' || (count | 0) !== count || count < 0 || count > readable) {
+      if (typeof count !== 'number' || !Number.isInteger(count)) requireInteger('count', count, 0, readable);
+      throw new FluxRangeError(`release count must be an integer from 0 to the ${readable} slots read, got ${describe(count)}`);
+    }
+    this.releaseSlots(count);
+  }
+
+  private releaseSlots(count: number): void {
     if (count === 0) return;
     this.checkNotRemoved();
     this.lastReleased = addSequence(this.lastReleased, count);
@@ -115,15 +135,20 @@ export class Consumer {
   }
 
   /**
-   * Delivers up to `maxMessages` readable messages to `handler` in sequence order, then
-   * releases them with one store. Returns the number of slots consumed (aborted slots are
-   * skipped, not delivered, but counted). Never waits.
+   * Delivers up to `maxMessages` (1 .. 2^31-1) readable messages to `handler` in sequence
+   * order, then releases them with one store. Returns the number of slots consumed (aborted
+   * slots are skipped, not delivered, but counted). Never waits.
+   *
+   * A handler that throws loses and repeats nothing (Agrona's rule): the message it threw
+   * on counts as consumed, and the release happens in `finally`, so the messages before it
+   * and that message are released, the error propagates to the caller unchanged, and the
+   * next poll starts at the message after it. The handler may not call `poll` or `release`
+   * on this consumer (a FluxTypeError); its view of the message is valid until it returns.
    */
   poll(handler: MessageHandler, maxMessages = this.ring.capacity): number {
-    if (typeof handler !== 'function') throw new FluxTypeError(`poll needs a handler function, got ${String(handler)}`);
-    if ((maxMessages | 0) !== maxMessages || maxMessages < 1) {
-      throw new FluxRangeError(`maxMessages must be a positive integer, got ${maxMessages}`);
-    }
+    requireFunction('handler', handler);
+    if (typeof maxMessages !== 'number' || (maxMessages | 0) !== maxMessages || maxMessages < 1) rejectInteger('maxMessages', maxMessages, 1, SEQUENCE_MASK);
+    if (this.polling) throw new FluxTypeError('poll() was called from inside its own handler; return from the handler first');
     const count = this.available(maxMessages);
     if (count === 0) return 0;
     const ring = this.ring;
@@ -132,6 +157,7 @@ export class Consumer {
     const mask = ring.indexMask;
     let sequence = addSequence(this.lastReleased, 1);
     let consumed = 0;
+    this.polling = true;
     try {
       while (consumed < count) {
         const lengthBytes = lengths[sequence & mask];
@@ -142,7 +168,8 @@ export class Consumer {
         sequence = addSequence(sequence, 1);
       }
     } finally {
-      this.release(consumed);
+      this.polling = false;
+      this.releaseSlots(consumed);
     }
     return consumed;
   }
@@ -152,16 +179,25 @@ export class Consumer {
    * allowed). Returns `available()` (0 on timeout). Blocks the calling thread.
    */
   waitFor(strategy: WaitStrategy, timeoutMs: number): number {
+    requireWaitStrategy('strategy', strategy);
+    requireTimeout('timeoutMs', timeoutMs);
     const readable = this.available();
     if (readable > 0) return readable;
     return strategy.waitFor(this.probe, this.ring.int32, timeoutMs);
   }
 
-  /** As `waitFor`, without blocking the event loop. */
+  /** As `waitFor`, without blocking the event loop. Bad arguments reject the promise. */
   waitForAsync(strategy: AsyncWaiter, timeoutMs: number, options?: AsyncWaitOptions): Promise<number> {
-    const readable = this.available();
-    if (readable > 0) return Promise.resolve(readable);
-    return strategy.waitForAsync(this.probe, this.ring.int32, timeoutMs, options);
+    try {
+      requireAsyncWaiter('strategy', strategy);
+      requireTimeout('timeoutMs', timeoutMs);
+      optionalBoolean('options.unref', optionsObject('options', options).unref, false);
+      const readable = this.available();
+      if (readable > 0) return Promise.resolve(readable);
+      return strategy.waitForAsync(this.probe, this.ring.int32, timeoutMs, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Loads the producers' and dependencies' progress; returns the readable count. */

@@ -17,7 +17,13 @@ export { type ConsumerStall, StallDetector } from './liveness.js';
 export { MultiProducer } from './multi-producer.js';
 export { Producer } from './producer.js';
 export { type AddConsumerOptions, Ring, type RingHandle, type RingOptions } from './ring.js';
-export { addSequence, INITIAL_SEQUENCE, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
+export {
+  checkedAddSequence as addSequence,
+  checkedSequenceDiff as sequenceDiff,
+  INITIAL_SEQUENCE,
+  MAX_SEQUENCE_ARGUMENT,
+  SEQUENCE_MASK,
+} from './sequence.js';
 export { SingleProducer } from './single-producer.js';
 export { AsyncWaitStrategy } from './wait/async.js';
 export { BlockingWaitStrategy } from './wait/blocking.js';

@@ -7,9 +7,10 @@
  * Time is a parameter: call `poll(nowNs)` from a monitor (a timer, a supervisor thread)
  * with any monotonic clock, e.g. `process.hrtime.bigint()` converted to a number.
  */
-import type { Ring } from './ring.js';
+import { Ring } from './ring.js';
 import { sequenceDiff } from './sequence.js';
-import { FluxRangeError } from './errors.js';
+import { FluxTypeError } from './errors.js';
+import { describe, requireNonNegative, requirePositive } from './validate.js';
 
 export interface ConsumerStall {
   readonly consumerId: number;
@@ -27,16 +28,19 @@ export class StallDetector {
   private readonly lastSequence: Float64Array;
   private readonly sinceNs: Float64Array;
 
+  /** `stallTimeoutNs`: a finite number of nanoseconds greater than 0. */
   constructor(ring: Ring, stallTimeoutNs: number) {
-    if (!(stallTimeoutNs > 0)) throw new FluxRangeError(`stallTimeoutNs must be > 0, got ${stallTimeoutNs}`);
+    if (!(ring instanceof Ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
+    requirePositive('stallTimeoutNs', stallTimeoutNs);
     this.ring = ring;
     this.stallTimeoutNs = stallTimeoutNs;
     this.lastSequence = new Float64Array(ring.maxConsumers).fill(-1);
     this.sinceNs = new Float64Array(ring.maxConsumers);
   }
 
-  /** The consumers stalled as of `nowNs`. */
+  /** The consumers stalled as of `nowNs` (a finite number of at least 0, from a monotonic clock). */
   poll(nowNs: number): ConsumerStall[] {
+    requireNonNegative('nowNs', nowNs);
     const stalls: ConsumerStall[] = [];
     const newest = this.ring.cursor();
     for (let id = 0; id < this.ring.maxConsumers; id++) {

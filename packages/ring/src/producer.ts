@@ -10,9 +10,11 @@
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { ABORTED_LENGTH } from './layout.js';
-import type { Ring } from './ring.js';
-import type { WaitStrategy } from './wait/wait-strategy.js';
-import { FluxRangeError } from './errors.js';
+import { Ring } from './ring.js';
+import { rejectSequence, SEQUENCE_MASK } from './sequence.js';
+import { requireWaitStrategy, type WaitStrategy } from './wait/wait-strategy.js';
+import { FluxRangeError, FluxTypeError } from './errors.js';
+import { describe, rejectInteger, requireBytes, requireTimeout } from './validate.js';
 
 /** Claims up to this many slots set their lengths entry by entry (one cache line of int32s). */
 const SMALL_CLAIM_SLOTS = 16;
@@ -27,6 +29,8 @@ export abstract class Producer {
   protected readonly maxMessageBytes: number;
 
   protected constructor(ring: Ring) {
+    if (new.target === (Producer as unknown)) throw new FluxTypeError('Producer is abstract: use ring.createProducer()');
+    if (!(ring instanceof Ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
     this.ring = ring;
     this.int32 = ring.int32;
     this.lengths = ring.lengths;
@@ -43,56 +47,74 @@ export abstract class Producer {
    */
   abstract tryClaim(count: number, lengthBytes?: number): number;
 
-  /** Makes `count` claimed slots from `first` visible to consumers, with one store. */
+  /**
+   * Makes `count` claimed slots from `first` visible to consumers, with one store. Every
+   * slot must be one this producer claimed and has not yet published or aborted: anything
+   * else (an unclaimed sequence, a second publish of the same claim, a count past the
+   * claim) throws a FluxRangeError naming the sequence, and publishes nothing.
+   */
   abstract publish(first: number, count: number): void;
 
-  /** Gives a claim back unpublished; consumers never see its slots. */
+  /** Gives a claim back unpublished; consumers never see its slots. Checked as `publish`. */
   abstract abort(first: number, count: number): void;
 
   /** True when `count` slots could be claimed now (a hint: another producer may take them first). */
   abstract hasCapacity(count: number): boolean;
 
-  /** Sets the length of a claimed, unpublished slot. */
+  /**
+   * Sets the length (0..maxMessageBytes) of a slot this producer claimed and has not yet
+   * published; `sequence` as in `ring.offsetOf`. Any other slot throws a FluxRangeError.
+   */
   setLength(sequence: number, lengthBytes: number): void {
+    if (typeof sequence !== 'number' || sequence >>> 0 !== sequence) rejectSequence('sequence', sequence);
     this.checkLength(lengthBytes);
+    this.checkUnpublished(sequence & SEQUENCE_MASK);
     this.lengths[sequence & this.indexMask] = lengthBytes;
   }
 
   /**
    * Copies one message in and publishes it: one claim, one copy, one publish. Returns its
-   * sequence, or BACK_PRESSURED / NOT_CONNECTED. Throws a RangeError if it is longer than
-   * maxMessageBytes. For many messages, claim a batch and write in place instead.
+   * sequence, or BACK_PRESSURED / NOT_CONNECTED. `message` is a Uint8Array (a Buffer is
+   * one); anything else, a string, an ArrayBuffer, another typed array, an array of
+   * numbers, throws a FluxTypeError. A message longer than maxMessageBytes throws a
+   * FluxRangeError. For many messages, claim a batch and write in place instead.
    */
   offer(message: Uint8Array): number {
-    const sequence = this.tryClaim(1, message.length);
+    const bytes = requireBytes('message', message);
+    if (bytes.length > this.maxMessageBytes) {
+      throw new FluxRangeError(`message must be at most ${this.maxMessageBytes} bytes (maxMessageBytes), got ${describe(bytes)}`);
+    }
+    const sequence = this.tryClaim(1, bytes.length);
     if (sequence >= 0) {
-      this.ring.bytes.set(message, this.ring.offsetOf(sequence));
+      this.ring.bytes.set(bytes, this.ring.offsetOf(sequence));
       this.publish(sequence, 1);
     }
     return sequence;
   }
 
   /**
-   * Waits with `strategy` until `count` slots are free or `timeoutMs` passes; true if they
-   * are. Consumers wake blocked producers when they release slots.
+   * Waits with `strategy` until `count` slots are free or `timeoutMs` passes (Infinity
+   * allowed); true if they are. Consumers wake blocked producers when they release slots.
    */
   waitForCapacity(count: number, strategy: WaitStrategy, timeoutMs: number): boolean {
     this.checkCount(count);
+    requireWaitStrategy('strategy', strategy);
+    requireTimeout('timeoutMs', timeoutMs);
     return strategy.waitFor(() => (this.hasCapacity(count) ? 1 : 0), this.ring.int32, timeoutMs) > 0;
   }
 
-  // `(x | 0) !== x` rejects NaN, fractions and anything outside int32 in one comparison.
+  /** Throws a FluxRangeError unless `sequence` (wrapped) is claimed by this producer and unpublished. */
+  protected abstract checkUnpublished(sequence: number): void;
+
+  // `typeof x !== 'number' || (x | 0) !== x` rejects non-numbers, NaN, fractions and anything outside int32.
+  // The error itself is built off the hot path, by rejectInteger.
   protected checkCount(count: number): void {
-    if ((count | 0) !== count || count < 1 || count > this.capacity) {
-      throw new FluxRangeError(`claim count must be an integer from 1 to capacity ${this.capacity}, got ${count}`);
-    }
+    if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
   }
 
   protected checkLength(lengthBytes: number): void {
-    if ((lengthBytes | 0) !== lengthBytes || lengthBytes < 0 || lengthBytes > this.maxMessageBytes) {
-      throw new FluxRangeError(
-        `message length must be an integer from 0 to maxMessageBytes ${this.maxMessageBytes}, got ${lengthBytes}`,
-      );
+    if (typeof lengthBytes !== 'number' || (lengthBytes | 0) !== lengthBytes || lengthBytes < 0 || lengthBytes > this.maxMessageBytes) {
+      rejectInteger('lengthBytes', lengthBytes, 0, this.maxMessageBytes);
     }
   }
 

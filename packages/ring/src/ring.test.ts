@@ -11,7 +11,7 @@ describe('Ring.create', () => {
     [{ capacity: '8', maxMessageBytes: 8 }, TypeError, /got "8"/],
     [{ capacity: 8, maxMessageBytes: -1 }, RangeError, /maxMessageBytes .* got -1/],
     [{ capacity: 8, maxMessageBytes: 8, maxConsumers: 33 }, RangeError, /maxConsumers .* got 33/],
-    [{ capacity: 8, maxMessageBytes: 8, producerMode: 'many' }, TypeError, /producerMode .* got many/],
+    [{ capacity: 8, maxMessageBytes: 8, producerMode: 'many' }, TypeError, /producerMode .* got "many"/],
     [{ capacity: 2 ** 28, maxMessageBytes: 64 }, RangeError, /needs \d+ bytes/],
   ])('rejects %j', (options, type, message) => {
     expect(() => Ring.create(options as never)).toThrow(type);

@@ -13,7 +13,7 @@
  * The memory layout is in layout.ts; the memory-ordering argument is in SAFETY.md.
  */
 import { NOT_CONNECTED } from './codes.js';
-import { requireInteger } from './validate.js';
+import { describe, optionalChoice, optionalInteger, optionsObject, rejectInteger, requireInteger, requireObject } from './validate.js';
 import { Consumer } from './consumer.js';
 import {
   CAPACITY_INDEX,
@@ -39,13 +39,15 @@ import {
   type ProducerModeName,
   RING_MAGIC,
   type RingGeometry,
+  SINGLE_PRODUCER_TAKEN_INDEX,
   SLEEPERS_INDEX,
   SLOT_STRIDE_BYTES_INDEX,
+  slotStrideBytes,
   WAKE_INDEX,
 } from './layout.js';
 import { MultiProducer } from './multi-producer.js';
 import type { Producer } from './producer.js';
-import { addSequence, INITIAL_SEQUENCE, sequenceDiff } from './sequence.js';
+import { addSequence, INITIAL_SEQUENCE, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { SingleProducer } from './single-producer.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
 
@@ -72,6 +74,17 @@ export interface AddConsumerOptions {
   after?: readonly number[];
 }
 
+/** Only Ring.create and Ring.attach construct a Ring. */
+const CONSTRUCT = Symbol('Ring.construct');
+
+/** A header field of a buffer being attached: an int32 that must lie in [min, max]. */
+function headerField(name: string, value: number, min: number, max: number): number {
+  if (value < min || value > max) {
+    throw new FluxRangeError(`handle.buffer's ring header ${name} must be from ${min} to ${max}, got ${value}: not an intact Flux ring`);
+  }
+  return value;
+}
+
 export class Ring {
   readonly buffer: SharedArrayBuffer;
   readonly geometry: RingGeometry;
@@ -91,7 +104,10 @@ export class Ring {
   readonly available: Int32Array;
   private readonly dataOffsetBytes: number;
 
-  private constructor(buffer: SharedArrayBuffer, geometry: RingGeometry) {
+  private constructor(token: symbol, buffer: SharedArrayBuffer, geometry: RingGeometry) {
+    if (token !== CONSTRUCT) {
+      throw new FluxTypeError('a Ring is made by Ring.create(options) or Ring.attach(handle), not by new Ring()');
+    }
     this.buffer = buffer;
     this.geometry = geometry;
     this.capacity = geometry.capacity;
@@ -110,28 +126,34 @@ export class Ring {
     );
   }
 
-  /** Allocates and initialises a ring. Misconfiguration throws a TypeError or RangeError naming the value. */
+  /**
+   * Allocates and initialises a ring. Misconfiguration throws a FluxTypeError (a value of
+   * the wrong kind) or FluxRangeError (out of bounds) naming the option and the value.
+   */
   static create(options: RingOptions): Ring {
-    if (typeof options !== 'object' || options === null) {
-      throw new FluxTypeError(`Ring.create needs an options object, got ${String(options)}`);
-    }
-    const capacity = requireInteger('capacity', options.capacity, 2, MAX_CAPACITY);
+    const o = requireObject('options', options);
+    const capacity = requireInteger('capacity', o.capacity, 2, MAX_CAPACITY);
     if ((capacity & (capacity - 1)) !== 0) {
       throw new FluxRangeError(`capacity must be a power of two, got ${capacity}`);
     }
-    const maxMessageBytes = requireInteger('maxMessageBytes', options.maxMessageBytes, 0, MAX_RING_BYTES);
-    const maxConsumers = requireInteger('maxConsumers', options.maxConsumers ?? 8, 1, MAX_CONSUMERS);
-    const producerMode = options.producerMode ?? 'single';
-    if (producerMode !== 'single' && producerMode !== 'multi') {
-      throw new FluxTypeError(`producerMode must be 'single' or 'multi', got ${String(producerMode)}`);
-    }
+    const maxMessageBytes = requireInteger('maxMessageBytes', o.maxMessageBytes, 0, MAX_RING_BYTES);
+    const maxConsumers = optionalInteger('maxConsumers', o.maxConsumers, 8, 1, MAX_CONSUMERS);
+    const producerMode = optionalChoice('producerMode', o.producerMode, ['single', 'multi'] as const, 'single');
     const geometry = computeGeometry(capacity, maxMessageBytes, maxConsumers, producerMode);
     if (geometry.totalBytes > MAX_RING_BYTES) {
       throw new FluxRangeError(
         `capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, more than ${MAX_RING_BYTES}`,
       );
     }
-    const int32 = new Int32Array(new SharedArrayBuffer(geometry.totalBytes));
+    let shared: SharedArrayBuffer;
+    try {
+      shared = new SharedArrayBuffer(geometry.totalBytes);
+    } catch (error) {
+      throw new FluxRangeError(
+        `capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, which could not be allocated: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const int32 = new Int32Array(shared);
     int32[MAGIC_INDEX] = RING_MAGIC;
     int32[LAYOUT_VERSION_INDEX] = LAYOUT_VERSION;
     int32[CAPACITY_INDEX] = capacity;
@@ -141,25 +163,37 @@ export class Ring {
     int32[MAX_CONSUMERS_INDEX] = maxConsumers;
     int32[CLAIM_SEQUENCE_INDEX] = INITIAL_SEQUENCE;
     int32[CURSOR_INDEX] = INITIAL_SEQUENCE;
-    const ring = new Ring(int32.buffer as SharedArrayBuffer, geometry);
+    const ring = new Ring(CONSTRUCT, int32.buffer as SharedArrayBuffer, geometry);
     // Slot i first carries sequence i; until then its marker names the lap before.
     for (let i = 0; i < ring.available.length; i++) ring.available[i] = addSequence(i, -capacity);
     return ring;
   }
 
-  /** Wraps a ring created elsewhere (usually another thread) from its handle. */
+  /**
+   * Wraps a ring created elsewhere (usually another thread) from its handle. The buffer's
+   * header is checked field by field (magic, layout version, capacity a power of two,
+   * maxMessageBytes, slot stride, producer mode, maxConsumers, the byte length they imply)
+   * and so are the control words (sequences, consumer states), so a buffer that is not an
+   * intact Flux ring throws a FluxTypeError or FluxRangeError instead of being read.
+   */
   static attach(handle: RingHandle): Ring {
-    if (typeof handle !== 'object' || handle === null || handle.kind !== 'flux.ring') {
-      throw new FluxTypeError(`Ring.attach needs a handle from ring.handle, got ${String(handle)}`);
+    if (handle === null || typeof handle !== 'object' || handle.kind !== 'flux.ring') {
+      throw new FluxTypeError(`handle must be a ring handle (ring.handle), got ${describe(handle)}`);
     }
     if (handle.layoutVersion !== LAYOUT_VERSION) {
       throw new FluxTypeError(
-        `ring handle has layout version ${String(handle.layoutVersion)}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
+        `ring handle has layout version ${describe(handle.layoutVersion)}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
       );
     }
-    const buffer = handle.buffer;
-    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < 512) {
-      throw new FluxTypeError('ring handle buffer must be the SharedArrayBuffer of a Flux ring');
+    const buffer: unknown = handle.buffer;
+    if (!(buffer instanceof SharedArrayBuffer) || (buffer as { growable?: boolean }).growable === true) {
+      throw new FluxTypeError(`handle.buffer must be the SharedArrayBuffer of a Flux ring, got ${describe(buffer)}`);
+    }
+    const minimum = computeGeometry(2, 0, 1, 'single').totalBytes;
+    if (buffer.byteLength < minimum || buffer.byteLength % 4 !== 0 || buffer.byteLength > MAX_RING_BYTES) {
+      throw new FluxRangeError(
+        `handle.buffer of ${buffer.byteLength} bytes cannot hold a Flux ring (at least ${minimum} bytes, a multiple of 4)`,
+      );
     }
     const int32 = new Int32Array(buffer);
     if (int32[MAGIC_INDEX] !== RING_MAGIC) {
@@ -170,17 +204,38 @@ export class Ring {
         `buffer holds ring layout version ${int32[LAYOUT_VERSION_INDEX]}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
       );
     }
-    const mode = int32[PRODUCER_MODE_INDEX] === ProducerMode.MULTI ? 'multi' : 'single';
-    const geometry = computeGeometry(
-      int32[CAPACITY_INDEX],
-      int32[MAX_MESSAGE_BYTES_INDEX],
-      int32[MAX_CONSUMERS_INDEX],
-      mode,
-    );
-    if (geometry.totalBytes !== buffer.byteLength || geometry.slotStrideBytes !== int32[SLOT_STRIDE_BYTES_INDEX]) {
-      throw new FluxTypeError(`ring buffer of ${buffer.byteLength} bytes does not match its header's geometry`);
+    const capacity = headerField('capacity', int32[CAPACITY_INDEX], 2, MAX_CAPACITY);
+    if ((capacity & (capacity - 1)) !== 0) {
+      throw new FluxRangeError(`handle.buffer's ring header capacity must be a power of two, got ${capacity}: not an intact Flux ring`);
     }
-    return new Ring(buffer, geometry);
+    const maxMessageBytes = headerField('maxMessageBytes', int32[MAX_MESSAGE_BYTES_INDEX], 0, MAX_RING_BYTES);
+    const stride = slotStrideBytes(maxMessageBytes);
+    headerField('slotStrideBytes', int32[SLOT_STRIDE_BYTES_INDEX], stride, stride);
+    const modeValue = headerField('producerMode', int32[PRODUCER_MODE_INDEX], ProducerMode.SINGLE, ProducerMode.MULTI);
+    const maxConsumers = headerField('maxConsumers', int32[MAX_CONSUMERS_INDEX], 1, MAX_CONSUMERS);
+    headerField('single-producer flag', int32[SINGLE_PRODUCER_TAKEN_INDEX], 0, 1);
+    const mode = modeValue === ProducerMode.MULTI ? 'multi' : 'single';
+    const geometry = computeGeometry(capacity, maxMessageBytes, maxConsumers, mode);
+    if (geometry.totalBytes !== buffer.byteLength) {
+      throw new FluxRangeError(
+        `ring buffer of ${buffer.byteLength} bytes does not match its header's geometry (${geometry.totalBytes} bytes): not an intact Flux ring`,
+      );
+    }
+    // Control words: every sequence is 31-bit (never negative), states are known, dependencies are consumers.
+    headerField('claim sequence', Atomics.load(int32, CLAIM_SEQUENCE_INDEX), 0, SEQUENCE_MASK);
+    headerField('cursor', Atomics.load(int32, CURSOR_INDEX), 0, SEQUENCE_MASK);
+    headerField('sleeper count', Atomics.load(int32, SLEEPERS_INDEX), 0, 2 ** 31 - 1);
+    for (let id = 0; id < maxConsumers; id++) {
+      headerField(`consumer ${id} state`, Atomics.load(int32, consumerFieldIndex(id, CONSUMER_STATE_FIELD)), 0, ConsumerState.ACTIVE);
+      headerField(`consumer ${id} sequence`, Atomics.load(int32, consumerFieldIndex(id, CONSUMER_SEQUENCE_FIELD)), 0, SEQUENCE_MASK);
+      const afterMask = Atomics.load(int32, consumerFieldIndex(id, CONSUMER_AFTER_MASK_FIELD));
+      if (maxConsumers < 32 && afterMask >>> maxConsumers !== 0) {
+        throw new FluxRangeError(
+          `handle.buffer's ring header consumer ${id} dependencies name consumers beyond maxConsumers ${maxConsumers} (mask 0x${(afterMask >>> 0).toString(16)}): not an intact Flux ring`,
+        );
+      }
+    }
+    return new Ring(CONSTRUCT, buffer, geometry);
   }
 
   get handle(): RingHandle {
@@ -191,13 +246,20 @@ export class Ring {
     return this.geometry.maxConsumers;
   }
 
-  /** Byte offset in `bytes` of the payload of `sequence`'s slot. */
+  /**
+   * Byte offset in `bytes` of the payload of `sequence`'s slot. `sequence` is an integer
+   * from 0 to 2^32-1, taken modulo 2^31: a sequence, or `first + i` within a claim written
+   * without wrapping. Anything else (NaN, a fraction, a negative such as BACK_PRESSURED, a
+   * string) throws instead of naming some slot.
+   */
   offsetOf(sequence: number): number {
+    if (typeof sequence !== 'number' || sequence >>> 0 !== sequence) rejectSequence('sequence', sequence);
     return this.dataOffsetBytes + (sequence & this.indexMask) * this.slotStrideBytes;
   }
 
-  /** Length in bytes of the message at `sequence`, or ABORTED_LENGTH for an aborted slot. */
+  /** Length in bytes of the message at `sequence` (as in `offsetOf`), or ABORTED_LENGTH for an aborted slot. */
   lengthOf(sequence: number): number {
+    if (typeof sequence !== 'number' || sequence >>> 0 !== sequence) rejectSequence('sequence', sequence);
     return this.lengths[sequence & this.indexMask];
   }
 
@@ -221,12 +283,16 @@ export class Ring {
    * joins, and gates producers from then on. Safe while producers run, from any thread.
    * Throws a RangeError when all `maxConsumers` regions are taken.
    */
-  addConsumer(options: AddConsumerOptions = {}): number {
+  addConsumer(options?: AddConsumerOptions): number {
+    const after: unknown = optionsObject('options', options).after;
+    if (after !== undefined && !Array.isArray(after)) {
+      throw new FluxTypeError(`after must be an array of consumer ids, got ${describe(after)}`);
+    }
     let afterMask = 0;
-    for (const dependency of options.after ?? []) {
-      requireInteger('after[] consumer id', dependency, 0, this.maxConsumers - 1);
+    for (let i = 0; i < (after?.length ?? 0); i++) {
+      const dependency = requireInteger(`after[${i}]`, (after as unknown[])[i], 0, this.maxConsumers - 1);
       if (!this.isConsumerActive(dependency)) {
-        throw new FluxRangeError(`after[]: consumer ${dependency} is not active`);
+        throw new FluxRangeError(`after[${i}]: consumer ${dependency} is not active`);
       }
       afterMask |= 1 << dependency;
     }
@@ -268,7 +334,9 @@ export class Ring {
     return removed;
   }
 
+  /** Whether consumer `id` (0 .. maxConsumers - 1) is registered. */
   isConsumerActive(id: number): boolean {
+    requireInteger('consumer id', id, 0, this.maxConsumers - 1);
     return Atomics.load(this.int32, consumerFieldIndex(id, CONSUMER_STATE_FIELD)) === ConsumerState.ACTIVE;
   }
 
@@ -302,6 +370,7 @@ export class Ring {
    * consumer's (the producer passes its newest claim) to compare them against.
    */
   minimumGatingSequence(reference: number): number {
+    if (typeof reference !== 'number' || (reference & SEQUENCE_MASK) !== reference) rejectInteger('reference', reference, 0, SEQUENCE_MASK);
     const int32 = this.int32;
     let minimum = reference;
     let distance = Number.MAX_SAFE_INTEGER;
@@ -323,6 +392,11 @@ export class Ring {
    * at most `limit` slots of batch markers. Returns `after` when nothing new is published.
    */
   scanPublished(after: number, limit: number): number {
+    if (this.producerMode !== 'multi') {
+      throw new FluxTypeError('scanPublished reads the batch markers of a multi-producer ring; this ring is single-producer');
+    }
+    if (typeof after !== 'number' || (after & SEQUENCE_MASK) !== after) rejectInteger('after', after, 0, SEQUENCE_MASK);
+    if (typeof limit !== 'number' || (limit | 0) !== limit || limit < 0 || limit > this.capacity) rejectInteger('limit', limit, 0, this.capacity);
     const available = this.available;
     const mask = this.indexMask;
     const capacity = this.capacity;

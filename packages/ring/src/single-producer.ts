@@ -13,8 +13,9 @@ import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CURSOR_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
 import { Producer } from './producer.js';
 import type { Ring } from './ring.js';
-import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
+import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
+import { rejectInteger } from './validate.js';
 
 export class SingleProducer extends Producer {
   /** Newest sequence claimed. */
@@ -24,6 +25,7 @@ export class SingleProducer extends Producer {
   /** Slowest consumer's sequence when last loaded; claims up to it + capacity need no load. */
   private cachedGating: number;
 
+  /** A ring's one producer: use `ring.createProducer()`. */
   constructor(ring: Ring) {
     super(ring);
     if (ring.producerMode !== 'single') {
@@ -59,24 +61,27 @@ export class SingleProducer extends Producer {
   }
 
   publish(first: number, count: number): void {
-    const last = this.checkInOrder(first, count);
+    const last = this.checkInOrder(first, count, 'publish');
     this.published = last;
     Atomics.store(this.int32, CURSOR_INDEX, last); // publishes the batch's LENGTHS and DATA
     this.ring.wakeSleepers();
   }
 
   abort(first: number, count: number): void {
+    if (typeof first !== 'number' || first >>> 0 !== first) rejectSequence('first', first);
+    if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
+    const start = first & SEQUENCE_MASK;
     const isNewestClaim =
-      count >= 1 &&
-      addSequence(first, count - 1) === this.claimed &&
-      sequenceDiff(first, this.published) >= 1;
+      addSequence(start, count - 1) === this.claimed &&
+      sequenceDiff(start, this.published) >= 1 &&
+      count <= sequenceDiff(this.claimed, this.published);
     if (isNewestClaim) {
-      this.claimed = addSequence(first, -1); // nothing claimed after it: hand the slots back
+      this.claimed = addSequence(start, -1); // nothing claimed after it: hand the slots back
       return;
     }
-    this.checkInOrder(first, count);
-    this.markAborted(first, count); // a later claim is outstanding: publish as skipped slots
-    this.publish(first, count);
+    this.checkInOrder(start, count, 'abort');
+    this.markAborted(start, count); // a later claim is outstanding: publish as skipped slots
+    this.publish(start, count);
   }
 
   hasCapacity(count: number): boolean {
@@ -87,16 +92,41 @@ export class SingleProducer extends Producer {
     return sequenceDiff(addSequence(this.claimed, count), gating) <= this.capacity;
   }
 
-  private checkInOrder(first: number, count: number): number {
-    const last = (first + count - 1) & SEQUENCE_MASK;
-    if (first !== ((this.published + 1) & SEQUENCE_MASK)) {
+  protected checkUnpublished(sequence: number): void {
+    const ahead = sequenceDiff(sequence, this.published);
+    if (ahead < 1 || ahead > sequenceDiff(this.claimed, this.published)) {
+      throw new FluxRangeError(`setLength: sequence ${sequence} is not claimed and unpublished by this producer (${this.outstanding()})`);
+    }
+  }
+
+  /** The claimed, unpublished range, for error messages. */
+  private outstanding(): string {
+    const count = sequenceDiff(this.claimed, this.published);
+    if (count === 0) return 'nothing is claimed and unpublished';
+    const first = addSequence(this.published, 1);
+    return count === 1 ? `claimed and unpublished: ${first}` : `claimed and unpublished: ${first} to ${this.claimed}`;
+  }
+
+  /**
+   * `first..first+count-1` must be the oldest claimed, unpublished slots: claims are
+   * published in order, each once. Returns the batch's last sequence.
+   */
+  private checkInOrder(first: number, count: number, what: 'publish' | 'abort'): number {
+    if (typeof first !== 'number' || first >>> 0 !== first) rejectSequence('first', first);
+    if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
+    const start = first & SEQUENCE_MASK;
+    const outstanding = sequenceDiff(this.claimed, this.published);
+    if (outstanding === 0) {
+      throw new FluxRangeError(`${what}: sequence ${start} is not claimed (nothing is claimed and unpublished; claim with tryClaim first)`);
+    }
+    if (start !== ((this.published + 1) & SEQUENCE_MASK)) {
       throw new FluxRangeError(
-        `single producer must publish or abort claims in order: expected sequence ${addSequence(this.published, 1)}, got ${first}`,
+        `single producer must publish or abort claims in order: expected sequence ${addSequence(this.published, 1)}, got ${start} (${this.outstanding()})`,
       );
     }
-    if ((count | 0) !== count || count < 1 || sequenceDiff(last, this.claimed) > 0) {
-      throw new FluxRangeError(`publish/abort count ${count} from ${first} goes past the newest claim ${this.claimed}`);
+    if (count > outstanding) {
+      throw new FluxRangeError(`${what} count ${count} from ${start} goes past the newest claim ${this.claimed}`);
     }
-    return last;
+    return (start + count - 1) & SEQUENCE_MASK;
   }
 }

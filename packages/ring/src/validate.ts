@@ -25,8 +25,13 @@ export function describe(value: unknown): string {
   if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) {
     return `a SharedArrayBuffer (${value.byteLength} bytes)`;
   }
-  const name = (value as object).constructor?.name;
-  return name && name !== 'Object' ? `a ${name}` : 'an object';
+  let name: unknown;
+  try {
+    name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  } catch {
+    name = undefined; // a getter that throws: describe never does
+  }
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
 /** An integer in [min, max]: a non-number or a fraction is a type error, out of bounds (NaN included) a range error. */
@@ -40,6 +45,16 @@ export function requireInteger(name: string, value: unknown, min: number, max: n
     throw new FluxRangeError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
   }
   return value;
+}
+
+/**
+ * Throws the error requireInteger gives for `value` (for hot paths that test a value with
+ * one cheap comparison and call this only when it fails). If requireInteger would accept
+ * the value, the caller's own bound failed: a range error all the same.
+ */
+export function rejectInteger(name: string, value: unknown, min: number, max: number): never {
+  requireInteger(name, value, min, max);
+  throw new FluxRangeError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
 }
 
 /** `undefined` gives `fallback`; anything else must pass requireInteger. */
@@ -73,6 +88,30 @@ export function requireNonNegative(name: string, value: unknown): number {
     throw new FluxRangeError(`${name} must be a number of at least 0, got ${describe(value)}`);
   }
   return value;
+}
+
+/**
+ * A timeout in milliseconds: a number of at least 0, `Infinity` allowed (wait for ever);
+ * NaN and negatives are range errors, anything not a number a type error.
+ */
+export function requireTimeout(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw new FluxTypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
+  if (!(value >= 0)) {
+    // NaN fails the comparison and lands here too.
+    throw new FluxRangeError(`${name} must be a number of milliseconds of at least 0 (Infinity allowed), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** `undefined` gives `fallback`; anything else must pass requireTimeout. */
+export function optionalTimeout(name: string, value: unknown, fallback: number): number {
+  return value === undefined ? fallback : requireTimeout(name, value);
+}
+
+/** An AbortSignal, or `undefined`. */
+export function optionalSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw new FluxTypeError(`${name} must be an AbortSignal, got ${describe(value)}`);
 }
 
 /** A boolean, or `fallback` for `undefined`. */
@@ -110,6 +149,14 @@ export function requireFunction<F extends (...args: never[]) => unknown>(name: s
  */
 export function optionsObject<T extends object>(name: string, value: T | undefined): Partial<T> {
   if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new FluxTypeError(`${name} must be an object, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A required options object: as optionsObject, but `undefined` is refused too. */
+export function requireObject<T extends object>(name: string, value: T | undefined): T {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new FluxTypeError(`${name} must be an object, got ${describe(value)}`);
   }

@@ -5,6 +5,7 @@
  * Counters are plain fields on the thread that owns the object; the snapshot is a copy.
  */
 import { FluxTypeError } from '@flux/ring';
+import { describe } from '@flux/ring/validate';
 
 interface Snapshotting {
   snapshot(): Record<string, number>;
@@ -17,7 +18,7 @@ function isSnapshotting(value: unknown): value is Snapshotting {
 /** The object's counters (and, for a reliable subscription, its per-message counters too), flat. */
 export function readCounters(source: { counters: unknown; messageCounters?: unknown }): Record<string, number> {
   if (source === null || typeof source !== 'object' || !isSnapshotting(source.counters)) {
-    throw new FluxTypeError(`expected a Flux object with counters (a publication or subscription), got ${String(source)}`);
+    throw new FluxTypeError(`source must be a Flux object with counters (a publication or subscription), got ${describe(source)}`);
   }
   const snapshot = { ...source.counters.snapshot() };
   if (isSnapshotting(source.messageCounters)) {

@@ -4,6 +4,8 @@
  * per process), none is assumed.
  */
 import os from 'node:os';
+import { FluxTypeError } from '@flux/ring';
+import { describe } from '@flux/ring/validate';
 import { capability, getAffinity, numaInfo } from '@flux/uring';
 
 export interface FluxInfo {
@@ -34,8 +36,49 @@ export function info(): FluxInfo {
   };
 }
 
-/** The report as lines of text. */
+type Kind = 'string' | 'number' | 'boolean' | 'object' | 'array';
+
+/** The field at `path` of `report` (a FluxInfo, as info() makes it) is of `kind`, or a FluxTypeError names it. */
+function field(report: unknown, path: string, kind: Kind): unknown {
+  let value: unknown = report;
+  for (const key of path.split('.').slice(1)) {
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  const ok =
+    kind === 'array'
+      ? Array.isArray(value)
+      : kind === 'object'
+        ? value !== null && typeof value === 'object' && !Array.isArray(value)
+        : typeof value === kind;
+  if (!ok) throw new FluxTypeError(`${path} must be ${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind} (a report from info()), got ${describe(value)}`);
+  return value;
+}
+
+/** Every field formatInfo prints, checked, so a wrong report is a FluxTypeError and never half a report. */
+function checkReport(report: unknown): void {
+  field(report, 'report', 'object');
+  for (const path of ['report.node', 'report.platform', 'report.cpu', 'report.udpBackend.backend', 'report.udpBackend.reason']) {
+    field(report, path, 'string');
+  }
+  field(report, 'report.cores', 'number');
+  for (const [i, cpu] of (field(report, 'report.affinity', 'array') as unknown[]).entries()) {
+    if (typeof cpu !== 'number') throw new FluxTypeError(`report.affinity[${i}] must be a number (a report from info()), got ${describe(cpu)}`);
+  }
+  field(report, 'report.ioUring.usable', 'boolean');
+  field(report, 'report.ioUring.reason', 'string');
+  field(report, 'report.ioUring.kernelRelease', 'string');
+  field(report, 'report.ioUring.operations', 'object');
+  for (const [i, node] of (field(report, 'report.numa.nodes', 'array') as unknown[]).entries()) {
+    if (typeof node !== 'number') throw new FluxTypeError(`report.numa.nodes[${i}] must be a number (a report from info()), got ${describe(node)}`);
+  }
+  field(report, 'report.numa.source', 'string');
+  field(report, 'report.numa.hugePagesReserved', 'number');
+  field(report, 'report.numa.transparentHugePages', 'string');
+}
+
+/** The report as lines of text; a `report` that is not shaped like info()'s throws a FluxTypeError naming the field. */
 export function formatInfo(report: FluxInfo = info()): string {
+  checkReport(report);
   const operations = Object.entries(report.ioUring.operations)
     .filter(([, has]) => has)
     .map(([name]) => name);

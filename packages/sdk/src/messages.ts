@@ -9,7 +9,8 @@
  *   messages(consumer)           for await (const bytes of ...): a copy per message, yours to keep
  *   readMessages(consumer, fn)   fn(bytes, offsetBytes, lengthBytes): in place, valid during the call
  */
-import { AsyncWaitStrategy, type Consumer, FluxRangeError, FluxTypeError, type MessageHandler } from '@flux/ring';
+import { AsyncWaitStrategy, type Consumer, FluxHandlerError, FluxTypeError, isFluxError, type MessageHandler } from '@flux/ring';
+import { describe, optionalInteger, optionalSignal, optionalTimeout, optionsObject, requireFunction } from '@flux/ring/validate';
 
 export interface ReadOptions {
   /** Stops the reading (the iterator returns, the promise resolves) once aborted. */
@@ -21,53 +22,86 @@ export interface ReadOptions {
 /** One wait lasts at most this long, so an abort is seen within it. */
 const WAIT_SLICE_MS = 50;
 
+/** Largest batch a poll takes (the ring's own limit for maxMessages). */
+const MAX_BATCH = 2 ** 31 - 1;
+
+/** What the reading loop needs, checked once. */
+interface Checked {
+  signal: AbortSignal | undefined;
+  idleTimeoutMs: number;
+}
+
+function isRemoved(error: unknown): boolean {
+  return isFluxError(error) && error.code === 'ERR_FLUX_CONSUMER_REMOVED';
+}
+
 /**
  * Waits (without blocking the event loop) until the consumer has a message, the signal
  * aborts, the idle timeout passes or the consumer is removed. Returns whether a message is there.
  */
-async function waitForMessage(consumer: Consumer, wait: AsyncWaitStrategy, options: ReadOptions): Promise<boolean> {
-  const idleTimeoutMs = options.idleTimeoutMs ?? Infinity;
-  const deadline = Date.now() + idleTimeoutMs;
+async function waitForMessage(consumer: Consumer, wait: AsyncWaitStrategy, options: Checked): Promise<boolean> {
+  const deadline = Date.now() + options.idleTimeoutMs;
   for (;;) {
     if (options.signal?.aborted) return false;
-    const leftMs = deadline - Date.now();
-    if (leftMs <= 0) return false;
+    const leftMs = Math.max(0, deadline - Date.now());
     let available: number;
     try {
+      // A timeout of 0 still probes: messages already there are read even with idleTimeoutMs 0.
       available = await consumer.waitForAsync(wait, Math.min(WAIT_SLICE_MS, leftMs)); // keeps the process alive while it waits
-    } catch {
-      return false; // the consumer was removed from the ring
+    } catch (error) {
+      if (isRemoved(error)) return false; // the consumer was removed from the ring
+      throw error;
     }
     if (available > 0) return true;
-  }
-}
-
-function checkOptions(consumer: Consumer, options: ReadOptions): void {
-  if (consumer === null || typeof consumer !== 'object' || typeof consumer.poll !== 'function') {
-    throw new FluxTypeError(`expected a ring Consumer (ring.openConsumer(id)), got ${String(consumer)}`);
-  }
-  const idle = options.idleTimeoutMs;
-  if (idle !== undefined && (typeof idle !== 'number' || Number.isNaN(idle) || idle < 0)) {
-    throw new FluxRangeError(`idleTimeoutMs must be a number of at least 0, got ${String(idle)}`);
+    if (deadline - Date.now() <= 0) return false;
   }
 }
 
 /**
- * Each message the consumer reads, as a copy (a new Uint8Array), in order. Up to
- * `maxBatch` messages are copied and released at a time, so the producers get their slots
- * back before the loop body runs. Ends on abort, idle timeout or removal of the consumer.
+ * The consumer and the options, checked: a consumer is a ring Consumer (anything with its
+ * poll, available and waitForAsync), options an object (undefined for none), `signal` an
+ * AbortSignal, `idleTimeoutMs` a number of at least 0 (Infinity allowed).
  */
-export async function* messages(consumer: Consumer, options: ReadOptions & { maxBatch?: number } = {}): AsyncGenerator<Uint8Array, void, undefined> {
-  checkOptions(consumer, options);
-  const maxBatch = options.maxBatch ?? 256;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new FluxRangeError(`maxBatch must be a positive integer, got ${String(maxBatch)}`);
+function checkOptions(consumer: Consumer, options: ReadOptions | undefined): Checked {
+  const c = consumer as Partial<Consumer> | null;
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    typeof c.poll !== 'function' ||
+    typeof c.available !== 'function' ||
+    typeof c.waitForAsync !== 'function'
+  ) {
+    throw new FluxTypeError(`consumer must be a ring Consumer (ring.openConsumer(id)), got ${describe(consumer)}`);
+  }
+  const o = optionsObject('options', options);
+  return {
+    signal: optionalSignal('signal', o.signal),
+    idleTimeoutMs: optionalTimeout('idleTimeoutMs', o.idleTimeoutMs, Infinity),
+  };
+}
+
+/**
+ * Each message the consumer reads, as a copy (a new Uint8Array), in order. Up to
+ * `maxBatch` messages (1 .. 2^31-1, default 256) are copied and released at a time, so the
+ * producers get their slots back before the loop body runs. Ends on abort, idle timeout or
+ * removal of the consumer. Bad arguments reject the first `next()` with a FluxTypeError or
+ * FluxRangeError naming them.
+ */
+export async function* messages(consumer: Consumer, options?: ReadOptions & { maxBatch?: number }): AsyncGenerator<Uint8Array, void, undefined> {
+  const checked = checkOptions(consumer, options);
+  const maxBatch = optionalInteger('maxBatch', options?.maxBatch, 256, 1, MAX_BATCH);
   const wait = new AsyncWaitStrategy();
   const batch: Uint8Array[] = [];
   const copy: MessageHandler = (bytes, offsetBytes, lengthBytes) => {
     batch.push(bytes.slice(offsetBytes, offsetBytes + lengthBytes));
   };
-  while (await waitForMessage(consumer, wait, options)) {
-    consumer.poll(copy, maxBatch);
+  while (await waitForMessage(consumer, wait, checked)) {
+    try {
+      consumer.poll(copy, maxBatch);
+    } catch (error) {
+      if (isRemoved(error)) return; // removed between the wait and the poll
+      throw error;
+    }
     for (let i = 0; i < batch.length; i++) yield batch[i];
     batch.length = 0;
   }
@@ -76,14 +110,30 @@ export async function* messages(consumer: Consumer, options: ReadOptions & { max
 /**
  * Calls `handler` for each message in place (no copy: the view is valid during the call),
  * batch by batch, until abort, idle timeout or removal of the consumer. Resolves with the
- * number of slots consumed. A handler that throws rejects the promise; the messages before
- * it, and the one it threw on, are consumed.
+ * number of slots consumed. A handler that throws rejects the promise with a
+ * FluxHandlerError (`cause`: what it threw); the messages before it, and the one it threw
+ * on, are consumed (the ring's rule for poll), and the next read starts after it. Bad
+ * arguments reject with a FluxTypeError or FluxRangeError naming them.
  */
-export async function readMessages(consumer: Consumer, handler: MessageHandler, options: ReadOptions = {}): Promise<number> {
-  checkOptions(consumer, options);
-  if (typeof handler !== 'function') throw new FluxTypeError(`handler must be a function, got ${typeof handler}`);
+export async function readMessages(consumer: Consumer, handler: MessageHandler, options?: ReadOptions): Promise<number> {
+  const checked = checkOptions(consumer, options);
+  requireFunction('handler', handler);
+  const guarded: MessageHandler = (bytes, offsetBytes, lengthBytes, sequence, endOfBatch) => {
+    try {
+      handler(bytes, offsetBytes, lengthBytes, sequence, endOfBatch);
+    } catch (error) {
+      throw new FluxHandlerError('readMessages handler', error);
+    }
+  };
   const wait = new AsyncWaitStrategy();
   let consumed = 0;
-  while (await waitForMessage(consumer, wait, options)) consumed += consumer.poll(handler);
+  while (await waitForMessage(consumer, wait, checked)) {
+    try {
+      consumed += consumer.poll(guarded);
+    } catch (error) {
+      if (isRemoved(error)) return consumed; // removed between the wait and the poll
+      throw error;
+    }
+  }
   return consumed;
 }

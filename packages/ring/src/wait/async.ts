@@ -8,7 +8,8 @@
  * `{ unref: true }` lets the process exit instead.
  */
 import { SLEEPERS_INDEX, WAKE_INDEX } from '../layout.js';
-import { type AsyncWaiter, type AsyncWaitOptions, deadlineMs, type Probe } from './wait-strategy.js';
+import { optionalBoolean, optionsObject } from '../validate.js';
+import { type AsyncWaiter, type AsyncWaitOptions, type Probe, startWait } from './wait-strategy.js';
 
 /** Longest interval setInterval accepts; the keep-alive timer never needs to fire. */
 const KEEP_ALIVE_INTERVAL_MS = 2 ** 31 - 1;
@@ -18,11 +19,12 @@ export class AsyncWaitStrategy implements AsyncWaiter {
   readonly name = 'async';
 
   async waitForAsync(probe: Probe, int32: Int32Array, timeoutMs: number, options?: AsyncWaitOptions): Promise<number> {
-    const deadline = deadlineMs(timeoutMs);
+    const deadline = startWait(probe, int32, timeoutMs);
+    const unref = optionalBoolean('options.unref', optionsObject('options', options).unref, false);
     let ready = probe();
     if (ready > 0) return ready;
     const timer = setInterval(keepAlive, KEEP_ALIVE_INTERVAL_MS);
-    if (options?.unref) timer.unref();
+    if (unref) timer.unref();
     Atomics.add(int32, SLEEPERS_INDEX, 1); // tells notifiers someone waits; ordered before the probe below
     try {
       for (;;) {

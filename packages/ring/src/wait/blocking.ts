@@ -10,13 +10,13 @@
  * bumps WAKE, which makes the `Atomics.wait` return at once or wakes it (SAFETY.md).
  */
 import { SLEEPERS_INDEX, WAKE_INDEX } from '../layout.js';
-import { deadlineMs, type Probe, type WaitStrategy } from './wait-strategy.js';
+import { type Probe, startWait, type WaitStrategy } from './wait-strategy.js';
 
 export class BlockingWaitStrategy implements WaitStrategy {
   readonly name = 'blocking';
 
   waitFor(probe: Probe, int32: Int32Array, timeoutMs: number): number {
-    const deadline = deadlineMs(timeoutMs);
+    const deadline = startWait(probe, int32, timeoutMs);
     let ready = probe();
     if (ready > 0) return ready;
     Atomics.add(int32, SLEEPERS_INDEX, 1); // tells notifiers someone sleeps; ordered before the probe below

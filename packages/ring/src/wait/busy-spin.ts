@@ -6,13 +6,13 @@
  * on a 2-core machine two spinners and anything else fight for the CPU.
  */
 import { relax } from './relax.js';
-import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
+import { type Probe, SPINS_PER_CLOCK_READ, startWait, type WaitStrategy } from './wait-strategy.js';
 
 export class BusySpinWaitStrategy implements WaitStrategy {
   readonly name = 'busy-spin';
 
-  waitFor(probe: Probe, _int32: Int32Array, timeoutMs: number): number {
-    const deadline = deadlineMs(timeoutMs);
+  waitFor(probe: Probe, int32: Int32Array, timeoutMs: number): number {
+    const deadline = startWait(probe, int32, timeoutMs);
     for (;;) {
       for (let spin = 0; spin < SPINS_PER_CLOCK_READ; spin++) {
         const ready = probe();

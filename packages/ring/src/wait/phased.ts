@@ -5,9 +5,9 @@
  */
 import { BlockingWaitStrategy } from './blocking.js';
 import { relax } from './relax.js';
-import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
+import { type Probe, requireWaitStrategy, SPINS_PER_CLOCK_READ, startWait, type WaitStrategy } from './wait-strategy.js';
 import { YieldingWaitStrategy } from './yielding.js';
-import { FluxRangeError } from '../errors.js';
+import { optionsObject, requireNonNegative } from '../validate.js';
 
 export const DEFAULT_PHASED_SPIN_MS = 0.05;
 export const DEFAULT_PHASED_YIELD_MS = 0.1;
@@ -26,16 +26,14 @@ export class PhasedWaitStrategy implements WaitStrategy {
   private readonly yielding = new YieldingWaitStrategy();
 
   constructor(options: PhasedWaitOptions = {}) {
-    this.spinMs = options.spinMs ?? DEFAULT_PHASED_SPIN_MS;
-    this.yieldMs = options.yieldMs ?? DEFAULT_PHASED_YIELD_MS;
-    this.fallback = options.fallback ?? new BlockingWaitStrategy();
-    if (!(this.spinMs >= 0 && this.yieldMs >= 0)) {
-      throw new FluxRangeError(`spinMs and yieldMs must be >= 0, got ${this.spinMs} and ${this.yieldMs}`);
-    }
+    const o = optionsObject('options', options);
+    this.spinMs = o.spinMs === undefined ? DEFAULT_PHASED_SPIN_MS : requireNonNegative('spinMs', o.spinMs);
+    this.yieldMs = o.yieldMs === undefined ? DEFAULT_PHASED_YIELD_MS : requireNonNegative('yieldMs', o.yieldMs);
+    this.fallback = o.fallback === undefined ? new BlockingWaitStrategy() : requireWaitStrategy('fallback', o.fallback);
   }
 
   waitFor(probe: Probe, int32: Int32Array, timeoutMs: number): number {
-    const deadline = deadlineMs(timeoutMs);
+    const deadline = startWait(probe, int32, timeoutMs);
     const spinUntil = Math.min(deadline, performance.now() + this.spinMs);
     do {
       for (let spin = 0; spin < SPINS_PER_CLOCK_READ; spin++) {

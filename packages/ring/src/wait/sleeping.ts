@@ -5,8 +5,9 @@
  * ~50 µs here) before it is seen. Good for consumers that are idle most of the time and
  * can take a few hundred µs of latency; CPU use while idle is near zero.
  */
-import { deadlineMs, type Probe, type WaitStrategy } from './wait-strategy.js';
+import { type Probe, startWait, type WaitStrategy } from './wait-strategy.js';
 import { FluxRangeError } from '../errors.js';
+import { describe, optionsObject, requirePositive } from '../validate.js';
 
 export const SLEEPING_SPIN_TRIES = 200;
 export const DEFAULT_MIN_NAP_MS = 0.001;
@@ -24,15 +25,17 @@ export class SleepingWaitStrategy implements WaitStrategy {
   readonly maxNapMs: number;
 
   constructor(options: SleepingWaitOptions = {}) {
-    this.minNapMs = options.minNapMs ?? DEFAULT_MIN_NAP_MS;
-    this.maxNapMs = options.maxNapMs ?? DEFAULT_MAX_NAP_MS;
-    if (!(this.minNapMs > 0 && this.maxNapMs >= this.minNapMs && Number.isFinite(this.maxNapMs))) {
-      throw new FluxRangeError(`need 0 < minNapMs <= maxNapMs < Infinity, got ${this.minNapMs} and ${this.maxNapMs}`);
+    const o = optionsObject('options', options);
+    this.minNapMs = o.minNapMs === undefined ? DEFAULT_MIN_NAP_MS : requirePositive('minNapMs', o.minNapMs);
+    const maxNapMs = o.maxNapMs === undefined ? Math.max(DEFAULT_MAX_NAP_MS, this.minNapMs) : requirePositive('maxNapMs', o.maxNapMs);
+    if (maxNapMs < this.minNapMs) {
+      throw new FluxRangeError(`maxNapMs must be at least minNapMs (${this.minNapMs}), got ${describe(maxNapMs)}`);
     }
+    this.maxNapMs = maxNapMs;
   }
 
-  waitFor(probe: Probe, _int32: Int32Array, timeoutMs: number): number {
-    const deadline = deadlineMs(timeoutMs);
+  waitFor(probe: Probe, int32: Int32Array, timeoutMs: number): number {
+    const deadline = startWait(probe, int32, timeoutMs);
     for (let spin = 0; spin < SLEEPING_SPIN_TRIES; spin++) {
       const ready = probe();
       if (ready > 0) return ready;

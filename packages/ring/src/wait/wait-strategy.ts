@@ -13,7 +13,9 @@
  * | phased    | spin, then blocks  | spin budget, then none  | yes (only if sleeping) |
  * | async     | an event-loop turn | none, event loop free   | yes (only if sleeping) |
  */
-import { FluxRangeError } from '../errors.js';
+import { FluxTypeError } from '../errors.js';
+import { WAKE_INDEX } from '../layout.js';
+import { describe, requireFunction, requireTimeout } from '../validate.js';
 
 export type Probe = () => number;
 
@@ -39,8 +41,35 @@ export const SPINS_PER_CLOCK_READ = 256;
 
 /** Validates a timeout and returns its deadline on the `performance.now()` clock. */
 export function deadlineMs(timeoutMs: number): number {
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-    throw new FluxRangeError(`timeoutMs must be a number >= 0 (Infinity allowed), got ${String(timeoutMs)}`);
+  return performance.now() + requireTimeout('timeoutMs', timeoutMs);
+}
+
+/**
+ * Checks a wait's arguments (every strategy checks the same ones, so strategies stay
+ * interchangeable) and returns its deadline: `probe` a function, `int32` a ring's int32
+ * view (an Int32Array on a SharedArrayBuffer holding the SIGNAL region), `timeoutMs` a
+ * timeout (Infinity allowed).
+ */
+export function startWait(probe: Probe, int32: Int32Array, timeoutMs: number): number {
+  requireFunction('probe', probe);
+  if (!(int32 instanceof Int32Array) || !(int32.buffer instanceof SharedArrayBuffer) || int32.length <= WAKE_INDEX) {
+    throw new FluxTypeError(`int32 must be a ring's int32 view (ring.int32), got ${describe(int32)}`);
   }
-  return performance.now() + timeoutMs;
+  return deadlineMs(timeoutMs);
+}
+
+/** A WaitStrategy: an object with a `waitFor` method. */
+export function requireWaitStrategy(name: string, value: unknown): WaitStrategy {
+  if (value === null || typeof value !== 'object' || typeof (value as WaitStrategy).waitFor !== 'function') {
+    throw new FluxTypeError(`${name} must be a wait strategy (an object with waitFor, e.g. new BusySpinWaitStrategy()), got ${describe(value)}`);
+  }
+  return value as WaitStrategy;
+}
+
+/** An AsyncWaiter: an object with a `waitForAsync` method. */
+export function requireAsyncWaiter(name: string, value: unknown): AsyncWaiter {
+  if (value === null || typeof value !== 'object' || typeof (value as AsyncWaiter).waitForAsync !== 'function') {
+    throw new FluxTypeError(`${name} must be an async wait strategy (an object with waitForAsync, e.g. new AsyncWaitStrategy()), got ${describe(value)}`);
+  }
+  return value as AsyncWaiter;
 }

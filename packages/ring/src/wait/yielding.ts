@@ -7,7 +7,7 @@
  * spin. On an oversubscribed machine prefer sleeping, blocking or phased.
  */
 import { relax } from './relax.js';
-import { deadlineMs, type Probe, SPINS_PER_CLOCK_READ, type WaitStrategy } from './wait-strategy.js';
+import { type Probe, SPINS_PER_CLOCK_READ, startWait, type WaitStrategy } from './wait-strategy.js';
 
 /** Spins before backing off (the Disruptor's YieldingWaitStrategy spins 100 times). */
 export const YIELDING_SPIN_TRIES = 100;
@@ -16,8 +16,8 @@ const backOffWord = new Int32Array(new SharedArrayBuffer(4));
 export class YieldingWaitStrategy implements WaitStrategy {
   readonly name = 'yielding';
 
-  waitFor(probe: Probe, _int32: Int32Array, timeoutMs: number): number {
-    const deadline = deadlineMs(timeoutMs);
+  waitFor(probe: Probe, int32: Int32Array, timeoutMs: number): number {
+    const deadline = startWait(probe, int32, timeoutMs);
     for (let spin = 0; spin < YIELDING_SPIN_TRIES; spin++) {
       const ready = probe();
       if (ready > 0) return ready;
