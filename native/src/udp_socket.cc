@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -34,6 +35,8 @@ constexpr unsigned RECORD_INT32S = 4;
 constexpr unsigned DESCRIPTOR_UINT32S = 8;
 constexpr uint32_t SEND_ZERO_COPY = 1;
 constexpr uint32_t SEND_COALESCE = 2;  // may share one GSO sendmsg with its neighbours (see udp_socket.h)
+constexpr uint32_t KNOWN_SEND_FLAGS = SEND_ZERO_COPY | SEND_COALESCE;  // any other bit is refused
+constexpr unsigned DESCRIPTOR_FLAGS_INDEX = 7;
 
 constexpr uint16_t BUFFER_GROUP = 0;
 constexpr size_t MAX_REGISTERED_BYTES = 1ull << 30;  // the kernel's limit per registered buffer
@@ -86,19 +89,25 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
   uint32_t maxInFlight = RequireUint32(env, info[2], "maxInFlight", 1, 65536);
   uint32_t sendBufferBytes = info[3].IsUndefined() ? 0 : RequireUint32(env, info[3], "sendBufferBytes", 0, 1u << 30);
   uint32_t receiveBufferBytes = info[4].IsUndefined() ? 0 : RequireUint32(env, info[4], "receiveBufferBytes", 0, 1u << 30);
-  bool deferTaskRun = info[5].IsUndefined() || info[5].ToBoolean().Value();
+  if (!info[5].IsUndefined() && !info[5].IsBoolean()) throw FluxTypeError(env, "deferTaskRun must be true or false");
+  bool deferTaskRun = info[5].IsUndefined() || info[5].As<Napi::Boolean>().Value();
   family_ = family == 6 ? AF_INET6 : AF_INET;
 
   // A blocking socket: io_uring tries each operation without waiting and, on EAGAIN, waits
   // for readiness itself (with O_NONBLOCK it would hand EAGAIN back instead).
   fd_ = socket(family_, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw SystemError(env, errno, "socket");
-  if (family_ == AF_INET6) {
-    int one = 1;
-    setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  }
-  if (sendBufferBytes > 0) setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sendBufferBytes, sizeof sendBufferBytes);
-  if (receiveBufferBytes > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receiveBufferBytes, sizeof receiveBufferBytes);
+  // A socket option the kernel refuses fails the constructor (the socket closed), never silently.
+  auto setOption = [&](int level, int name, int value, const char* what) {
+    if (setsockopt(fd_, level, name, &value, sizeof value) == 0) return;
+    int error = errno;
+    close(fd_);
+    fd_ = -1;
+    throw SystemError(env, error, "setsockopt", what);
+  };
+  if (family_ == AF_INET6) setOption(IPPROTO_IPV6, IPV6_V6ONLY, 1, "(IPV6_V6ONLY)");
+  if (sendBufferBytes > 0) setOption(SOL_SOCKET, SO_SNDBUF, static_cast<int>(sendBufferBytes), "(SO_SNDBUF)");
+  if (receiveBufferBytes > 0) setOption(SOL_SOCKET, SO_RCVBUF, static_cast<int>(receiveBufferBytes), "(SO_RCVBUF)");
 
   // CQ room: a send may post two CQEs (zero copy), and the receive one per datagram.
   uint32_t cqEntries = 4 * entries;
@@ -241,6 +250,12 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
   // Check every descriptor before queueing any.
   for (uint32_t i = 0; i < count; i++) {
     const uint32_t* one = d + i * DESCRIPTOR_UINT32S;
+    uint32_t flags = one[DESCRIPTOR_FLAGS_INDEX];
+    if ((flags & ~KNOWN_SEND_FLAGS) != 0) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%x", flags);
+      throw FluxRangeError(env, "descriptor " + std::to_string(i) + ": flags must combine SendFlag.ZERO_COPY (1) and SendFlag.COALESCE (2), got " + hex);
+    }
     for (int part = 0; part < 2; part++) {
       uint32_t buffer = one[1 + part * 3], offset = one[2 + part * 3], length = one[3 + part * 3];
       if (part == 1 && length == 0) continue;

@@ -11,7 +11,7 @@
  * tests; the chosen backend and, for node:dgram, the reason are readable on the object.
  */
 import { capability, UringUnavailableError } from '@flux/uring';
-import { FluxTypeError } from '@flux/ring';
+import { optionalChoice } from '@flux/ring/validate';
 
 export type Backend = 'io_uring' | 'dgram';
 export type BackendOption = 'auto' | Backend;
@@ -24,10 +24,7 @@ export interface BackendChoice {
 
 /** Resolves the `backend` option; 'io_uring' where it is not usable throws UringUnavailableError. */
 export function chooseBackend(option: BackendOption | undefined): BackendChoice {
-  const asked = option ?? 'auto';
-  if (asked !== 'auto' && asked !== 'io_uring' && asked !== 'dgram') {
-    throw new FluxTypeError(`backend must be 'auto', 'io_uring' or 'dgram', got ${String(option)}`);
-  }
+  const asked = optionalChoice('backend', option, ['auto', 'io_uring', 'dgram'] as const, 'auto');
   if (asked === 'dgram') return { backend: 'dgram', reason: 'asked for' };
   const report = capability();
   if (report.usable) return { backend: 'io_uring', reason: '' };

@@ -18,7 +18,11 @@ export class PublicationCounters extends Counters {
   bytesSent = 0;
   /** Claims or offers refused because the ring was full (the caller was told). */
   backPressured = 0;
-  /** Datagrams the socket failed to send (each counted, with its messages, here). */
+  /**
+   * Datagrams the socket failed to send, each counted with its messages (see onError):
+   * a send the kernel refused, or, on node:dgram, a refusal the kernel reported on the
+   * socket afterwards (ICMP port unreachable), counted against the datagram sent last.
+   */
   sendErrors = 0;
   messagesLostToSendErrors = 0;
 }
@@ -34,8 +38,14 @@ export const DropReason = {
   MALFORMED: 'malformed',
   /** Frames behind the expected sequence: reordered or duplicated by the network. */
   LATE: 'late',
-  /** More sessions than maxSessions sent to this subscription. */
+  /** More sessions than maxSessions sent to this subscription (none idle past sessionIdleTimeoutMs). */
   TOO_MANY_SESSIONS: 'tooManySessions',
+  /**
+   * A sequence outside a live session's window: more than sequenceWindowFrames ahead of the
+   * expected sequence, or more than that behind it. A forged or corrupted datagram with a
+   * live session's id cannot move the session (it would end that session's delivery).
+   */
+  OUT_OF_WINDOW: 'outOfWindow',
   /** The ring a stream delivers into was full. */
   RING_FULL: 'ringFull',
   /** The FIFO of a stream's `messages()` iterator was full: the loop body is slower than the network. */
@@ -51,8 +61,16 @@ export class SubscriptionCounters extends Counters {
   framesLost = 0;
   /** Partly reassembled messages abandoned because a fragment was lost. */
   messagesLostInReassembly = 0;
-  /** Errors the socket reported instead of a datagram (receiving goes on). */
+  /** Errors the socket reported instead of a datagram (receiving goes on; each goes to onError). */
   receiveErrors = 0;
+  /**
+   * Calls of an application handler (onMessage) that threw. The message counts as
+   * delivered (messagesReceived), it is not repeated, and the datagram's other messages are
+   * still delivered; the error goes to onError listeners as a FluxHandlerError.
+   */
+  handlerErrors = 0;
+  /** Sessions forgotten after sessionIdleTimeoutMs of silence (their place freed, or restarted when heard again). */
+  sessionsExpired = 0;
   truncated = 0;
   badVersion = 0;
   unknownStream = 0;
@@ -60,6 +78,7 @@ export class SubscriptionCounters extends Counters {
   malformed = 0;
   late = 0;
   tooManySessions = 0;
+  outOfWindow = 0;
   ringFull = 0;
   queueFull = 0;
 
@@ -77,6 +96,7 @@ export class SubscriptionCounters extends Counters {
       this.malformed +
       this.late +
       this.tooManySessions +
+      this.outOfWindow +
       this.ringFull +
       this.queueFull
     );

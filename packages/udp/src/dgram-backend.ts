@@ -4,7 +4,8 @@
  */
 import type { Socket } from 'node:dgram';
 import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
-import type { DatagramSink, ReceivePath, SendPath, SentHandler } from './paths.js';
+import { withPeer } from './errors.js';
+import type { DatagramSink, ReceivePath, SendPath, SentHandler, SocketErrorHandler } from './paths.js';
 import { type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
 
 export interface SendTarget extends SocketOptions {
@@ -34,11 +35,21 @@ class DgramSendPath implements SendPath {
     pool: DatagramPool,
     private readonly ringBytes: Uint8Array,
     onSent: SentHandler,
+    private readonly onSocketError: SocketErrorHandler,
+    target: SendTarget,
   ) {
     this.socket = opened.socket;
-    this.callbacks = pool.entries.map((entry) => (error: Error | null) => onSent(entry, error === null));
+    this.callbacks = pool.entries.map(
+      (entry) => (error: Error | null) => (error === null ? onSent(entry, true) : onSent(entry, false, withPeer(error, target.host, target.port))),
+    );
     this.parts = pool.entries.map((entry) => [entry.buffer, entry.buffer]);
+    // A connected socket also receives: the kernel reports an ICMP error (ECONNREFUSED while
+    // the peer's port is closed) to the next recvmsg, which libuv hands over as an 'error'.
+    this.onError = (error: Error) => this.onSocketError(withPeer(error, target.host, target.port));
+    this.socket.on('error', this.onError);
   }
+
+  private readonly onError: (error: Error) => void;
 
   send(datagram: PooledDatagram): void {
     const callback = this.callbacks[datagram.index];
@@ -57,8 +68,9 @@ class DgramSendPath implements SendPath {
     // Each send() above went to libuv already.
   }
 
-  close(): Promise<void> {
-    return this.opened.close();
+  async close(): Promise<void> {
+    await this.opened.close();
+    this.socket.off('error', this.onError);
   }
 }
 
@@ -68,9 +80,11 @@ export async function openConnectedSocket(target: SendTarget): Promise<OpenedSoc
   try {
     await new Promise<void>((resolve, reject) => {
       opened.socket.once('error', reject);
-      opened.socket.connect(target.port, target.host, () => {
+      // Node hands a failed lookup or connect to this callback (not to 'error') when one is given.
+      opened.socket.connect(target.port, target.host, (error?: Error) => {
         opened.socket.off('error', reject);
-        resolve();
+        if (error) reject(error);
+        else resolve();
       });
     });
   } catch (error) {
@@ -81,8 +95,14 @@ export async function openConnectedSocket(target: SendTarget): Promise<OpenedSoc
 }
 
 /** Opens a node:dgram socket connected to `target` for the publication's datagrams. */
-export async function openDgramSendPath(target: SendTarget, pool: DatagramPool, ringBytes: Uint8Array, onSent: SentHandler): Promise<SendPath> {
-  return new DgramSendPath(await openConnectedSocket(target), pool, ringBytes, onSent);
+export async function openDgramSendPath(
+  target: SendTarget,
+  pool: DatagramPool,
+  ringBytes: Uint8Array,
+  onSent: SentHandler,
+  onSocketError: SocketErrorHandler,
+): Promise<SendPath> {
+  return new DgramSendPath(await openConnectedSocket(target), pool, ringBytes, onSent, onSocketError, target);
 }
 
 /** Binds a node:dgram socket and hands every datagram to `sink`. */
@@ -90,7 +110,7 @@ export async function openDgramReceivePath(binding: ReceiveBinding, sink: Datagr
   const opened = await openSocket(binding.address, binding.port, binding);
   const socket = opened.socket;
   const onMessage = (message: Buffer) => sink.read(message, 0, message.length);
-  const onError = () => sink.receiveError();
+  const onError = (error: Error) => sink.receiveError(error);
   socket.on('message', onMessage);
   socket.on('error', onError);
   const bound = socket.address();

@@ -10,3 +10,14 @@ export { type MessageIteratorOptions, MessageQueue, type ReceivedMessage, Stream
 export { Subscription, type SubscriptionOptions } from './subscription.js';
 export { type Backend, type BackendOption } from './backend.js';
 export { type PackedDatagram, RingPacker } from './ring-packer.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SEQUENCE_WINDOW_FRAMES,
+  DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+  MAX_SEQUENCE_WINDOW_FRAMES,
+  MAX_SESSION_IDLE_TIMEOUT_MS,
+  MAX_SESSIONS,
+  MAX_SOCKET_BUFFER_BYTES,
+} from './defaults.js';
+export { ErrorChannel, type ErrorListener, systemError } from './errors.js';

@@ -23,7 +23,8 @@
  * Iteration ends, after the messages already queued, when the subscription closes; at once
  * when the loop breaks (return()), the signal aborts, or no message arrives for idleTimeoutMs.
  */
-import { FluxRangeError } from '@flux/ring';
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
+import { describe, optionalInteger, optionsObject, requireNumber } from '@flux/ring/validate';
 import type { MessageSink } from './datagram-reader.js';
 
 export interface ReceivedMessage {
@@ -48,16 +49,18 @@ const COMPACT_AFTER = 1024;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-function checkIteratorOptions(options: MessageIteratorOptions): Required<Omit<MessageIteratorOptions, 'signal'>> {
-  const maxQueuedMessages = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
-  if (!Number.isInteger(maxQueuedMessages) || maxQueuedMessages < 1) {
-    throw new FluxRangeError(`maxQueuedMessages must be a positive integer, got ${String(options.maxQueuedMessages)}`);
-  }
-  const idleTimeoutMs = options.idleTimeoutMs ?? Infinity;
-  if (typeof idleTimeoutMs !== 'number' || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0) {
-    throw new FluxRangeError(`idleTimeoutMs must be a number of at least 0, got ${String(options.idleTimeoutMs)}`);
-  }
-  return { maxQueuedMessages, idleTimeoutMs };
+/** Largest maxQueuedMessages (each queued message is a copy held in memory). */
+const MAX_QUEUED_MESSAGES = 1 << 24;
+/** Largest finite idleTimeoutMs: a setTimeout's bound (Infinity: no idle timeout). */
+const MAX_IDLE_TIMEOUT_MS = 2 ** 31 - 1;
+
+function checkIteratorOptions(options: MessageIteratorOptions | undefined): Required<Omit<MessageIteratorOptions, 'signal'>> & { signal: AbortSignal | undefined } {
+  const o = optionsObject('options', options);
+  const maxQueuedMessages = optionalInteger('maxQueuedMessages', o.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, MAX_QUEUED_MESSAGES);
+  const idleTimeoutMs = o.idleTimeoutMs === undefined || o.idleTimeoutMs === Infinity ? Infinity : requireNumber('idleTimeoutMs', o.idleTimeoutMs, 0, MAX_IDLE_TIMEOUT_MS);
+  const signal = o.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new FluxTypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  return { maxQueuedMessages, idleTimeoutMs, signal };
 }
 
 export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
@@ -77,11 +80,11 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
   /** Called when next() takes the FIFO from above half its bound to half (reliable resumes here). */
   onDrained: (() => void) | undefined;
 
-  constructor(options: MessageIteratorOptions, onFinish: () => void) {
+  constructor(options: MessageIteratorOptions | undefined, onFinish: () => void) {
     const checked = checkIteratorOptions(options);
     this.maxQueuedMessages = checked.maxQueuedMessages;
     this.idleTimeoutMs = checked.idleTimeoutMs;
-    this.signal = options.signal;
+    this.signal = checked.signal;
     this.onFinish = onFinish;
     if (this.signal?.aborted) this.finished = true; // over before it began: the owner registers nothing
     else this.signal?.addEventListener('abort', this.abort, { once: true });
@@ -193,7 +196,7 @@ export class StreamIterators {
    * A queue for stream `streamId`, registered (replacing any handler) with the sink
    * `sinkFor(queue)` builds; `onFinish` runs once its iteration ends, after it is unregistered.
    */
-  open(streamId: number, options: MessageIteratorOptions, sinkFor: (queue: MessageQueue) => MessageSink, onFinish?: () => void): MessageQueue {
+  open(streamId: number, options: MessageIteratorOptions | undefined, sinkFor: (queue: MessageQueue) => MessageSink, onFinish?: () => void): MessageQueue {
     let sink: MessageSink | undefined;
     const queue: MessageQueue = new MessageQueue(options, () => {
       this.queues.delete(queue);

@@ -31,8 +31,18 @@ export interface SendPath {
   close(): Promise<void>;
 }
 
-/** Called once per datagram sent, in any order: its bytes are no longer read by the kernel. */
-export type SentHandler = (datagram: PooledDatagram, ok: boolean) => void;
+/**
+ * Called once per datagram sent, in any order: its bytes are no longer read by the kernel.
+ * A failed send carries the socket's error, or undefined when the same failure was already
+ * reported (one io_uring GSO send of many datagrams fails once) or none was given.
+ */
+export type SentHandler = (datagram: PooledDatagram, ok: boolean, error?: Error) => void;
+
+/**
+ * An error the socket reported apart from any one send (node:dgram: an ICMP port
+ * unreachable answering an earlier datagram surfaces as a 'recvmsg' error on the socket).
+ */
+export type SocketErrorHandler = (error: Error) => void;
 
 /** Where received datagrams go: DatagramReader. */
 export interface DatagramSink {
@@ -41,7 +51,7 @@ export interface DatagramSink {
   /** A datagram longer than the receive buffer: counted and dropped. */
   readTruncated(lengthBytes: number): void;
   /** The socket reported a receive error (counted; receiving goes on). */
-  receiveError(): void;
+  receiveError(error?: Error): void;
 }
 
 export interface ReceivePath {

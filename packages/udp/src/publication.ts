@@ -17,8 +17,13 @@
  * A message longer than one datagram's frame room is sent as fragments (BEGIN ... END),
  * one datagram each; the largest message is the ring's maxMessageBytes (longer claims
  * throw a RangeError naming the length).
+ *
+ * Send errors (errors.ts): every datagram the socket failed to send is counted
+ * (sendErrors, messagesLostToSendErrors) and its error, Node-style (code, errno, syscall,
+ * address, port), goes to the onError listeners; with none it is only counted (a UDP
+ * ECONNREFUSED is routine while the peer is not up yet). flush() then resolves false.
  */
-import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, FluxInternalError, FluxRangeError, FluxTypeError, type Producer, Ring, sequenceDiff } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, FluxInternalError, FluxRangeError, type Producer, Ring, sequenceDiff } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
@@ -29,7 +34,18 @@ import type { SendPath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { RingPacker } from './ring-packer.js';
 import { openUringSendPath } from './uring-backend.js';
-import { requireInteger } from '@flux/ring/validate';
+import { optionalBoolean, optionalChoice, optionalInteger, optionsObject, requireBytes, requireInteger, requireNumber, requireString } from '@flux/ring/validate';
+import {
+  DEFAULT_CLOSE_FLUSH_TIMEOUT_MS,
+  DEFAULT_FLUSH_TIMEOUT_MS,
+  DEFAULT_MAX_DATAGRAMS_IN_FLIGHT,
+  DEFAULT_RING_CAPACITY,
+} from './defaults.js';
+import { ErrorChannel, type ErrorListener } from './errors.js';
+
+/** Ring capacity bounds (a power of two; @flux/ring's own limit is 2^29). */
+const MAX_RING_CAPACITY = 2 ** 29;
+const BACKENDS = ['auto', 'io_uring', 'dgram'] as const;
 
 export interface PublicationOptions extends SocketOptions {
   host: string;
@@ -96,10 +112,18 @@ export class Publication {
   private closed: Promise<void> | undefined;
   private wakeSender: (() => void) | undefined;
   private senderDone: Promise<void> = Promise.resolve();
+  private readonly errors = new ErrorChannel();
+  /** Send failures so far (each counted in sendErrors), and that number when flush() was last called. */
+  private losses = 0;
+  private lossesAtLastFlush = 0;
+  /** Messages of the datagram sent last: what an ICMP refusal reported afterwards is counted against (node:dgram). */
+  private lastSentMessages = 0;
+  private readonly peer: { host: string; port: number };
 
   private constructor(family: 'IPv4' | 'IPv6', options: Required<Omit<PublicationOptions, keyof SocketOptions | 'backend' | 'segmentOffload'>>) {
     this.streamId = options.streamId;
     this.sessionId = options.sessionId;
+    this.peer = { host: options.host, port: options.port };
     this.datagramBytes = maxDatagramBytes(options.mtuBytes, family);
     this.maxInFlight = options.maxDatagramsInFlight;
     this.refillBelow = this.maxInFlight >>> 1;
@@ -131,43 +155,61 @@ export class Publication {
     return this.choice.reason;
   }
 
-  /** Opens a socket connected to `host:port` and starts the sender. */
+  /**
+   * Opens a socket connected to `host:port` and starts the sender. Bad options throw
+   * (reject) a FluxTypeError or FluxRangeError naming the option; an error the system
+   * raises while the socket is set up (a bind, a buffer size) rejects, as Node reports it.
+   */
   static async open(options: PublicationOptions): Promise<Publication> {
-    if (typeof options?.host !== 'string') throw new FluxTypeError(`host must be a string, got ${String(options?.host)}`);
-    requireInteger('port', options.port, 1, 65535);
-    requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
-    const sessionId = options.sessionId ?? Math.floor(Math.random() * 0x1_0000_0000);
-    requireInteger('sessionId', sessionId, 0, 0xffff_ffff);
-    const mtuBytes = requireInteger('mtuBytes', options.mtuBytes ?? DEFAULT_MTU_BYTES, 576, 65535);
-    const family = familyOf(options.host, options.family);
+    const o = optionsObject('options', options);
+    const host = requireString('host', o.host);
+    const port = requireInteger('port', o.port, 1, 65535);
+    const streamId = requireInteger('streamId', o.streamId, 0, 0xffff_ffff);
+    const sessionId = optionalInteger('sessionId', o.sessionId, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff);
+    const mtuBytes = optionalInteger('mtuBytes', o.mtuBytes, DEFAULT_MTU_BYTES, 576, 65535);
+    const family = familyOf(host, o.family);
     const defaultMaxMessageBytes = maxFramePayloadBytes(maxDatagramBytes(mtuBytes, family));
+    const ringCapacity = optionalInteger('ringCapacity', o.ringCapacity, DEFAULT_RING_CAPACITY, 2, MAX_RING_CAPACITY);
+    if ((ringCapacity & (ringCapacity - 1)) !== 0) throw new FluxRangeError(`ringCapacity must be a power of two, got ${ringCapacity}`);
     const resolved = {
-      host: options.host,
-      port: options.port,
-      streamId: options.streamId,
+      host,
+      port,
+      streamId,
       sessionId,
       mtuBytes,
-      maxMessageBytes: requireInteger('maxMessageBytes', options.maxMessageBytes ?? defaultMaxMessageBytes, 0, 2 ** 30),
-      ringCapacity: options.ringCapacity ?? 4096,
-      producerMode: options.producerMode ?? 'multi',
-      maxDatagramsInFlight: requireInteger('maxDatagramsInFlight', options.maxDatagramsInFlight ?? 256, 1, 65536),
+      maxMessageBytes: optionalInteger('maxMessageBytes', o.maxMessageBytes, defaultMaxMessageBytes, 0, 2 ** 30),
+      ringCapacity,
+      producerMode: optionalChoice('producerMode', o.producerMode, ['single', 'multi'] as const, 'multi'),
+      maxDatagramsInFlight: optionalInteger('maxDatagramsInFlight', o.maxDatagramsInFlight, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT, 1, 65536),
     };
-    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
-    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
-    if (options.segmentOffload !== undefined && typeof options.segmentOffload !== 'boolean') {
-      throw new FluxTypeError(`segmentOffload must be a boolean, got ${String(options.segmentOffload)}`);
-    }
+    checkBufferBytes('receiveBufferBytes', o.receiveBufferBytes);
+    checkBufferBytes('sendBufferBytes', o.sendBufferBytes);
+    const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
+    const backend = optionalChoice('backend', o.backend, BACKENDS, 'auto');
     const publication = new Publication(family, resolved);
-    await publication.openSendPath({ ...options, family }, options.backend, options.segmentOffload ?? true);
+    const target: SendTarget = { host, port, family, receiveBufferBytes: o.receiveBufferBytes, sendBufferBytes: o.sendBufferBytes };
+    await publication.openSendPath(target, backend, segmentOffload);
     publication.senderDone = publication.runSender();
     return publication;
+  }
+
+  /**
+   * Adds a listener for this publication's socket errors: each datagram the socket failed
+   * to send, as a Node-style error (`code` such as 'ECONNREFUSED', `errno`, `syscall`,
+   * `address`, `port`), after it was counted in sendErrors and messagesLostToSendErrors.
+   * Returns a function that removes the listener. Without listeners errors are only counted.
+   * A listener that throws does not stop the sender: its error is rethrown on a later turn
+   * of the event loop, as a FluxHandlerError.
+   */
+  onError(listener: ErrorListener): () => void {
+    return this.errors.add(listener);
   }
 
   private async openSendPath(target: SendTarget, option: BackendOption | undefined, segmentOffload: boolean): Promise<void> {
     const { path, choice } = await openOnBackend(
       option,
       () => openUringSendPath(target, this.pool, this.ring.bytes, this.completed, segmentOffload),
-      () => openDgramSendPath(target, this.pool, this.ring.bytes, this.completed),
+      () => openDgramSendPath(target, this.pool, this.ring.bytes, this.completed, this.socketError),
     );
     this.sendPath = path;
     this.choice = choice;
@@ -176,10 +218,12 @@ export class Publication {
   /**
    * Copies one message into the ring from this thread (a producer of its own, created on
    * first use). Returns its ring sequence, BACK_PRESSURED or NOT_CONNECTED; a message longer
-   * than maxMessageBytes throws a RangeError. Producers in other threads attach
-   * `publication.ring.handle` and claim/publish in place.
+   * than maxMessageBytes throws a RangeError. Only a Uint8Array (a Buffer is one) is taken:
+   * anything else (a string, an ArrayBuffer, a Uint16Array, an array) throws a FluxTypeError.
+   * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
    */
   offer(message: Uint8Array): number {
+    requireBytes('message', message);
     this.localProducer ??= this.ring.createProducer();
     const result = this.localProducer.offer(message);
     if (result === BACK_PRESSURED) this.counters.backPressured++;
@@ -187,24 +231,36 @@ export class Publication {
   }
 
   /**
-   * Resolves true once every message published before the call has been handed to the
-   * socket and every send has completed; false if `timeoutMs` passes first.
+   * Waits until every message published before the call has been handed to the socket and
+   * every send has completed. Resolves true when they all went out; false when `timeoutMs`
+   * (default 10,000; 0 to Infinity) passed first, or when a send failed after the previous
+   * flush() call was made (for the first flush, after open()) and before this one resolved:
+   * false = timed out or lost. The error itself went to onError and to the counters
+   * (sendErrors, messagesLostToSendErrors).
+   *
+   * A peer's refusal (ECONNREFUSED: nothing listens on its port) comes back from the
+   * network after the datagram left: io_uring reports it as the failure of the next send,
+   * node:dgram as an error on the socket; either way a later flush() says false.
    */
-  async flush(timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+  async flush(timeoutMs?: number): Promise<boolean> {
+    const timeout = timeoutMs === undefined ? DEFAULT_FLUSH_TIMEOUT_MS : requireNumber('timeoutMs', timeoutMs, 0, Infinity);
+    const lossesBefore = this.lossesAtLastFlush;
+    this.lossesAtLastFlush = this.losses;
+    const deadline = Date.now() + timeout;
     const target = this.ring.cursor(); // newest published (single) or claimed (multi) sequence
     for (;;) {
       const released = (this.consumer.nextSequence - 1) & SEQUENCE_MASK;
-      if (sequenceDiff(released, target) >= 0 && this.inFlight === 0) return true;
+      if (sequenceDiff(released, target) >= 0 && this.inFlight === 0) return this.losses === lossesBefore;
       if (Date.now() > deadline) return false;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  /** Sends what is queued (waiting up to `flushTimeoutMs`), then closes the socket. */
-  async close(flushTimeoutMs = 1000): Promise<void> {
+  /** Sends what is queued (waiting up to `flushTimeoutMs`, default 1,000; 0 to Infinity), then closes the socket. */
+  async close(flushTimeoutMs?: number): Promise<void> {
+    const timeout = flushTimeoutMs === undefined ? DEFAULT_CLOSE_FLUSH_TIMEOUT_MS : requireNumber('flushTimeoutMs', flushTimeoutMs, 0, Infinity);
     if (!this.closing) {
-      await this.flush(flushTimeoutMs);
+      await this.flush(timeout);
       this.closing = true;
       this.wakeSender?.();
       this.ring.removeConsumer(this.consumer.id); // wakes the sender's wait; producers see NOT_CONNECTED
@@ -304,16 +360,19 @@ export class Publication {
    * released strictly in send order, from the oldest datagram whose send and every earlier
    * one completed, so a slot a pending send still reads in place is never freed (SAFETY.md).
    */
-  private readonly completed = (entry: PooledDatagram, ok: boolean): void => {
+  private readonly completed = (entry: PooledDatagram, ok: boolean, error?: Error): void => {
     entry.completed = true;
     const counters = this.counters;
     if (ok) {
       counters.datagramsSent++;
       counters.messagesSent += entry.messages;
       counters.bytesSent += entry.lengthBytes;
+      this.lastSentMessages = entry.messages;
     } else {
       counters.sendErrors++;
       counters.messagesLostToSendErrors += entry.messages;
+      this.losses++;
+      if (error !== undefined) this.errors.socketError(error);
     }
     const order = this.sendOrder;
     while (this.sendsReleased < this.sendsStarted) {
@@ -332,6 +391,18 @@ export class Publication {
     if (this.draining || this.inFlight > this.refillBelow || this.refillScheduled) return;
     this.refillScheduled = true;
     setImmediate(this.refill);
+  };
+
+  /**
+   * An error the socket reported apart from a send (node:dgram: an ICMP refusal of a datagram
+   * already sent, surfacing at recvmsg): counted as one send error, with the messages of the
+   * datagram sent last (the refused one is among the latest), and reported.
+   */
+  private readonly socketError = (error: Error): void => {
+    this.counters.sendErrors++;
+    this.counters.messagesLostToSendErrors += this.lastSentMessages;
+    this.losses++;
+    this.errors.socketError(error);
   };
 
   private readonly refill = (): void => {

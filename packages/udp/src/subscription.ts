@@ -9,13 +9,24 @@
  * Datagrams arrive through a backend (backend.ts): a multishot io_uring receive into a
  * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
-import { BACK_PRESSURED, FluxRangeError, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
+import { BACK_PRESSURED, FluxHandlerError, FluxTypeError, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
+import { describe, optionalChoice, optionalInteger, optionsObject, requireFunction, requireInteger, requireNumber, requireString } from '@flux/ring/validate';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SEQUENCE_WINDOW_FRAMES,
+  DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+  MAX_SEQUENCE_WINDOW_FRAMES,
+  MAX_SESSION_IDLE_TIMEOUT_MS,
+  MAX_SESSIONS,
+} from './defaults.js';
 import { openDgramReceivePath } from './dgram-backend.js';
+import { ErrorChannel, type ErrorListener } from './errors.js';
 import { type MessageIteratorOptions, type ReceivedMessage, StreamIterators } from './message-queue.js';
-import type { ReceivePath } from './paths.js';
+import type { DatagramSink, ReceivePath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { openUringReceivePath } from './uring-backend.js';
 
@@ -23,6 +34,11 @@ import { openUringReceivePath } from './uring-backend.js';
 const MAX_UDP_PAYLOAD_BYTES = 65_527;
 /** Receive parts lent to the kernel on io_uring (each holds one datagram). */
 const RECEIVE_PARTS = 256;
+const BACKENDS = ['auto', 'io_uring', 'dgram'] as const;
+const NS_PER_MS = 1e6;
+
+/** The clock sessions expire by: monotonic, in ns (a float; sub-microsecond precision is not needed). */
+const nowNs = (): number => performance.now() * NS_PER_MS;
 
 export interface SubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
@@ -31,8 +47,24 @@ export interface SubscriptionOptions extends SocketOptions {
   address?: string;
   /** Largest message reassembled (default 65,536); longer ones are dropped as oversize. */
   maxMessageBytes?: number;
-  /** Sessions (publishers x streams) tracked at once (default 64); more are dropped and counted. */
+  /**
+   * Sessions (publishers x streams) tracked at once (default 64, at most 65,536). A new
+   * session beyond it takes the place of those idle past sessionIdleTimeoutMs, or, if none
+   * is, is dropped and counted (tooManySessions).
+   */
   maxSessions?: number;
+  /**
+   * A session not heard for this long is forgotten (default 5,000 ms; 1 to 2^31-1): its
+   * place goes to a new session, and if it is heard again it starts over at the sequence it
+   * then carries. Counted as sessionsExpired. See defaults.ts for why 5 seconds.
+   */
+  sessionIdleTimeoutMs?: number;
+  /**
+   * A datagram more than this many frames ahead of its session's expected sequence, or
+   * more than this many behind, is dropped (outOfWindow) and moves nothing (default 2^24;
+   * 1 to 2^30). Within it, ahead is a gap (framesLost), behind is late.
+   */
+  sequenceWindowFrames?: number;
   /**
    * Largest datagram received whole on io_uring (default 65,527: any); longer ones are
    * counted as truncated. Each of the 256 receive parts is this big (address space; only
@@ -51,48 +83,75 @@ export class Subscription {
   private readonly choice: BackendChoice;
   private readonly sinks: Map<number, MessageSink>;
   private readonly iterators: StreamIterators;
+  private readonly errors: ErrorChannel;
   private closed: Promise<void> | undefined;
 
-  private constructor(path: ReceivePath, choice: BackendChoice, sinks: Map<number, MessageSink>, counters: SubscriptionCounters) {
+  private constructor(
+    path: ReceivePath,
+    choice: BackendChoice,
+    sinks: Map<number, MessageSink>,
+    counters: SubscriptionCounters,
+    errors: ErrorChannel,
+  ) {
     this.path = path;
     this.choice = choice;
     this.sinks = sinks;
     this.iterators = new StreamIterators(sinks);
     this.counters = counters;
+    this.errors = errors;
     this.port = path.port;
     this.address = path.address;
   }
 
+  /**
+   * Binds the socket and starts receiving. Bad options reject with a FluxTypeError or
+   * FluxRangeError naming the option; an error the system raises while binding or setting
+   * socket options (EADDRINUSE, a buffer size refused) rejects, as Node reports it.
+   */
   static async open(options: SubscriptionOptions): Promise<Subscription> {
-    const maxMessageBytes = options.maxMessageBytes ?? 65_536;
-    const maxSessions = options.maxSessions ?? 64;
-    const maxDatagramBytes = options.maxDatagramBytes ?? MAX_UDP_PAYLOAD_BYTES;
-    if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 0 || maxMessageBytes > 2 ** 30) {
-      throw new FluxRangeError(`maxMessageBytes must be an integer from 0 to 2^30, got ${String(maxMessageBytes)}`);
-    }
-    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
-      throw new FluxRangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
-    }
-    if (!Number.isInteger(maxDatagramBytes) || maxDatagramBytes < 16 || maxDatagramBytes > MAX_UDP_PAYLOAD_BYTES) {
-      throw new FluxRangeError(`maxDatagramBytes must be an integer from 16 to ${MAX_UDP_PAYLOAD_BYTES}, got ${String(maxDatagramBytes)}`);
-    }
-    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-      throw new FluxRangeError(`port must be 0..65535, got ${String(options.port)}`);
-    }
-    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
-    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
-    const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
-    const family = familyOf(address, options.family);
+    const o = optionsObject('options', options);
+    const port = requireInteger('port', o.port, 0, 65535);
+    const maxMessageBytes = optionalInteger('maxMessageBytes', o.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 2 ** 30);
+    const maxSessions = optionalInteger('maxSessions', o.maxSessions, DEFAULT_MAX_SESSIONS, 1, MAX_SESSIONS);
+    const maxDatagramBytes = optionalInteger('maxDatagramBytes', o.maxDatagramBytes, MAX_UDP_PAYLOAD_BYTES, 16, MAX_UDP_PAYLOAD_BYTES);
+    const sessionIdleTimeoutMs =
+      o.sessionIdleTimeoutMs === undefined
+        ? DEFAULT_SESSION_IDLE_TIMEOUT_MS
+        : requireNumber('sessionIdleTimeoutMs', o.sessionIdleTimeoutMs, 1, MAX_SESSION_IDLE_TIMEOUT_MS);
+    const sequenceWindowFrames = optionalInteger('sequenceWindowFrames', o.sequenceWindowFrames, DEFAULT_SEQUENCE_WINDOW_FRAMES, 1, MAX_SEQUENCE_WINDOW_FRAMES);
+    checkBufferBytes('receiveBufferBytes', o.receiveBufferBytes);
+    checkBufferBytes('sendBufferBytes', o.sendBufferBytes);
+    const backend = optionalChoice('backend', o.backend, BACKENDS, 'auto');
+    const family0 = optionalChoice('family', o.family, ['IPv4', 'IPv6'] as const, 'IPv4');
+    const address = o.address === undefined ? (family0 === 'IPv6' ? '::' : '0.0.0.0') : requireString('address', o.address);
+    const family = familyOf(address, o.family);
     const counters = new SubscriptionCounters();
+    const errors = new ErrorChannel();
     const sinks = new Map<number, MessageSink>();
-    const reader = new DatagramReader({ maxMessageBytes, maxSessions, sinkFor: (streamId) => sinks.get(streamId), counters });
-    const binding = { ...options, address, port: options.port, family };
+    const reader = new DatagramReader({
+      maxMessageBytes,
+      maxSessions,
+      sinkFor: (streamId) => sinks.get(streamId),
+      counters,
+      sessionIdleTimeoutNs: sessionIdleTimeoutMs * NS_PER_MS,
+      sequenceWindowFrames,
+      onHandlerError: (error, _sessionId, streamId) => errors.handlerError(new FluxHandlerError(`the onMessage handler of stream ${streamId}`, error)),
+    });
+    const sink: DatagramSink = {
+      read: (bytes, offsetBytes, lengthBytes) => reader.read(bytes, offsetBytes, lengthBytes, nowNs()),
+      readTruncated: (lengthBytes) => reader.readTruncated(lengthBytes),
+      receiveError: (error) => {
+        reader.receiveError();
+        if (error !== undefined) errors.socketError(error);
+      },
+    };
+    const binding = { address, port, family, receiveBufferBytes: o.receiveBufferBytes, sendBufferBytes: o.sendBufferBytes };
     const { path, choice } = await openOnBackend<ReceivePath>(
-      options.backend,
-      () => openUringReceivePath(binding, { family, maxDatagramBytes, parts: RECEIVE_PARTS }, reader),
-      () => openDgramReceivePath(binding, reader),
+      backend,
+      () => openUringReceivePath(binding, { family, maxDatagramBytes, parts: RECEIVE_PARTS }, sink),
+      () => openDgramReceivePath(binding, sink),
     );
-    return new Subscription(path, choice, sinks, counters);
+    return new Subscription(path, choice, sinks, counters, errors);
   }
 
   /** The kernel interface datagrams arrive through: 'io_uring' or 'dgram' (see backend.ts). */
@@ -105,11 +164,30 @@ export class Subscription {
     return this.choice.reason;
   }
 
-  /** Delivers stream `streamId`'s messages to `handler` on this thread. */
+  /**
+   * Delivers stream `streamId`'s messages to `handler` on this thread. A handler that
+   * throws does not stop delivery: the throw is caught for that call and counted
+   * (handlerErrors), the message counts as delivered (it is not repeated), the datagram's
+   * other messages are still delivered, and the error goes to the onError listeners as a
+   * FluxHandlerError (`cause`: what was thrown). With no onError listener it is rethrown
+   * on a later turn of the event loop (an uncaught exception, as from a throwing 'message'
+   * listener of a node:dgram socket); if the process survives that, delivery goes on.
+   */
   onMessage(streamId: number, handler: MessageSink): this {
     this.checkStream(streamId);
+    requireFunction('handler', handler);
     this.sinks.set(streamId, handler);
     return this;
+  }
+
+  /**
+   * Adds a listener for this subscription's errors: socket errors (Node-style: `code`,
+   * `errno`, `syscall`; counted in receiveErrors; without listeners only counted) and
+   * handler errors (FluxHandlerError; see onMessage). Returns a function that removes the
+   * listener. A listener that throws is rethrown on a later turn, as a FluxHandlerError.
+   */
+  onError(listener: ErrorListener): () => void {
+    return this.errors.add(listener);
   }
 
   /**
@@ -119,6 +197,9 @@ export class Subscription {
    */
   deliverToRing(streamId: number, ring: Ring): this {
     this.checkStream(streamId);
+    if (typeof ring !== 'object' || ring === null || typeof (ring as Partial<Ring>).createProducer !== 'function' || !((ring as Partial<Ring>).bytes instanceof Uint8Array)) {
+      throw new FluxTypeError(`ring must be a @flux/ring Ring, got ${describe(ring)}`);
+    }
     const producer: Producer = ring.createProducer();
     const target = ring.bytes;
     const counters = this.counters;
@@ -138,9 +219,11 @@ export class Subscription {
    * behind, further messages are dropped and counted (`queueFull`): UDP cannot wait. After
    * the loop breaks, the signal aborts or the idle timeout passes, the stream has no handler
    * (its messages count as `unknownStream`); closing the subscription ends the loop after
-   * the messages already queued.
+   * the messages already queued. No application code runs on the receive path here (the
+   * loop body runs on its own turn: what it throws rejects the caller's own async function
+   * and ends the iteration through return()), so there are no handler errors to report.
    */
-  messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage> {
+  messages(streamId: number, options?: MessageIteratorOptions): AsyncIterableIterator<ReceivedMessage> {
     this.checkStream(streamId);
     const counters = this.counters;
     const queue = this.iterators.open(streamId, options, (queue) => (bytes, offset, length, sessionId, stream) => {
@@ -157,8 +240,6 @@ export class Subscription {
   }
 
   private checkStream(streamId: number): void {
-    if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff_ffff) {
-      throw new FluxRangeError(`streamId must be an integer from 0 to 2^32-1, got ${String(streamId)}`);
-    }
+    requireInteger('streamId', streamId, 0, 0xffff_ffff);
   }
 }

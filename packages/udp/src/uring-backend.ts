@@ -23,6 +23,7 @@ import { isIP } from 'node:net';
 import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
 import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
 import { IN_PLACE_MIN_BYTES, type ReceiveBinding, type SendTarget } from './dgram-backend.js';
+import { systemError } from './errors.js';
 import type { DatagramSink, ReceivePath, SendPath, SentHandler } from './paths.js';
 
 /** Pool buffer index and ring buffer index in registerBuffers. */
@@ -82,6 +83,8 @@ class UringSendPath implements SendPath {
     private readonly pool: DatagramPool,
     private readonly onSent: SentHandler,
     segmentOffload: boolean,
+    /** The peer, named in send errors. */
+    private readonly peer: { address: string; port: number },
   ) {
     this.coalesce = segmentOffload ? SendFlag.COALESCE : 0;
     this.inPlaceMinBytes = segmentOffload ? Number.POSITIVE_INFINITY : IN_PLACE_MIN_BYTES;
@@ -119,7 +122,10 @@ class UringSendPath implements SendPath {
     }
     // Refused after every attempt (not expected: the native in-flight limit is the pool size):
     // reported as failed sends, so they are counted, never lost silently.
-    for (let i = accepted; i < count; i++) this.onSent(this.pool.entries[this.descriptors[i * DESCRIPTOR_UINT32S]], false);
+    for (let i = accepted; i < count; i++) {
+      const error = i === accepted ? systemError(-11 /* EAGAIN */, 'send', this.peer.address, this.peer.port) : undefined;
+      this.onSent(this.pool.entries[this.descriptors[i * DESCRIPTOR_UINT32S]], false, error);
+    }
     this.reap();
   }
 
@@ -132,11 +138,20 @@ class UringSendPath implements SendPath {
     if (this.pending === 0 || this.closed) return false;
     const records = this.records;
     const n = this.socket.poll(records, 0);
+    // One failure, one error: the datagrams of one GSO send that failed share its result.
+    let reported = 0;
     for (let i = 0; i < n; i++) {
       const at = i * RECORD_INT32S;
       if (records[at] !== RecordKind.SEND) continue;
       this.pending--;
-      this.onSent(this.pool.entries[records[at + 1]], records[at + 2] >= 0);
+      const result = records[at + 2];
+      if (result >= 0) {
+        this.onSent(this.pool.entries[records[at + 1]], true);
+        continue;
+      }
+      const error = result !== reported ? systemError(result, 'send', this.peer.address, this.peer.port) : undefined;
+      reported = result;
+      this.onSent(this.pool.entries[records[at + 1]], false, error);
     }
     return n === this.pool.entries.length;
   }
@@ -169,7 +184,7 @@ export async function openUringSendPath(
     socket.bind(target.family === 'IPv6' ? '::' : '0.0.0.0', 0);
     socket.connect(address, target.port);
     socket.registerBuffers([pool.bytes, ringBytes]);
-    return new UringSendPath(socket, pool, onSent, segmentOffload && capability().operations.udpSegmentation);
+    return new UringSendPath(socket, pool, onSent, segmentOffload && capability().operations.udpSegmentation, { address, port: target.port });
   } catch (error) {
     socket.close();
     throw error;
@@ -222,7 +237,7 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
           if (records[at + 3] === 0) sink.read(bytes, records[at + 1], records[at + 2]);
           else sink.readTruncated(records[at + 2]);
         } else if (kind === RecordKind.RECV_ERROR) {
-          sink.receiveError();
+          sink.receiveError(systemError(records[at + 1], 'recvmsg', bound.address, bound.port));
         }
       }
       return n > 0;

@@ -135,7 +135,7 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
     expect(got).toEqual(sent.map((m) => [...m]));
     const fragments = 2 + Math.ceil(maxMessageBytes / framePayload);
     expect(pub.counters.fragmentsSent).toBe(fragments);
-    expect(() => pub.offer(new Uint8Array(maxMessageBytes + 1))).toThrow(new RegExp(`got ${maxMessageBytes + 1}`));
+    expect(() => pub.offer(new Uint8Array(maxMessageBytes + 1))).toThrow(new RegExp(`${maxMessageBytes + 1}`));
   });
 
   it('resolves a host name', async () => {
@@ -227,7 +227,7 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
     expect(await idle.next()).toEqual({ done: true, value: undefined });
     const already = sub.messages(3, { signal: AbortSignal.abort() });
     expect(await already.next()).toEqual({ done: true, value: undefined });
-    expect(() => sub.messages(1, { maxQueuedMessages: 0 })).toThrow(/maxQueuedMessages must be a positive integer, got 0/);
+    expect(() => sub.messages(1, { maxQueuedMessages: 0 })).toThrow(/maxQueuedMessages must be an integer from 1 to \d+, got 0/);
     expect(() => sub.messages(1, { idleTimeoutMs: -1 })).toThrow(RangeError);
   });
 
@@ -271,7 +271,7 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
     await expect(Subscription.open({ port: 70000 })).rejects.toThrow(/got 70000/);
     await expect(Subscription.open({ port: 0, receiveBufferBytes: -5 })).rejects.toThrow(/receiveBufferBytes .* got -5/);
     await expect(Subscription.open({ port: 0, maxDatagramBytes: 5 })).rejects.toThrow(/maxDatagramBytes .* got 5/);
-    await expect(Subscription.open({ port: 0, backend: 'uring' as never })).rejects.toThrow(/backend .* got uring/);
+    await expect(Subscription.open({ port: 0, backend: 'uring' as never })).rejects.toThrow(/backend .* got "uring"/);
     await expect(Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, backend: 'kqueue' as never })).rejects.toThrow(TypeError);
     await expect(Publication.open({ host: '127.0.0.1', port: 9, streamId: 1, segmentOffload: 1 as never })).rejects.toThrow(/segmentOffload .* got 1/);
     const sub = await subscription();

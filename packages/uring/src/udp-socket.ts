@@ -14,6 +14,7 @@
  * costs tens of microseconds).
  */
 import { FluxRangeError, FluxTypeError } from '@flux/ring';
+import { describe, optionalBoolean, optionalChoice, optionalInteger, optionsObject, requireInteger, requireString } from '@flux/ring/validate';
 import { capability } from './capability.js';
 import { UringUnavailableError } from './errors.js';
 import { loadNative, type NativeAddress, type NativeSocketStats, type NativeUdpSocket } from './native.js';
@@ -24,9 +25,9 @@ export interface UringSocketOptions {
   entries?: number;
   /** Sends accepted and not yet completed (default 1,024). */
   maxInFlight?: number;
-  /** SO_SNDBUF; the kernel may round or cap it. */
+  /** SO_SNDBUF, 0 (the system's default) to 2^30 bytes; the kernel may round or cap it. */
   sendBufferBytes?: number;
-  /** SO_RCVBUF; the kernel may cap it at net.core.rmem_max. */
+  /** SO_RCVBUF, 0 (the system's default) to 2^30 bytes; the kernel may cap it at net.core.rmem_max. */
   receiveBufferBytes?: number;
   /**
    * Post completions only when this thread asks for them (IORING_SETUP_DEFER_TASKRUN, with
@@ -53,10 +54,21 @@ export interface ReceiveArea {
   readonly maxPayloadBytes: number;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, max: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new FluxRangeError(`${name} must be an integer from 1 to ${max}, got ${String(value)}`);
-  return v;
+/** Socket buffer sizes both this package and @flux/udp take (the native bound). */
+const MAX_SOCKET_BUFFER_BYTES = 2 ** 30;
+/** Largest poll() wait: about 4 seconds. */
+const MAX_WAIT_NS = 4_000_000_000;
+/** Descriptors per send() call (the native bound). */
+const MAX_SEND_COUNT = 1 << 20;
+
+function powerOfTwo(name: string, value: number, min: number, max: number): number {
+  if ((value & (value - 1)) !== 0 || value < min) throw new FluxRangeError(`${name} must be a power of two from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function requireUint32Array(name: string, value: unknown): Uint32Array {
+  if (!(value instanceof Uint32Array)) throw new FluxTypeError(`${name} must be a Uint32Array, got ${describe(value)}`);
+  return value;
 }
 
 export class UringUdpSocket {
@@ -70,32 +82,29 @@ export class UringUdpSocket {
   }
 
   /** Creates the socket; throws UringUnavailableError (with the reason) where io_uring is not usable. */
-  static create(options: UringSocketOptions = {}): UringUdpSocket {
-    const family = options.family ?? 'IPv4';
-    if (family !== 'IPv4' && family !== 'IPv6') throw new FluxTypeError(`family must be 'IPv4' or 'IPv6', got ${String(family)}`);
-    const entries = positiveInteger('entries', options.entries, 256, 32768);
-    if ((entries & (entries - 1)) !== 0 || entries < 8) throw new FluxRangeError(`entries must be a power of two from 8 to 32768, got ${entries}`);
-    const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, 1024, 65536);
+  static create(options?: UringSocketOptions): UringUdpSocket {
+    const o = optionsObject('options', options);
+    const family = optionalChoice('family', o.family, ['IPv4', 'IPv6'] as const, 'IPv4');
+    const entries = powerOfTwo('entries', optionalInteger('entries', o.entries, 256, 8, 32768), 8, 32768);
+    const maxInFlight = optionalInteger('maxInFlight', o.maxInFlight, 1024, 1, 65536);
+    const sendBufferBytes = optionalInteger('sendBufferBytes', o.sendBufferBytes, 0, 0, MAX_SOCKET_BUFFER_BYTES);
+    const receiveBufferBytes = optionalInteger('receiveBufferBytes', o.receiveBufferBytes, 0, 0, MAX_SOCKET_BUFFER_BYTES);
+    const deferTaskRun = optionalBoolean('deferTaskRun', o.deferTaskRun, true);
     const cap = capability();
     const { binding } = loadNative();
     if (!cap.usable || !binding) throw new UringUnavailableError(cap.reason);
-    const native = new binding.UringUdpSocket(
-      family === 'IPv6' ? 6 : 4,
-      entries,
-      maxInFlight,
-      options.sendBufferBytes,
-      options.receiveBufferBytes,
-      options.deferTaskRun ?? true,
-    );
+    const native = new binding.UringUdpSocket(family === 'IPv6' ? 6 : 4, entries, maxInFlight, sendBufferBytes, receiveBufferBytes, deferTaskRun);
     return new UringUdpSocket(native, family);
   }
 
+  /** Binds to an IP address of the socket's family (not a host name) and port (0: any free port). */
   bind(address: string, port = 0): NativeAddress {
-    return this.native.bind(address, port);
+    return this.native.bind(requireString('address', address), requireInteger('port', port, 0, 65535));
   }
 
+  /** Connects to an IP address of the socket's family (not a host name) and port. */
   connect(address: string, port: number): void {
-    this.native.connect(address, port);
+    this.native.connect(requireString('address', address), requireInteger('port', port, 0, 65535));
   }
 
   address(): NativeAddress {
@@ -104,26 +113,33 @@ export class UringUdpSocket {
 
   /** Registers the buffers sends are described in (once per socket); kept alive until close(). */
   registerBuffers(buffers: ArrayBufferView[]): void {
+    if (!Array.isArray(buffers)) throw new FluxTypeError(`buffers must be an array of TypedArrays, got ${describe(buffers)}`);
     this.native.registerBuffers(buffers);
   }
 
-  /** Queues and submits `count` datagrams (8 uint32s each); returns how many were accepted. */
+  /**
+   * Queues and submits `count` datagrams (8 uint32s each); returns how many were accepted.
+   * Each descriptor's flags may only combine SendFlag.ZERO_COPY and SendFlag.COALESCE: any
+   * other bit is a FluxRangeError, and a bad descriptor queues none of the batch.
+   */
   send(descriptors: Uint32Array, count: number): number {
-    return this.native.send(descriptors, count);
+    return this.native.send(requireUint32Array('descriptors', descriptors), requireInteger('count', count, 0, MAX_SEND_COUNT));
   }
 
-  /** Writes completion records (4 int32s each) into `records`; returns how many. */
+  /** Writes completion records (4 int32s each) into `records`; returns how many. Waits at most `waitNs` (0 to 4e9) for one. */
   poll(records: Int32Array, waitNs = 0): number {
-    return this.native.poll(records, waitNs);
+    if (!(records instanceof Int32Array)) throw new FluxTypeError(`records must be an Int32Array, got ${describe(records)}`);
+    return this.native.poll(records, requireInteger('waitNs', waitNs, 0, MAX_WAIT_NS));
   }
 
   /**
    * Starts a multishot receive into a new SharedArrayBuffer of parts x partBytes (lent to
    * the kernel, given back part by part by poll()).
    */
-  startReceive(options: ReceiveOptions = {}): ReceiveArea {
-    const partBytes = positiveInteger('partBytes', options.partBytes, 2048, 1 << 20);
-    const parts = positiveInteger('parts', options.parts, 256, 32768);
+  startReceive(options?: ReceiveOptions): ReceiveArea {
+    const o = optionsObject('options', options);
+    const partBytes = optionalInteger('partBytes', o.partBytes, 2048, 1, 1 << 20);
+    const parts = optionalInteger('parts', o.parts, 256, 1, 32768);
     if ((parts & (parts - 1)) !== 0) throw new FluxRangeError(`parts must be a power of two, got ${parts}`);
     const bytes = new Uint8Array(new SharedArrayBuffer(partBytes * parts));
     const payloadOffset = this.native.startReceive(bytes, partBytes, parts);
@@ -132,21 +148,24 @@ export class UringUdpSocket {
 
   /** UDP_SEGMENT (GSO): a send longer than segmentBytes leaves as datagrams of that size (0: off). */
   setSegmentBytes(segmentBytes: number): void {
-    this.native.setSegmentBytes(segmentBytes);
+    this.native.setSegmentBytes(requireInteger('segmentBytes', segmentBytes, 0, 65535));
   }
 
   /** UDP_GRO: the kernel may coalesce received datagrams; poll() splits them again. Before startReceive. */
   setReceiveCoalescing(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') throw new FluxTypeError(`enabled must be true or false, got ${describe(enabled)}`);
     this.native.setReceiveCoalescing(enabled);
   }
 
   /** Calls `callback` on the event loop when completions are ready (null: stop). */
   onReady(callback: (() => void) | null): void {
+    if (callback !== null && typeof callback !== 'function') throw new FluxTypeError(`callback must be a function or null, got ${describe(callback)}`);
     this.native.onReady(callback);
   }
 
   /** Whether a watching onReady keeps the process alive (default true). */
   setRef(ref: boolean): void {
+    if (typeof ref !== 'boolean') throw new FluxTypeError(`ref must be true or false, got ${describe(ref)}`);
     this.native.setRef(ref);
   }
 
