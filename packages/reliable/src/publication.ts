@@ -17,6 +17,8 @@ import { optionalChoice, optionalInteger, optionsObject, requireBytes, requireNu
 import {
   checkBufferBytes,
   DEFAULT_MTU_BYTES,
+  ErrorChannel,
+  type ErrorListener,
   familyOf,
   maxDatagramBytes,
   maxFramePayloadBytes,
@@ -86,6 +88,7 @@ export class ReliablePublication {
   private readonly opened: OpenedSocket;
   private readonly socket: Socket;
   private readonly wait = new AsyncWaitStrategy();
+  private readonly errors = new ErrorChannel();
   private localProducer: Producer | undefined;
   private wakeSender: (() => void) | undefined;
   private senderDone: Promise<void> = Promise.resolve();
@@ -105,7 +108,7 @@ export class ReliablePublication {
     const callbacks: ((error: Error | null) => void)[] = [];
     for (let slot = 0; slot < options.retransmitBufferDatagrams; slot++) {
       callbacks.push((error) => {
-        if (error) this.counters.sendErrors++;
+        if (error) this.sendFailed(error);
         this.sender.sendCompleted(slot);
         this.wake();
       });
@@ -141,7 +144,23 @@ export class ReliablePublication {
       this.sender.onControl(message, 0, message.length, nowNs());
       this.wake();
     });
-    socket.on('error', () => this.counters.sendErrors++);
+    socket.on('error', (error) => this.sendFailed(error));
+  }
+
+  /**
+   * Socket errors (an ECONNREFUSED while the subscription is not up, an ENOBUFS), as Node
+   * reports them (`code`, `errno`, `syscall`): counted in sendErrors, then to `listener`.
+   * Without a listener they are only counted; no message is lost to one (the subscription
+   * NAKs what did not arrive). A listener that throws is rethrown on a later turn of the
+   * event loop, as a FluxHandlerError. Returns a function that removes the listener.
+   */
+  onError(listener: ErrorListener): () => void {
+    return this.errors.add(listener);
+  }
+
+  private sendFailed(error: Error): void {
+    this.counters.sendErrors++;
+    this.errors.socketError(error);
   }
 
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
@@ -250,7 +269,7 @@ export class ReliablePublication {
   }
 
   private readonly controlSent = (error: Error | null): void => {
-    if (error) this.counters.sendErrors++;
+    if (error) this.sendFailed(error);
   };
 
   private wake(): void {

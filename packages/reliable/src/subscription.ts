@@ -15,6 +15,8 @@ import type { Socket } from 'node:dgram';
 import {
   checkBufferBytes,
   DatagramReader,
+  ErrorChannel,
+  type ErrorListener,
   familyOf,
   type MessageIteratorOptions,
   type MessageSink,
@@ -28,7 +30,7 @@ import {
 import { ReceiverCounters } from './counters.js';
 import { nowNs, optionalNumber, requireInteger } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
-import { FluxTypeError } from '@flux/ring';
+import { FluxHandlerError, FluxTypeError } from '@flux/ring';
 import { optionalChoice, optionalInteger, optionsObject, requireFunction, requireNumber, requireString } from '@flux/ring/validate';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
@@ -91,6 +93,7 @@ export class ReliableSubscription {
   private readonly sinks = new Map<number, MessageSink>();
   private readonly iterators = new StreamIterators(this.sinks);
   private readonly listeners: ((event: ReliableEvent) => void)[] = [];
+  private readonly errors = new ErrorChannel();
   private workScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerDueNs = Infinity;
@@ -107,6 +110,10 @@ export class ReliableSubscription {
       maxSessions: options.maxSessions,
       sinkFor: (streamId) => this.sinks.get(streamId),
       counters: this.messageCounters,
+      // Sessions end by the protocol's own events (receiver.ts), never by the reader's clock;
+      // a skipped gap may move a session far: the reader follows anything within a quarter of the space.
+      sequenceWindowFrames: 2 ** 30,
+      onHandlerError: (error, _sessionId, streamId) => this.errors.handlerError(new FluxHandlerError(`the onMessage handler of stream ${streamId}`, error)),
     });
     const socket = this.socket;
     this.sessionMemory = sessionMemoryFor(options, options.maxMessageBytes);
@@ -135,14 +142,38 @@ export class ReliableSubscription {
       },
       this.counters,
       (event) => {
-        for (const listener of this.listeners) listener(event);
+        for (const listener of this.listeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            this.errors.handlerError(new FluxHandlerError(`an onEvent listener ('${event.type}')`, error));
+          }
+        }
       },
     );
     socket.on('message', (message: Buffer, from: { address: string; port: number }) => {
       this.receiver.onDatagram(message, 0, message.length, from.address, from.port, nowNs());
       this.schedule();
     });
-    socket.on('error', () => this.counters.receiveErrors++);
+    socket.on('error', (error) => this.socketFailed(error));
+  }
+
+  /**
+   * Errors, to `listener`; returns a function that removes it:
+   *  - socket errors as Node reports them (`code`, `errno`, `syscall`), counted in
+   *    receiveErrors; without a listener they are only counted;
+   *  - a FluxHandlerError when an onMessage handler or an onEvent listener threw (`cause`):
+   *    that message counts as delivered, the others are delivered as usual, the session
+   *    goes on; without a listener it is rethrown on a later turn of the event loop (an
+   *    uncaught exception, as a throwing 'message' listener of a node:dgram socket is).
+   */
+  onError(listener: ErrorListener): () => void {
+    return this.errors.add(listener);
+  }
+
+  private socketFailed(error: Error): void {
+    this.counters.receiveErrors++;
+    this.errors.socketError(error);
   }
 
   static async open(options: ReliableSubscriptionOptions): Promise<ReliableSubscription> {
@@ -246,7 +277,7 @@ export class ReliableSubscription {
   }
 
   private readonly controlSent = (error: Error | null): void => {
-    if (error) this.counters.receiveErrors++;
+    if (error) this.socketFailed(error);
   };
 
   private readonly work = (): void => {

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxRangeError, FluxTypeError, isFluxError } from '@flux/ring';
+import { ChaosLink, ChaosRelay } from '../src/chaos/index.js';
 import { ReliablePublication, type ReliablePublicationOptions, ReliableSubscription, type ReliableSubscriptionOptions } from '../src/index.js';
 
 const HOST = '127.0.0.1';
@@ -95,6 +96,39 @@ describe('ReliableSubscription.open', () => {
       }
     });
   }
+});
+
+describe('the chaos tools (@flux/reliable/chaos)', () => {
+  it('ChaosRelay.open rejects bad targets, seeds, addresses and buffer sizes before opening a socket', async () => {
+    const target = { host: HOST, port: QUIET_PORT };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ target: null, forward: {}, seed: 1 }, 'target'],
+      [{ target: { host: '', port: 9 }, forward: {}, seed: 1 }, 'target.host'],
+      [{ target: { host: 5, port: 9 }, forward: {}, seed: 1 }, 'target.host'],
+      [{ target: { host: HOST, port: 0 }, forward: {}, seed: 1 }, 'target.port'],
+      [{ target, forward: {}, seed: undefined }, 'seed'],
+      [{ target, forward: {}, seed: 1.5 }, 'seed'],
+      [{ target, forward: {}, seed: 1, address: 12345 }, 'address'],
+      [{ target, forward: {}, seed: 1, receiveBufferBytes: 2 ** 31 }, 'receiveBufferBytes'],
+      [{ target, forward: { lossPercent: 101 }, seed: 1 }, 'lossPercent'],
+    ];
+    for (const [options, name] of cases) await expectFluxArgumentError(() => ChaosRelay.open(options as never), name);
+  });
+
+  it('ChaosLink throws only FluxErrors for arbitrary options and pushes (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), fc.anything(), (options, bytes, length) => {
+        for (const attempt of [() => new ChaosLink(options as never), () => new ChaosLink({ seed: 1 }).push(bytes as never, 0, length as never, 0)]) {
+          try {
+            attempt();
+          } catch (error) {
+            if (!isFluxError(error)) throw new Error(`a non-Flux error: ${String(error)}`);
+          }
+        }
+      }),
+      { numRuns: 300, seed: 18 },
+    );
+  });
 });
 
 describe('methods', () => {

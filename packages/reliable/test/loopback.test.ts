@@ -7,7 +7,7 @@
  *            ^------------------------ STATUS / NAK <-----------+
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACK_PRESSURED } from '@flux/ring';
+import { BACK_PRESSURED, FluxHandlerError } from '@flux/ring';
 import { ChaosRelay } from '../src/chaos/index.js';
 import { ReliablePublication, type ReliablePublicationOptions } from '../src/publication.js';
 import type { ReliableEvent } from '../src/receiver.js';
@@ -94,6 +94,51 @@ describe('reliable delivery over loopback', () => {
     expect(publication.state).toBe('ended');
     await until(() => received.events.some((event) => event.type === 'end'), "the 'end' event");
     expect(received.events.map((event) => event.type)).toEqual(['begin', 'end']);
+  });
+
+  it('goes on past a handler that throws: every other message once, in order; the errors reach onError', async () => {
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST });
+    closers.push(() => subscription.close());
+    const indexes: number[] = [];
+    subscription.onMessage(STREAM_ID, (bytes, offset, length) => {
+      const index = new DataView(bytes.buffer, bytes.byteOffset + offset, length).getUint32(0, true);
+      if (index % 1000 === 999) throw new Error(`refused ${index}`);
+      indexes.push(index);
+    });
+    subscription.onEvent(() => {
+      throw new Error('a listener that throws');
+    });
+    const errors: Error[] = [];
+    subscription.onError((error) => errors.push(error));
+    const publication = await publish(subscription.port);
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    await offerAll(publication, 10_000, () => 64);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    expect(indexes).toEqual([...Array(10_000).keys()].filter((index) => index % 1000 !== 999));
+    expect(subscription.messageCounters.handlerErrors).toBe(10);
+    const handlerErrors = errors.filter((error) => error instanceof FluxHandlerError);
+    expect(handlerErrors.length).toBe(11); // ten messages, and the 'begin' listener
+    expect((handlerErrors[0] as FluxHandlerError).where).toMatch(/onEvent listener \('begin'\)/);
+    expect(handlerErrors.slice(1).map((error) => ((error as FluxHandlerError).cause as Error).message)).toEqual(
+      [...Array(10).keys()].map((k) => `refused ${k * 1000 + 999}`),
+    );
+  });
+
+  it('reports a send error to onError, Node-style, and counts it', async () => {
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST });
+    const port = subscription.port;
+    await subscription.close(); // nothing listens there now: the kernel answers ECONNREFUSED
+    const publication = await publish(port, { setupIntervalMs: 5 });
+    const errors: NodeJS.ErrnoException[] = [];
+    const remove = publication.onError((error) => errors.push(error));
+    await until(() => errors.length > 0, 'a send error');
+    expect(errors[0].code).toBe('ECONNREFUSED');
+    expect(publication.counters.sendErrors).toBeGreaterThan(0);
+    remove();
+    const seen = errors.length;
+    const sendErrors = publication.counters.sendErrors;
+    await until(() => publication.counters.sendErrors > sendErrors, 'another send error');
+    expect(errors.length).toBe(seen); // removed: counted only
   });
 
   it("settles close() in 'closed' when the subscription is gone before it confirmed the end", async () => {

@@ -24,10 +24,11 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { Counters } from '@flux/udp';
+import { Counters, MAX_SOCKET_BUFFER_BYTES } from '@flux/udp';
+import { describe, optionalInteger, requireInteger, requireString } from '@flux/ring/validate';
 import { ChaosLink, type ChaosCounters } from './chaos-link.js';
 import type { ChaosOptions } from './chaos-options.js';
-import { FluxRangeError, FluxTimeoutError, FluxTypeError } from '@flux/ring';
+import { FluxTimeoutError, FluxTypeError } from '@flux/ring';
 
 export interface ChaosRelayOptions {
   /** Where forwarded datagrams go. */
@@ -195,15 +196,13 @@ export class ChaosRelay {
 
   /** Binds the client-facing socket, connects one socket to the target, and starts relaying. */
   static async open(options: ChaosRelayOptions): Promise<ChaosRelay> {
-    if (typeof options !== 'object' || options === null) throw new FluxTypeError(`options must be an object, got ${String(options)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FluxTypeError(`options must be an object, got ${describe(options)}`);
     const { target } = options;
-    if (typeof target !== 'object' || target === null || typeof target.host !== 'string') {
-      throw new FluxTypeError(`target must be { host: string; port: number }, got ${String(target)}`);
-    }
-    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
-      throw new FluxRangeError(`target.port must be an integer in 1..65535, got ${target.port}`);
-    }
-    const address = options.address ?? DEFAULT_RELAY_ADDRESS;
+    if (typeof target !== 'object' || target === null) throw new FluxTypeError(`target must be { host: string; port: number }, got ${describe(target)}`);
+    requireString('target.host', target.host);
+    requireInteger('target.port', target.port, 1, 65535);
+    requireInteger('seed', options.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1); // the backward link's is seed + 1
+    const address = options.address === undefined ? DEFAULT_RELAY_ADDRESS : requireString('address', options.address);
     // Both links validate their options here, before any socket is opened.
     const forwardLink = new ChaosLink({ ...options.forward, seed: options.seed });
     const backwardLink = new ChaosLink({ ...(options.backward ?? {}), seed: options.seed + 1 });
@@ -212,8 +211,8 @@ export class ChaosRelay {
     const onSocketError = (): void => {
       counters.socketErrors++;
     };
-    const recvBufferSize = options.receiveBufferBytes ?? DEFAULT_RELAY_RECEIVE_BUFFER_BYTES;
-    if (!Number.isInteger(recvBufferSize) || recvBufferSize < 1) throw new FluxRangeError(`receiveBufferBytes must be a positive integer, got ${String(recvBufferSize)}`);
+    // Bounded as @flux/udp bounds it: node:dgram throws uncaught inside bind for 2^31 or more.
+    const recvBufferSize = optionalInteger('receiveBufferBytes', options.receiveBufferBytes, DEFAULT_RELAY_RECEIVE_BUFFER_BYTES, 1, MAX_SOCKET_BUFFER_BYTES);
     const clientSocket = createSocket({ type: socketTypeOf(address), recvBufferSize });
     const targetType = socketTypeOf(target.host);
     const targetSocket = createSocket({ type: targetType, recvBufferSize });
