@@ -4,7 +4,6 @@
  * offset, and `checkControl` says whether a frame is whole before any field is read.
  */
 import {
-  CHALLENGE_BYTES,
   CONTROL_VERSION,
   COOKIE_HIGH_OFFSET,
   COOKIE_LOW_OFFSET,
@@ -110,10 +109,7 @@ export function writeSetup(
   cookieLow: number,
   cookieHigh: number,
 ): number {
-  writeHeader(bytes, ControlType.SETUP, 0, 0, sessionId, streamId, initialSequence, token);
-  writeUint32LE(bytes, COOKIE_LOW_OFFSET, cookieLow);
-  writeUint32LE(bytes, COOKIE_HIGH_OFFSET, cookieHigh);
-  return SETUP_BYTES;
+  return writeCookieFrame(bytes, ControlType.SETUP, sessionId, streamId, initialSequence, token, cookieLow, cookieHigh);
 }
 
 /** CHALLENGE: the receiver's answer to a SETUP without a valid cookie (it echoes SETUP's token and sequence). */
@@ -126,10 +122,24 @@ export function writeChallenge(
   cookieLow: number,
   cookieHigh: number,
 ): number {
-  writeHeader(bytes, ControlType.CHALLENGE, 0, 0, sessionId, streamId, initialSequence, token);
+  return writeCookieFrame(bytes, ControlType.CHALLENGE, sessionId, streamId, initialSequence, token, cookieLow, cookieHigh);
+}
+
+/** SETUP and CHALLENGE share one layout: the header, the token, a cookie. */
+function writeCookieFrame(
+  bytes: Uint8Array,
+  type: number,
+  sessionId: number,
+  streamId: number,
+  initialSequence: number,
+  token: SessionToken,
+  cookieLow: number,
+  cookieHigh: number,
+): number {
+  writeHeader(bytes, type, 0, 0, sessionId, streamId, initialSequence, token);
   writeUint32LE(bytes, COOKIE_LOW_OFFSET, cookieLow);
   writeUint32LE(bytes, COOKIE_HIGH_OFFSET, cookieHigh);
-  return CHALLENGE_BYTES;
+  return SETUP_BYTES; // = CHALLENGE_BYTES
 }
 
 export function writeHeartbeat(bytes: Uint8Array, sessionId: number, streamId: number, nextSequence: number, flags: number, token: SessionToken): number {

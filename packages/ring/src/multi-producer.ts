@@ -70,24 +70,25 @@ export class MultiProducer extends Producer {
   }
 
   publish(first: number, count: number): void {
-    if (typeof first !== 'number' || first >>> 0 !== first) rejectSequence('first', first);
-    if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
-    const start = first & SEQUENCE_MASK;
-    const last = (start + count - 1) & SEQUENCE_MASK;
-    this.takePending(start, last, count, 'publish');
-    this.storeMarker(start, last);
+    const start = this.takeClaimed(first, count, 'publish');
+    this.storeMarker(start, (start + count - 1) & SEQUENCE_MASK);
   }
 
   abort(first: number, count: number): void {
-    if (typeof first !== 'number' || first >>> 0 !== first) rejectSequence('first', first);
-    if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
-    const start = first & SEQUENCE_MASK;
-    const last = (start + count - 1) & SEQUENCE_MASK;
-    this.takePending(start, last, count, 'abort');
+    const start = this.takeClaimed(first, count, 'abort');
     // Other producers may have claimed past this batch, so it cannot be handed back:
     // publish it as skipped slots.
     this.markAborted(start, count);
-    this.storeMarker(start, last);
+    this.storeMarker(start, (start + count - 1) & SEQUENCE_MASK);
+  }
+
+  /** Checks `first`/`count` and takes them out of this producer's outstanding claims; returns `first` wrapped. */
+  private takeClaimed(first: number, count: number, what: 'publish' | 'abort'): number {
+    if (typeof first !== 'number' || first >>> 0 !== first) rejectSequence('first', first);
+    if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
+    const start = first & SEQUENCE_MASK;
+    this.takePending(start, (start + count - 1) & SEQUENCE_MASK, count, what);
+    return start;
   }
 
   private storeMarker(first: number, last: number): void {
