@@ -22,7 +22,7 @@ import {
   ConsumerState,
   CURSOR_INDEX,
 } from './layout.js';
-import { Ring } from './ring.js';
+import { isRing, type ConsumerView } from './ring-view.js';
 import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import {
   type AsyncWaiter,
@@ -47,7 +47,7 @@ export type MessageHandler = (
 ) => void;
 
 export class Consumer {
-  readonly ring: Ring;
+  readonly ring: ConsumerView;
   readonly id: number;
   private readonly multiProducer: boolean;
   private readonly sequenceIndex: number;
@@ -68,8 +68,8 @@ export class Consumer {
   readonly probe: () => number;
 
   /** The reader for consumer `id` of `ring`: usually `ring.openConsumer(id)`. */
-  constructor(ring: Ring, id: number) {
-    if (!(ring instanceof Ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
+  constructor(ring: ConsumerView, id: number) {
+    if (!isRing(ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
     requireInteger('consumer id', id, 0, ring.maxConsumers - 1);
     if (!ring.isConsumerActive(id)) {
       throw new FluxRangeError(`consumer ${id} is not active: add it with ring.addConsumer() first`);

@@ -33,3 +33,4 @@ export { SleepingWaitStrategy, type SleepingWaitOptions } from './wait/sleeping.
 export type { AsyncWaiter, AsyncWaitOptions, Probe, WaitStrategy } from './wait/wait-strategy.js';
 export { relax, RELAX_ITERATIONS } from './wait/relax.js';
 export { YieldingWaitStrategy } from './wait/yielding.js';
+export { type ConsumerView, isRing, type LivenessView, type ProducerView, type RingMemory } from './ring-view.js';

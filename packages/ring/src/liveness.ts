@@ -7,7 +7,7 @@
  * Time is a parameter: call `poll(nowNs)` from a monitor (a timer, a supervisor thread)
  * with any monotonic clock, e.g. `process.hrtime.bigint()` converted to a number.
  */
-import { Ring } from './ring.js';
+import { isRing, type LivenessView } from './ring-view.js';
 import { sequenceDiff } from './sequence.js';
 import { FluxTypeError } from './errors.js';
 import { describe, requireNonNegative, requirePositive } from './validate.js';
@@ -23,14 +23,14 @@ export interface ConsumerStall {
 }
 
 export class StallDetector {
-  readonly ring: Ring;
+  readonly ring: LivenessView;
   readonly stallTimeoutNs: number;
   private readonly lastSequence: Float64Array;
   private readonly sinceNs: Float64Array;
 
   /** `stallTimeoutNs`: a finite number of nanoseconds greater than 0. */
-  constructor(ring: Ring, stallTimeoutNs: number) {
-    if (!(ring instanceof Ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
+  constructor(ring: LivenessView, stallTimeoutNs: number) {
+    if (!isRing(ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
     requirePositive('stallTimeoutNs', stallTimeoutNs);
     this.ring = ring;
     this.stallTimeoutNs = stallTimeoutNs;

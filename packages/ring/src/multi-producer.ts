@@ -21,7 +21,7 @@
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CLAIM_SEQUENCE_INDEX } from './layout.js';
 import { Producer } from './producer.js';
-import type { Ring } from './ring.js';
+import { type ProducerView } from './ring-view.js';
 import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
 import { rejectInteger } from './validate.js';
@@ -37,7 +37,7 @@ export class MultiProducer extends Producer {
   private pendingRanges = 0;
 
   /** A producer for the calling thread (any number per ring): use `ring.createProducer()`. */
-  constructor(ring: Ring) {
+  constructor(ring: ProducerView) {
     super(ring);
     if (ring.producerMode !== 'multi') {
       throw new FluxTypeError('MultiProducer needs a ring created with producerMode "multi"');

@@ -10,7 +10,7 @@
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { ABORTED_LENGTH } from './layout.js';
-import { Ring } from './ring.js';
+import { isRing, type ProducerView } from './ring-view.js';
 import { rejectSequence, SEQUENCE_MASK } from './sequence.js';
 import { requireWaitStrategy, type WaitStrategy } from './wait/wait-strategy.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
@@ -20,7 +20,7 @@ import { describe, rejectInteger, requireBytes, requireTimeout } from './validat
 const SMALL_CLAIM_SLOTS = 16;
 
 export abstract class Producer {
-  readonly ring: Ring;
+  readonly ring: ProducerView;
   // Hot fields copied from the ring, so the claim/publish path makes no property chains.
   protected readonly int32: Int32Array;
   protected readonly lengths: Int32Array;
@@ -28,9 +28,9 @@ export abstract class Producer {
   protected readonly capacity: number;
   protected readonly maxMessageBytes: number;
 
-  protected constructor(ring: Ring) {
+  protected constructor(ring: ProducerView) {
     if (new.target === (Producer as unknown)) throw new FluxTypeError('Producer is abstract: use ring.createProducer()');
-    if (!(ring instanceof Ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
+    if (!isRing(ring)) throw new FluxTypeError(`ring must be a Ring, got ${describe(ring)}`);
     this.ring = ring;
     this.int32 = ring.int32;
     this.lengths = ring.lengths;

@@ -15,6 +15,7 @@
 import { NOT_CONNECTED } from './codes.js';
 import { describe, optionalChoice, optionalInteger, optionsObject, rejectInteger, requireInteger, requireObject } from './validate.js';
 import { Consumer } from './consumer.js';
+import { RING_BRAND } from './ring-view.js';
 import {
   CAPACITY_INDEX,
   CLAIM_SEQUENCE_INDEX,
@@ -108,6 +109,7 @@ export class Ring {
     if (token !== CONSTRUCT) {
       throw new FluxTypeError('a Ring is made by Ring.create(options) or Ring.attach(handle), not by new Ring()');
     }
+    Object.defineProperty(this, RING_BRAND, { value: true }); // isRing(): the algorithms check what they are given
     this.buffer = buffer;
     this.geometry = geometry;
     this.capacity = geometry.capacity;

@@ -12,7 +12,7 @@
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CURSOR_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
 import { Producer } from './producer.js';
-import type { Ring } from './ring.js';
+import { type ProducerView } from './ring-view.js';
 import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
 import { rejectInteger } from './validate.js';
@@ -26,7 +26,7 @@ export class SingleProducer extends Producer {
   private cachedGating: number;
 
   /** A ring's one producer: use `ring.createProducer()`. */
-  constructor(ring: Ring) {
+  constructor(ring: ProducerView) {
     super(ring);
     if (ring.producerMode !== 'single') {
       throw new FluxTypeError('SingleProducer needs a ring created with producerMode "single"');
