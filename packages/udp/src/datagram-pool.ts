@@ -63,11 +63,11 @@ export class DatagramPool {
     this.free = entries.slice().reverse();
   }
 
-  get available(): number {
+  get freeEntries(): number {
     return this.free.length;
   }
 
-  /** A free entry (the caller has checked `available`). */
+  /** A free entry (the caller has checked `freeEntries`). */
   take(): PooledDatagram {
     return this.free.pop()!;
   }

@@ -23,7 +23,7 @@
  * address, port), goes to the onError listeners; with none it is only counted (a UDP
  * ECONNREFUSED is routine while the peer is not up yet). flush() then resolves false.
  */
-import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, FluxInternalError, FluxRangeError, type Producer, Ring, sequenceDiff } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, FluxInternalError, FluxRangeError, type Producer, Ring, SEQUENCE_MASK, sequenceDiff } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
@@ -76,7 +76,6 @@ export interface PublicationOptions extends SocketOptions {
 
 /** How long the sender sleeps between checks when idle; producers wake it sooner. */
 const IDLE_WAIT_MS = 1000;
-const SEQUENCE_MASK = 0x7fff_ffff;
 /** Pack-and-submit passes per drain: io_uring returns entries inside submit(), so one drain
  * can go round again; the bound keeps a drain fed by other threads from holding the loop. */
 const MAX_DRAIN_PASSES = 8;
@@ -324,11 +323,11 @@ export class Publication {
   private packBatch(): number {
     const pool = this.pool;
     let batch = 0;
-    while (pool.available > 0) {
-      const available = this.unpacked();
-      if (available === 0) break;
+    while (pool.freeEntries > 0) {
+      const unpackedSlots = this.unpacked();
+      if (unpackedSlots === 0) break;
       const entry = pool.take();
-      const progress = this.packer.pack(entry.target, entry, available, this.sendPath.inPlaceMinBytes);
+      const progress = this.packer.pack(entry.target, entry, unpackedSlots, this.sendPath.inPlaceMinBytes);
       if (entry.lengthBytes === 0) {
         pool.give(entry);
         if (progress === 0) throw new FluxInternalError('@flux/udp: a readable slot could not be packed');

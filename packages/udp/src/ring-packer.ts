@@ -10,11 +10,10 @@
  * Slots are not released here: the caller releases them (releaseSlots) once nothing reads
  * them any more (the datagram's send completed, for a payload sent in place).
  */
-import { ABORTED_LENGTH, type Consumer, type Ring } from '@flux/ring';
+import { ABORTED_LENGTH, type Consumer, type Ring, SEQUENCE_MASK } from '@flux/ring';
 import type { DatagramTarget, DatagramWriter } from './datagram-writer.js';
 import { FrameFlag } from './frame-layout.js';
 
-const SEQUENCE_MASK = 0x7fff_ffff;
 
 /** What one pack() produced; the publication's pool entries are such records. */
 export interface PackedDatagram {
