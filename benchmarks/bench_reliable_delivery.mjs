@@ -42,7 +42,7 @@ import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, stamp, template } from './lib/indexed-messages.mjs';
 import { ChaosRelay } from '@flux/reliable/chaos';
 import { openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender } from './lib/flux-endpoints.mjs';
-import { lossUnavailableReason, openNetnsPair } from './lib/netns.mjs';
+import { lossUnavailableReason, openNetnsPair } from '../test-support/netns.mjs';
 import { measureDropShare } from './lib/netns-loss-probe.mjs';
 import { clockSince, LatencyRecorder, sendAtOfferedRate, writeSendTime } from './lib/one-way-latency.mjs';
 import { openTcpReceiver, openTcpSender, openUdxReceiver, openUdxSender, udx } from './lib/stream-endpoints.mjs';

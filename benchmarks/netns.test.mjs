@@ -1,4 +1,4 @@
-// The lossy link the reliable-delivery bench runs on (lib/netns.mjs): two network namespaces
+// The lossy link the reliable-delivery bench runs on (test-support/netns.mjs): two network namespaces
 // joined by a veth pair, with an nftables rule dropping 5% of incoming packets in both.
 // 20,000 numbered UDP datagrams are sent across, paced so the receiver keeps up: with the
 // rule about 5% never arrive (the rule's own counter says how many it dropped); without it
@@ -6,7 +6,7 @@
 // asserted; every wait has a deadline; the namespaces are deleted afterwards.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lossUnavailableReason, openNetnsPair } from './lib/netns.mjs';
+import { lossUnavailableReason, openNetnsPair } from '../test-support/netns.mjs';
 import { measureDropShare } from './lib/netns-loss-probe.mjs';
 
 const LOSS_PERCENT = 5;

@@ -1,4 +1,4 @@
-// Checks what share of packets a namespace pair's loss rule really drops (see netns.mjs): a
+// Checks what share of packets a namespace pair's loss rule really drops (see test-support/netns.mjs): a
 // receiver process in namespace A, a sender process in namespace B sends numbered 64-byte
 // UDP datagrams, paced (a few per millisecond) so the receiver keeps up and the receive
 // buffer never overflows; the share that never arrives is what the rule dropped.

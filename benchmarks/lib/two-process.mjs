@@ -1,6 +1,6 @@
 // Two-process plumbing for the network benchmarks: the parent forks a receiver and a
 // sender (the same script with --role), talks to them over IPC, and every wait has a deadline.
-// A child may run under a command prefix (e.g. `ip netns exec NS`, see netns.mjs).
+// A child may run under a command prefix (e.g. `ip netns exec NS`, see test-support/netns.mjs).
 import { fork, spawn } from 'node:child_process';
 import { verify } from './harness.mjs';
 

@@ -1,33 +1,6 @@
-// IPC with the test process, for host scripts: next(type) waits (bounded) for a message; leave() disconnects.
-export function connectToTest(deadlineMs) {
-  const inbox = [];
-  let waiter = null;
-  process.on('message', (message) => {
-    inbox.push(message);
-    waiter?.();
-  });
-  process.on('disconnect', () => process.exit(1)); // the test died
-  return {
-    send: (message) => process.send(message),
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no '${type}' from the test`)), Math.max(1, deadlineMs - Date.now()));
-        const take = () => {
-          const index = inbox.findIndex((m) => m.type === type);
-          if (index < 0) return;
-          clearTimeout(timer);
-          waiter = null;
-          resolve(inbox.splice(index, 1)[0]);
-        };
-        waiter = take;
-        take();
-      }),
-    leave: () => {
-      process.removeAllListeners('disconnect');
-      process.disconnect();
-    },
-  };
-}
+// What the kernel-loss test's publisher and subscriber share: the message pattern. Their IPC
+// with the test is test-support/child-host.mjs's connectToTest (bounded waits, a watchdog).
+export { connectToTest } from '../../../../test-support/child-host.mjs';
 
 /** Message `index`: its index (u32 LE) then bytes derived from it. */
 export function fill(bytes, index) {

@@ -1,7 +1,7 @@
 // The messages the two-hosts test sends, shared by its publisher and subscriber: which
 // index is small or large, and every byte of each (so the subscriber checks them all).
-// Also the IPC plumbing both scripts use: messages from the test, each awaited with a
-// deadline, and a watchdog so no host process outlives the test.
+// The IPC plumbing both scripts use (messages from the test, each awaited with a deadline,
+// and a watchdog so no host process outlives the test) is test-support/child-host.mjs's.
 
 /** `config`: { smallCount, smallBytes, largeCount, largeBytes, chunk, deadlineMs } */
 export function totalOf(config) {
@@ -36,45 +36,4 @@ export function firstWrongByte(bytes, offset, index, lengthBytes) {
   return -1;
 }
 
-/** Messages from the test over IPC, taken by type; every wait has a deadline. */
-export function connectToTest(deadlineMs) {
-  const inbox = [];
-  let waiter = null;
-  process.on('message', (message) => {
-    inbox.push(message);
-    waiter?.();
-  });
-  let leaving = false;
-  process.on('disconnect', () => {
-    if (!leaving) process.exit(3); // the test went away
-  });
-  // Watchdog: never outlive the test's deadline, whatever happens.
-  setTimeout(() => {
-    console.error(`host ${process.argv[1]}: deadline, exiting`);
-    process.exit(4);
-  }, Math.max(1, deadlineMs - Date.now()) + 5_000).unref();
-  return {
-    send: (message) => process.send(message),
-    next(type) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiter = null;
-          reject(new Error(`no '${type}' message from the test before the deadline`));
-        }, Math.max(1, deadlineMs - Date.now()));
-        const take = () => {
-          const index = inbox.findIndex((m) => m.type === type);
-          if (index < 0) return;
-          clearTimeout(timer);
-          waiter = null;
-          resolve(inbox.splice(index, 1)[0]);
-        };
-        waiter = take;
-        take();
-      });
-    },
-    leave() {
-      leaving = true;
-      process.disconnect();
-    },
-  };
-}
+export { connectToTest } from '../../../../test-support/child-host.mjs';

@@ -1,5 +1,7 @@
-// Two hosts on one machine for the network benchmarks: two network namespaces joined by a
-// veth pair, optionally with random loss made by an nftables rule in both namespaces.
+// Two hosts on one machine, for the network tests and benchmarks alike: two network
+// namespaces joined by a veth pair, optionally with random loss made by an nftables rule in
+// both namespaces. (The one copy: packages/udp and packages/reliable tests and benchmarks/
+// import it from here; child-host.mjs runs a process in one of the namespaces.)
 //
 //   netns fbenchA-<pid>-<n>                                   netns fbenchB-<pid>-<n>
 //   10.204.0.1/24 on fbA<pid>n<n> <-------- veth --------> fbB<pid>n<n> on 10.204.0.2/24
@@ -9,13 +11,14 @@
 //
 // Each namespace drops L% of the packets arriving on its end of the veth, so both directions
 // are lossy: data one way, acknowledgements and NAKs the other (TCP segments too). Both ends
-// have gso_max_segs 1, so a packet is at most one MTU (1,500 B), as on a wire: TCP and UDP
-// GSO are segmented before the veth, and the rule drops single segments.
+// have gso_max_segs 1 (wirePackets, the default), so a packet is at most one MTU (1,500 B),
+// as on a wire: TCP and UDP GSO are segmented before the veth, and the rule drops single
+// segments; `wirePackets: false` keeps the veth's default offload.
 // Processes in the two namespaces share the machine's CLOCK_MONOTONIC (no time namespace).
 //
-// Needs Linux, root and `ip` (iproute2); loss also needs `nft` (Debian's nftables package,
-// which .ci/run installs). openNetnsPair() returns the reason instead of throwing when it
-// cannot run. Every pair is deleted by close(), and on process exit or SIGINT/SIGTERM/SIGHUP.
+// Needs Linux, root and `ip` (iproute2); loss also needs `nft` (Debian's nftables package:
+// .ci/run installs it, and lossUnavailableReason({ install: true }) does with apt-get when
+// root). openNetnsPair() returns the reason instead of throwing when it cannot run. Every pair is deleted by close(), and on process exit or SIGINT/SIGTERM/SIGHUP.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export const DEFAULT_SUBNET = '10.204.0'; // the pair gets <subnet>.1/24 (A) and <subnet>.2/24 (B)
@@ -52,11 +55,26 @@ export function netnsUnavailableReason() {
   return null;
 }
 
-/** Why random loss cannot be made here, or null. */
-export function lossUnavailableReason() {
+const APT_TIMEOUT_MS = 300_000;
+
+/** Installs Debian's nftables with apt-get (root, bounded), as .ci/run does; returns whether nft works afterwards. */
+function installNft() {
+  if (!works('apt-get', ['--version'])) return false;
+  const options = { stdio: 'ignore', timeout: APT_TIMEOUT_MS, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  if (spawnSync('apt-get', ['install', '-y', '-qq', 'nftables'], options).status !== 0) {
+    spawnSync('apt-get', ['update', '-qq'], options);
+    spawnSync('apt-get', ['install', '-y', '-qq', 'nftables'], options);
+  }
+  return works('nft', ['--version']);
+}
+
+/** Why random loss cannot be made here, or null; `install`: try apt-get first when nft is missing. */
+export function lossUnavailableReason({ install = false } = {}) {
   const reason = netnsUnavailableReason();
   if (reason) return reason;
-  if (!works('nft', ['--version'])) return "the 'nft' command is missing (Debian package nftables; .ci/run installs it as root)";
+  if (!works('nft', ['--version']) && !(install && installNft())) {
+    return "the 'nft' command is missing (Debian package nftables; .ci/run installs it as root)";
+  }
   return null;
 }
 
