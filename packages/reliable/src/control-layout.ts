@@ -2,8 +2,9 @@
  * Wire layout of @flux/reliable's control frames: constants and offset helpers only. DATA
  * datagrams are @flux/udp's, unchanged (packages/udp/src/frame-layout.ts, version 1); a
  * retransmission is the original datagram, byte for byte. Every control frame starts with
- * the same 16-byte header (the same offsets as DATA's), then the session token, so one
- * parser tells them apart by `type`; all fields are little-endian.
+ * the same 16-byte header, which is @flux/udp's datagram header (its offsets are taken from
+ * frame-layout.ts, not defined again here), then the session token, so one parser tells
+ * them apart by `type`; all fields are little-endian.
  *
  * ```
  *   0                   1                   2                   3
@@ -72,10 +73,13 @@
  * length XOR the others'. A parity datagram is PARITY_OVERHEAD_BYTES longer than the
  * longest DATA datagram it covers, so with FEC on, DATA datagrams are that much shorter.
  *
- * Sequences are u32 frame numbers and wrap; every comparison is `(a - b) | 0`. STATUS's
+ * Sequences are u32 frame numbers and wrap; every comparison is `frameSequenceDelta(a, b)`,
+ * `(a - b) | 0` (not @flux/ring's `sequenceDiff`: ring sequences are 31-bit). STATUS's
  * echo is the receiver's own clock reading (ns, float64) when it asks for a round-trip
  * sample (flag ECHO_REQUEST), else 0; the sender sends it straight back in RTT_ECHO.
  */
+import { FrameLayout } from '@flux/udp';
+
 export { PROTOCOL_VERSION as DATA_VERSION } from '@flux/udp';
 
 /** Byte 0 of every control frame (DATA datagrams are @flux/udp's version 1). */
@@ -99,15 +103,17 @@ export const ControlFlag = {
   END_OF_STREAM: 0x01,
 } as const;
 
-// ---- common header (the same offsets as @flux/udp's datagram header) ----------------------
-export const VERSION_OFFSET = 0;
-export const TYPE_OFFSET = VERSION_OFFSET + 1;
-export const FLAGS_OFFSET = TYPE_OFFSET + 1;
-export const COUNT_OFFSET = FLAGS_OFFSET + 1;
-export const SESSION_ID_OFFSET = COUNT_OFFSET + 1;
-export const STREAM_ID_OFFSET = SESSION_ID_OFFSET + 4;
-export const SEQUENCE_OFFSET = STREAM_ID_OFFSET + 4;
-export const HEADER_BYTES = SEQUENCE_OFFSET + 4;
+// ---- common header: @flux/udp's datagram header (frame-layout.ts), under the names used here ----
+export const VERSION_OFFSET = FrameLayout.VERSION_OFFSET;
+export const TYPE_OFFSET = FrameLayout.TYPE_OFFSET;
+/** DATA: the datagram's flags; control frames: flags by type (ControlFlag). */
+export const FLAGS_OFFSET = FrameLayout.DATAGRAM_FLAGS_OFFSET;
+/** DATA: frames in the datagram; NAK: ranges; PARITY: DATA datagrams in the group. */
+export const COUNT_OFFSET = FrameLayout.FRAME_COUNT_OFFSET;
+export const SESSION_ID_OFFSET = FrameLayout.SESSION_ID_OFFSET;
+export const STREAM_ID_OFFSET = FrameLayout.STREAM_ID_OFFSET;
+export const SEQUENCE_OFFSET = FrameLayout.SEQUENCE_OFFSET;
+export const HEADER_BYTES = FrameLayout.DATAGRAM_HEADER_BYTES;
 
 // ---- session token (every control frame) ---------------------------------------------------
 export const TOKEN_LOW_OFFSET = HEADER_BYTES;
@@ -163,7 +169,10 @@ export const MAX_PARITY_GROUP_DATAGRAMS = 32;
 /** The largest control frame (PARITY excepted: it is as long as the datagrams it covers): a NAK with MAX_NAK_RANGES ranges. */
 export const MAX_CONTROL_BYTES = nakBytes(MAX_NAK_RANGES);
 
-/** Wrap-safe order of two u32 sequences: negative when a is before b. */
-export function sequenceDelta(a: number, b: number): number {
+/** Wrap-safe order of two u32 frame sequences (the wire's): negative when a is before b. */
+export function frameSequenceDelta(a: number, b: number): number {
   return (a - b) | 0;
 }
+
+/** @deprecated The same as frameSequenceDelta (kept for users of `ControlLayout.sequenceDelta`). */
+export const sequenceDelta = frameSequenceDelta;

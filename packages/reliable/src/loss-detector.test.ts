@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LossDetector, MAX_TRACKED_GAPS } from './loss-detector.js';
+import { MAX_TRACKED_GAPS } from './defaults.js';
+import { LossDetector } from './loss-detector.js';
 import { ReceiveWindow } from './receive-window.js';
 
 const US = 1_000;

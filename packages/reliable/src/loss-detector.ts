@@ -17,14 +17,12 @@
  *      v                           v
  *      | gap A | data | gap B | data |       -> NAK [A, B] when their deadlines pass
  */
-import { MAX_NAK_RANGES, sequenceDelta } from './control-layout.js';
+import { frameSequenceDelta, MAX_NAK_RANGES } from './control-layout.js';
+import { MAX_NAK_BACKOFF_SHIFT, MAX_TRACKED_GAPS } from './defaults.js';
 import type { ReceiveWindow } from './receive-window.js';
 
-export const MAX_TRACKED_GAPS = 64;
 /** Bytes of typed arrays one LossDetector allocates: two generations of start, end, deadline and retry per tracked gap. */
 export const LOSS_DETECTOR_BYTES = 2 * MAX_TRACKED_GAPS * (4 + 4 + 8 + 4);
-/** Retries double the interval at most this many times. */
-const MAX_BACKOFF_SHIFT = 6;
 
 export interface LossTiming {
   nakDelayNs: number;
@@ -87,7 +85,7 @@ export class LossDetector {
    * deadline of nowNs + nakDelayNs, pieces of known gaps keep theirs.
    */
   scan(expected: number, highest: number, window: ReceiveWindow, nowNs: number): void {
-    const limit = Math.min(Math.max(0, sequenceDelta(highest, expected)), this.scanFrames);
+    const limit = Math.min(Math.max(0, frameSequenceDelta(highest, expected)), this.scanFrames);
     let found = 0;
     let old = 0; // old gaps are sorted by start; walk them alongside
     let offset = 0;
@@ -103,10 +101,10 @@ export class LossDetector {
       const start = (expected + gapStartOffset) >>> 0;
       const end = (expected + offset) >>> 0;
       // Inherit from the old gap that contains this one's start, if any.
-      while (old < this.count && sequenceDelta(this.ends[old], start) <= 0) old++;
+      while (old < this.count && frameSequenceDelta(this.ends[old], start) <= 0) old++;
       this.nextStarts[found] = start;
       this.nextEnds[found] = end;
-      if (old < this.count && sequenceDelta(this.starts[old], start) <= 0) {
+      if (old < this.count && frameSequenceDelta(this.starts[old], start) <= 0) {
         this.nextDeadlinesNs[found] = this.deadlinesNs[old];
         this.nextRetries[found] = this.retries[old];
       } else {
@@ -134,7 +132,7 @@ export class LossDetector {
     for (let i = 0; i < this.count && ranges < MAX_NAK_RANGES; i++) {
       if (this.deadlinesNs[i] > nowNs) continue;
       sink.range(ranges++, this.starts[i], (this.ends[i] - this.starts[i]) >>> 0);
-      const retryNs = Math.min(timing.maxRetryNs, baseRetryNs * 2 ** Math.min(this.retries[i], MAX_BACKOFF_SHIFT));
+      const retryNs = Math.min(timing.maxRetryNs, baseRetryNs * 2 ** Math.min(this.retries[i], MAX_NAK_BACKOFF_SHIFT));
       this.deadlinesNs[i] = nowNs + retryNs;
       this.retries[i]++;
     }

@@ -16,7 +16,7 @@
  * inconsistent parity cannot deliver anything a DATA datagram could not.
  */
 import { FrameLayout } from '@flux/udp';
-import { COUNT_OFFSET, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_PAYLOAD_OFFSET, SEQUENCE_OFFSET, SESSION_ID_OFFSET, sequenceDelta, STREAM_ID_OFFSET } from './control-layout.js';
+import { COUNT_OFFSET, frameSequenceDelta, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_PAYLOAD_OFFSET, SEQUENCE_OFFSET, SESSION_ID_OFFSET, STREAM_ID_OFFSET } from './control-layout.js';
 import { readUint32LE, writeUint32LE } from './control-frames.js';
 import { alignedBytes, xorInto } from './xor.js';
 
@@ -89,8 +89,8 @@ export class ParityDecoder {
     const end = readUint32LE(bytes, offsetBytes + PARITY_END_SEQUENCE_OFFSET);
     const count = bytes[offsetBytes + COUNT_OFFSET];
     const parityBytes = lengthBytes - PARITY_PAYLOAD_OFFSET;
-    const span = sequenceDelta(end, first);
-    if (sequenceDelta(end, expectedSequence) <= 0 || span < count || span > count * FrameLayout.MAX_FRAMES_PER_DATAGRAM) return 0;
+    const span = frameSequenceDelta(end, first);
+    if (frameSequenceDelta(end, expectedSequence) <= 0 || span < count || span > count * FrameLayout.MAX_FRAMES_PER_DATAGRAM) return 0;
     if (parityBytes > this.maxPayloadBytes || count - 1 > this.slots) return 0;
 
     // The group's members held, in sequence order (insertion sort: at most 31).
@@ -98,10 +98,10 @@ export class ParityDecoder {
     let held = 0;
     for (let slot = 0; slot < this.slots; slot++) {
       if (this.payloadLengths[slot] === EMPTY) continue;
-      if (sequenceDelta(this.firsts[slot], first) < 0 || sequenceDelta(this.ends[slot], end) > 0) continue;
+      if (frameSequenceDelta(this.firsts[slot], first) < 0 || frameSequenceDelta(this.ends[slot], end) > 0) continue;
       if (held === count - 1) return 0; // more than k - 1: nothing is missing, or the history is inconsistent
       let at = held++;
-      while (at > 0 && sequenceDelta(this.firsts[members[at - 1]], this.firsts[slot]) > 0) {
+      while (at > 0 && frameSequenceDelta(this.firsts[members[at - 1]], this.firsts[slot]) > 0) {
         members[at] = members[at - 1];
         at--;
       }
@@ -115,7 +115,7 @@ export class ParityDecoder {
     let holeEnd = 0;
     for (let i = 0; i < held; i++) {
       const slot = members[i];
-      const gap = sequenceDelta(this.firsts[slot], cursor);
+      const gap = frameSequenceDelta(this.firsts[slot], cursor);
       if (gap < 0) return 0; // overlapping members
       if (gap > 0) {
         if (holeStart !== -1) return 0;
@@ -129,8 +129,8 @@ export class ParityDecoder {
       holeStart = cursor;
       holeEnd = end;
     }
-    const holeFrames = sequenceDelta(holeEnd, holeStart);
-    if (holeStart === -1 || holeFrames > FrameLayout.MAX_FRAMES_PER_DATAGRAM || sequenceDelta(holeEnd, expectedSequence) <= 0) return 0;
+    const holeFrames = frameSequenceDelta(holeEnd, holeStart);
+    if (holeStart === -1 || holeFrames > FrameLayout.MAX_FRAMES_PER_DATAGRAM || frameSequenceDelta(holeEnd, expectedSequence) <= 0) return 0;
 
     // payload = parity ^ members; length = length XOR ^ members' lengths.
     let payloadBytes = readUint32LE(bytes, offsetBytes + PARITY_LENGTH_XOR_OFFSET);

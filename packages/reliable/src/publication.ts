@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { AsyncWaitStrategy, BACK_PRESSURED, FluxRangeError, FluxTypeError, MAX_CAPACITY, type Producer, Ring } from '@flux/ring';
+import { AsyncWaitStrategy, BACK_PRESSURED, FluxTypeError, MAX_CAPACITY, type Producer, Ring } from '@flux/ring';
 import { optionalChoice, optionalInteger, optionsObject, requireBytes, requireNumber, requireString } from '@flux/ring/validate';
 import {
   checkBufferBytes,
@@ -27,9 +27,18 @@ import {
   type PublicationOptions,
   type SocketOptions,
 } from '@flux/udp';
-import { MAX_PARITY_GROUP_DATAGRAMS } from './control-layout.js';
 import { SenderCounters } from './counters.js';
-import { nowNs, optionalNumber, requireInteger } from './options.js';
+import {
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FLUSH_TIMEOUT_MS,
+  DEFAULT_RING_CAPACITY,
+  IDLE_WAIT_MS,
+  MAX_TIMEOUT_MS,
+  NS_PER_MS,
+  POLL_INTERVAL_MS,
+} from './defaults.js';
+import { nowNs, requireInteger, resolveSenderTuning, type SenderTuning } from './options.js';
 import { ReliableSender, type SenderState } from './sender.js';
 
 /** Destination, stream, session, MTU and ring: as @flux/udp's Publication (the same defaults). */
@@ -68,14 +77,10 @@ function drawToken(): { low: number; high: number } {
   return { low: bytes.readUInt32LE(0), high: bytes.readUInt32LE(4) };
 }
 
-/** The longest interval or timeout an option takes (a day: setTimeout's limit is ~24.8 days). */
-const MAX_INTERVAL_MS = 86_400_000;
-/** The longest a flush(), connected() or close() waits. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Longest a sender wait lasts without a deadline (producers and STATUS wake it sooner). */
-const IDLE_WAIT_MS = 100;
-const MS = 1e6;
+/** A publication's options, checked and with their defaults (defaults.ts). */
+type ResolvedPublication = Required<Pick<ReliablePublicationOptions, 'streamId' | 'sessionId' | 'mtuBytes' | 'maxMessageBytes' | 'ringCapacity' | 'producerMode'>> & {
+  sender: SenderTuning;
+};
 
 export class ReliablePublication {
   readonly ring: Ring;
@@ -95,7 +100,7 @@ export class ReliablePublication {
   private stopping = false;
   private closed: Promise<void> | undefined;
 
-  private constructor(opened: OpenedSocket, ring: Ring, options: Required<Omit<ReliablePublicationOptions, keyof SocketOptions | 'host' | 'port'>>, datagramBytes: number) {
+  private constructor(opened: OpenedSocket, ring: Ring, options: ResolvedPublication, datagramBytes: number) {
     this.opened = opened;
     this.socket = opened.socket;
     this.ring = ring;
@@ -106,7 +111,7 @@ export class ReliablePublication {
     const consumer = ring.openConsumer(this.consumerId);
     const socket = this.socket;
     const callbacks: ((error: Error | null) => void)[] = [];
-    for (let slot = 0; slot < options.retransmitBufferDatagrams; slot++) {
+    for (let slot = 0; slot < options.sender.retransmitBufferDatagrams; slot++) {
       callbacks.push((error) => {
         if (error) this.sendFailed(error);
         this.sender.sendCompleted(slot);
@@ -122,17 +127,7 @@ export class ReliablePublication {
         initialSequence: Math.floor(Math.random() * 0x1_0000_0000),
         token: drawToken(),
         datagramBytes,
-        retransmitBufferDatagrams: options.retransmitBufferDatagrams,
-        retransmitPolicy: options.retransmitPolicy,
-        fecGroupDatagrams: options.fecGroupDatagrams,
-        maxRetransmitBytesPerSecond: options.maxRetransmitBytesPerSecond,
-        timing: {
-          setupIntervalNs: options.setupIntervalMs * MS,
-          heartbeatMinNs: options.heartbeatMinMs * MS,
-          heartbeatMaxNs: options.heartbeatMaxMs * MS,
-          livenessTimeoutNs: options.livenessTimeoutMs * MS,
-          minLingerNs: 0.1 * MS,
-        },
+        ...options.sender,
       },
       {
         sendData: (slot, bytes, lengthBytes) => socket.send(bytes, 0, lengthBytes, callbacks[slot]),
@@ -176,25 +171,15 @@ export class ReliablePublication {
     const datagramBytes = maxDatagramBytes(mtuBytes, family);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
-    const resolved = {
+    const resolved: ResolvedPublication = {
       streamId: options.streamId,
       sessionId,
       mtuBytes,
       maxMessageBytes: optionalInteger('maxMessageBytes', options.maxMessageBytes, maxFramePayloadBytes(datagramBytes), 0, 2 ** 30),
-      ringCapacity: optionalInteger('ringCapacity', options.ringCapacity, 4096, 2, MAX_CAPACITY),
+      ringCapacity: optionalInteger('ringCapacity', options.ringCapacity, DEFAULT_RING_CAPACITY, 2, MAX_CAPACITY),
       producerMode: optionalChoice('producerMode', options.producerMode, ['single', 'multi'] as const, 'multi'),
-      retransmitBufferDatagrams: optionalInteger('retransmitBufferDatagrams', options.retransmitBufferDatagrams, 4096, 2, 1 << 20),
-      retransmitPolicy: optionalChoice('retransmitPolicy', options.retransmitPolicy, ['back-pressure', 'overwrite'] as const, 'back-pressure'),
-      fecGroupDatagrams: optionalInteger('fecGroupDatagrams', options.fecGroupDatagrams, 0, 0, MAX_PARITY_GROUP_DATAGRAMS),
-      maxRetransmitBytesPerSecond: optionalNumber('maxRetransmitBytesPerSecond', options.maxRetransmitBytesPerSecond, 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
-      setupIntervalMs: optionalNumber('setupIntervalMs', options.setupIntervalMs, 100, 0.001, MAX_INTERVAL_MS),
-      heartbeatMinMs: optionalNumber('heartbeatMinMs', options.heartbeatMinMs, 1, 0.001, MAX_INTERVAL_MS),
-      heartbeatMaxMs: optionalNumber('heartbeatMaxMs', options.heartbeatMaxMs, 100, 0.001, MAX_INTERVAL_MS),
-      livenessTimeoutMs: optionalNumber('livenessTimeoutMs', options.livenessTimeoutMs, 5000, 0.001, MAX_INTERVAL_MS),
+      sender: resolveSenderTuning(options),
     };
-    if (resolved.heartbeatMaxMs < resolved.heartbeatMinMs) {
-      throw new FluxRangeError(`heartbeatMaxMs must be at least heartbeatMinMs (${resolved.heartbeatMinMs}), got ${resolved.heartbeatMaxMs}`);
-    }
     const ring = Ring.create({ capacity: resolved.ringCapacity, maxMessageBytes: resolved.maxMessageBytes, producerMode: resolved.producerMode, maxConsumers: 1 });
     const opened = await openConnectedSocket({ ...options, family });
     const publication = new ReliablePublication(opened, ring, resolved, datagramBytes);
@@ -213,7 +198,7 @@ export class ReliablePublication {
   }
 
   /** Resolves true once the subscription answered the SETUP; false if `timeoutMs` passes first or the session ended. */
-  async connected(timeoutMs = 10_000): Promise<boolean> {
+  async connected(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<boolean> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     return this.until(() => this.sender.state !== 'setup', timeoutMs).then(() => this.sender.state === 'connected');
   }
@@ -236,7 +221,7 @@ export class ReliablePublication {
    * subscription (reported by its STATUS); false if `timeoutMs` passes first or the session
    * timed out.
    */
-  async flush(timeoutMs = 10_000): Promise<boolean> {
+  async flush(timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS): Promise<boolean> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     const target = this.ring.cursor();
     await this.until(() => this.drained(target) || this.sender.state === 'timedOut', timeoutMs);
@@ -248,7 +233,7 @@ export class ReliablePublication {
    * socket, within `timeoutMs`: it always settles. `state` then says how it went: 'ended'
    * (the subscription consumed everything), 'timedOut', or 'closed' (not confirmed in time).
    */
-  async close(timeoutMs = 5000): Promise<void> {
+  async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     if (!this.stopping) {
       const deadline = Date.now() + timeoutMs;
@@ -283,7 +268,7 @@ export class ReliablePublication {
   /** Polls `done` once per turn of the event loop until it holds or `timeoutMs` passes. */
   private async until(done: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!done() && Date.now() <= deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (!done() && Date.now() <= deadline) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
 
   private async runSender(): Promise<void> {
@@ -295,7 +280,7 @@ export class ReliablePublication {
         await new Promise((resolve) => setImmediate(resolve)); // the loop's other callbacks (STATUS, completions) get a turn
         continue;
       }
-      const untilDeadlineMs = Math.min(IDLE_WAIT_MS, Math.max(0, (sender.nextDeadlineNs() - now) / MS));
+      const untilDeadlineMs = Math.min(IDLE_WAIT_MS, Math.max(0, (sender.nextDeadlineNs() - now) / NS_PER_MS));
       if (sender.waitsForData) {
         try {
           await this.wait.waitForAsync(sender.unpacked, this.ring.int32, untilDeadlineMs, { unref: true });

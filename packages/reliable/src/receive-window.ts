@@ -19,7 +19,7 @@
  * reordering never allocates it); from then on exactly `ReceiveWindow.bytesFor(...)`:
  * maxDatagrams x (maxDatagramBytes rounded up to 8, + 12 of bookkeeping) + ringFrames x 8.
  */
-import { sequenceDelta } from './control-layout.js';
+import { frameSequenceDelta } from './control-layout.js';
 import { FluxRangeError } from '@flux/ring';
 
 export const StoreResult = {
@@ -134,7 +134,7 @@ export class ReceiveWindow {
     let farthest = -1;
     let farthestAhead = ahead;
     for (const first of this.far.keys()) {
-      const distance = sequenceDelta(first, expected);
+      const distance = frameSequenceDelta(first, expected);
       if (distance > farthestAhead) {
         farthestAhead = distance;
         farthest = first;
@@ -224,14 +224,14 @@ export class ReceiveWindow {
     if (this.size === 0) return 0;
     for (let index = 0; index < this.ringFrames; index++) {
       const slot = this.ring[index];
-      if (slot >= 0 && sequenceDelta(this.tags[index], sequence) < 0) {
+      if (slot >= 0 && frameSequenceDelta(this.tags[index], sequence) < 0) {
         this.ring[index] = -1;
         this.release(slot);
         discarded++;
       }
     }
     for (const [first, slot] of this.far) {
-      if (sequenceDelta(first, sequence) < 0) {
+      if (frameSequenceDelta(first, sequence) < 0) {
         this.far.delete(first);
         this.release(slot);
         discarded++;

@@ -13,7 +13,7 @@
  * A slot with a send under way (the socket still reads its bytes) is never rewritten.
  */
 import { type DatagramTarget, DatagramWriter } from '@flux/udp';
-import { sequenceDelta } from './control-layout.js';
+import { frameSequenceDelta } from './control-layout.js';
 import { FluxRangeError } from '@flux/ring';
 
 export class RetransmitBuffer {
@@ -93,7 +93,7 @@ export class RetransmitBuffer {
 
   /** Drops every datagram whose frames all lie before `consumedSequence`. */
   releaseConsumed(consumedSequence: number): void {
-    while (this.count > 0 && sequenceDelta(this.endSequences[this.head], consumedSequence) <= 0) {
+    while (this.count > 0 && frameSequenceDelta(this.endSequences[this.head], consumedSequence) <= 0) {
       this.heldBytes -= this.lengths[this.head];
       this.head = (this.head + 1) % this.capacity;
       this.count--;
@@ -117,8 +117,8 @@ export class RetransmitBuffer {
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const slot = (this.head + middle) % this.capacity;
-      if (sequenceDelta(sequence, this.firstSequences[slot]) < 0) high = middle - 1;
-      else if (sequenceDelta(sequence, this.endSequences[slot]) >= 0) low = middle + 1;
+      if (frameSequenceDelta(sequence, this.firstSequences[slot]) < 0) high = middle - 1;
+      else if (frameSequenceDelta(sequence, this.endSequences[slot]) >= 0) low = middle + 1;
       else return slot;
     }
     return -1;

@@ -14,7 +14,8 @@
  * resent is never more than the datagrams the NAK's ranges name. Off-path NAKs never get
  * here: they lack the session token (sender.ts).
  */
-import { sequenceDelta } from './control-layout.js';
+import { frameSequenceDelta } from './control-layout.js';
+import { MIN_BUDGET_RTT_NS } from './defaults.js';
 import type { RetransmitBuffer } from './retransmit-buffer.js';
 
 export interface RetransmitCounters {
@@ -24,12 +25,6 @@ export interface RetransmitCounters {
   retransmitsWindowLimited: number;
   unavailableSent: number;
 }
-
-/**
- * The round trip the window budget assumes before a sample and at least: below a few tens
- * of microseconds (loopback) a per-RTT budget would refill faster than any NAK could ask.
- */
-export const MIN_BUDGET_RTT_NS = 1_000_000;
 
 export interface RetransmitActions {
   /** Resend the datagram in `slot` (its bytes, unchanged). */
@@ -89,10 +84,10 @@ export class RetransmitHandler {
   onNakRange(startSequence: number, lengthFrames: number, nextSequence: number, nowNs: number): void {
     if (lengthFrames <= 0) return;
     let start = startSequence >>> 0;
-    let remaining = Math.min(lengthFrames, Math.max(0, sequenceDelta(nextSequence, start)));
+    let remaining = Math.min(lengthFrames, Math.max(0, frameSequenceDelta(nextSequence, start)));
     if (remaining <= 0) return; // nothing of it was sent yet, or it lies before everything
     const oldest = this.buffer.oldestSequence();
-    const missing = oldest === undefined ? remaining : Math.min(remaining, Math.max(0, sequenceDelta(oldest, start)));
+    const missing = oldest === undefined ? remaining : Math.min(remaining, Math.max(0, frameSequenceDelta(oldest, start)));
     if (missing > 0) {
       this.counters.unavailableSent++;
       this.actions.unavailable(start, missing);
@@ -103,7 +98,7 @@ export class RetransmitHandler {
     const end = (start + remaining) >>> 0;
     this.refill(nowNs);
     for (let slot = this.buffer.find(start); slot >= 0; slot = this.buffer.following(slot)) {
-      if (sequenceDelta(this.buffer.firstSequenceOf(slot), end) >= 0) break;
+      if (frameSequenceDelta(this.buffer.firstSequenceOf(slot), end) >= 0) break;
       if (nowNs < this.lingerUntilNs[slot]) {
         this.counters.retransmitsLingering++;
         continue;

@@ -31,15 +31,19 @@
  *
  * Heartbeats: when no DATA went out for heartbeatMinNs, HEARTBEAT(next sequence) tells the
  * receiver where the stream's end is (a lost last datagram is then NAKed); the interval
- * doubles while idle, up to heartbeatMaxNs.
+ * doubles while idle, up to heartbeatMaxNs. *
+ * Two sequence spaces meet here: ring sequences (31-bit, @flux/ring's slot numbers,
+ * compared with its sequenceDiff) and frame sequences (32-bit, on the wire, compared with
+ * frameSequenceDelta). `ringSequence` names the former; every other sequence is a frame's.
  */
-import { type Consumer, FluxInternalError, type Ring, sequenceDiff } from '@flux/ring';
+import { type Consumer, FluxInternalError, type Ring, SEQUENCE_MASK as RING_SEQUENCE_MASK, sequenceDiff as ringSequenceDiff } from '@flux/ring';
 import { DatagramWriter, maxFramePayloadBytes, type PackedDatagram, RingPacker } from '@flux/udp';
 import {
   COUNT_OFFSET,
   ControlFlag,
   ControlType,
   FLAGS_OFFSET,
+  frameSequenceDelta,
   MAX_CONTROL_BYTES,
   NAK_RANGE_LENGTH_OFFSET,
   NAK_RANGE_START_OFFSET,
@@ -51,7 +55,6 @@ import {
   STATUS_RTT_NS_OFFSET,
   STATUS_WINDOW_BYTES_OFFSET,
   STREAM_ID_OFFSET,
-  sequenceDelta,
   TYPE_OFFSET,
   COOKIE_LOW_OFFSET,
   COOKIE_HIGH_OFFSET,
@@ -68,6 +71,7 @@ import {
   writeUnavailable,
 } from './control-frames.js';
 import type { SenderCounters } from './counters.js';
+import { INITIAL_WINDOW_BYTES, MAX_DATAGRAMS_PER_WORK } from './defaults.js';
 import { ParityEncoder } from './parity-encoder.js';
 import { RetransmitBuffer } from './retransmit-buffer.js';
 import { RetransmitHandler } from './retransmit-handler.js';
@@ -106,12 +110,6 @@ export interface SenderTransport {
   /** Send a control frame; the bytes are reused after the call (copy them if sending later). */
   sendControl(bytes: Uint8Array, lengthBytes: number): void;
 }
-
-/** Datagrams packed per doWork call at most: the event loop gets a turn between batches. */
-const MAX_DATAGRAMS_PER_WORK = 256;
-/** Receiver window assumed before the first STATUS (it comes with the first STATUS). */
-const INITIAL_WINDOW_BYTES = 0;
-const RING_SEQUENCE_MASK = 0x7fff_ffff;
 
 export class ReliableSender {
   readonly sessionId: number;
@@ -214,7 +212,7 @@ export class ReliableSender {
 
   /** Whether ring sequence `ringSequence` has been packed (and its slot released). */
   packedThrough(ringSequence: number): boolean {
-    return sequenceDiff((this.consumer.nextSequence - 1) & RING_SEQUENCE_MASK, ringSequence) >= 0;
+    return ringSequenceDiff((this.consumer.nextSequence - 1) & RING_SEQUENCE_MASK, ringSequence) >= 0;
   }
 
   /** Every message packed so far has been consumed by the receiver. */
@@ -330,11 +328,11 @@ export class ReliableSender {
     const consumed = readUint32LE(bytes, base + SEQUENCE_OFFSET);
     const next = this.writer.nextSequence;
     // Consumed cannot pass what was sent; one behind the last report was overtaken on the way.
-    if (sequenceDelta(consumed, next) > 0) {
+    if (frameSequenceDelta(consumed, next) > 0) {
       this.counters.malformedControl++;
       return;
     }
-    if (sequenceDelta(consumed, this.consumed) < 0) {
+    if (frameSequenceDelta(consumed, this.consumed) < 0) {
       this.counters.staleStatus++;
       return;
     }
@@ -353,7 +351,7 @@ export class ReliableSender {
     }
     this.retransmits.setWindow(this.windowBytes, this.rttNsValue);
     this.buffer.releaseConsumed(consumed);
-    if (this.evictedBytes > 0 && sequenceDelta(this.evictedEndSequence, consumed) <= 0) this.evictedBytes = 0;
+    if (this.evictedBytes > 0 && frameSequenceDelta(this.evictedEndSequence, consumed) <= 0) this.evictedBytes = 0;
     if ((bytes[base + FLAGS_OFFSET] & ControlFlag.ECHO_REQUEST) !== 0) {
       const echo = readFloat64LE(bytes, base + STATUS_ECHO_OFFSET);
       this.transport.sendControl(this.control, writeRttEcho(this.control, this.sessionId, this.streamId, echo, this.token));
@@ -370,7 +368,7 @@ export class ReliableSender {
       let start = readUint32LE(bytes, at + NAK_RANGE_START_OFFSET);
       let length = readUint32LE(bytes, at + NAK_RANGE_LENGTH_OFFSET);
       // What the receiver already consumed it has: only the rest is answered.
-      const behind = sequenceDelta(this.consumed, start);
+      const behind = frameSequenceDelta(this.consumed, start);
       if (behind > 0) {
         if (behind >= length) continue;
         start = this.consumed;
@@ -385,8 +383,8 @@ export class ReliableSender {
     const overwrite = this.options.retransmitPolicy === 'overwrite';
     let sent = 0;
     while (sent < MAX_DATAGRAMS_PER_WORK) {
-      const available = this.packer.unpacked();
-      if (available === 0) break;
+      const unpackedSlots = this.packer.unpacked();
+      if (unpackedSlots === 0) break;
       if (buffer.heldBytes + this.evictedBytes >= this.windowBytes) {
         this.stall(); // the receiver's window is full of datagrams it has not consumed
         break;
@@ -403,8 +401,8 @@ export class ReliableSender {
       }
       const slot = buffer.nextSlot();
       if (slot < 0) break; // its previous datagram's send is under way
-      const first = this.writer.nextSequence;
-      const progress = this.packer.pack(buffer.targets[slot], this.packed, available, Infinity);
+      const firstSequence = this.writer.nextSequence;
+      const progress = this.packer.pack(buffer.targets[slot], this.packed, unpackedSlots, Infinity);
       const packed = this.packed;
       // Every frame is copied: the ring slots are free at once.
       this.packer.pendingSlots -= packed.slots;
@@ -413,14 +411,14 @@ export class ReliableSender {
         if (progress === 0) throw new FluxInternalError('@flux/reliable: a readable slot could not be packed');
         continue; // only aborted claims
       }
-      buffer.append(slot, first, this.writer.nextSequence, packed.lengthBytes);
+      buffer.append(slot, firstSequence, this.writer.nextSequence, packed.lengthBytes);
       this.retransmits.reset(slot);
       buffer.sendStarted(slot);
       this.counters.datagramsSent++;
       this.counters.messagesSent += packed.messages;
       this.counters.bytesSent += packed.lengthBytes;
       this.transport.sendData(slot, buffer.views[slot], packed.lengthBytes);
-      if (this.parity?.add(buffer.bytes, buffer.words, slot * buffer.strideBytes, packed.lengthBytes, first, this.writer.nextSequence)) this.sendParity();
+      if (this.parity?.add(buffer.bytes, buffer.words, slot * buffer.strideBytes, packed.lengthBytes, firstSequence, this.writer.nextSequence)) this.sendParity();
       sent++;
       this.stalled = false;
     }

@@ -13,13 +13,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SessionToken } from './control-frames.js';
+import { COOKIE_EPOCH_NS } from './defaults.js';
 
-/**
- * A cookie is valid for one to two of these. Long enough for any SETUP round trip (a
- * CHALLENGE answered within seconds), short enough that a cookie seen on the path does not
- * stay useful.
- */
-export const COOKIE_EPOCH_NS = 10_000_000_000;
 /** Key bytes (HMAC-SHA-256's block is 64; 32 random bytes are its full strength). */
 export const COOKIE_KEY_BYTES = 32;
 

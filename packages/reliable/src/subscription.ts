@@ -28,10 +28,11 @@ import {
   SubscriptionCounters,
 } from '@flux/udp';
 import { ReceiverCounters } from './counters.js';
-import { nowNs, optionalNumber, requireInteger } from './options.js';
+import { DEFAULT_RECEIVE_BUFFER_BYTES, IDLE_TIMER_MS, MIN_TIMER_MS, NS_PER_MS, READER_SEQUENCE_WINDOW_FRAMES } from './defaults.js';
+import { nowNs, requireInteger, type ResolvedReceiver, resolveReceiverOptions, windowWithin } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
 import { FluxHandlerError, FluxTypeError } from '@flux/ring';
-import { optionalChoice, optionalInteger, optionsObject, requireFunction, requireNumber, requireString } from '@flux/ring/validate';
+import { optionsObject, requireFunction, requireString } from '@flux/ring/validate';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
@@ -74,13 +75,6 @@ export interface ReliableSubscriptionOptions extends SocketOptions {
   livenessTimeoutMs?: number;
 }
 
-const MS = 1e6;
-/** The longest interval or timeout an option takes (a day). */
-const MAX_INTERVAL_MS = 86_400_000;
-const DEFAULT_WINDOW_BYTES = 1024 * 1024;
-/** SO_RCVBUF asked for by default; the kernel caps it at net.core.rmem_max (often 208 KiB: raise it for high rates). */
-const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
-
 export class ReliableSubscription {
   readonly counters = new ReceiverCounters();
   /** Frames and messages as parsed: messagesReceived, framesLost (skipped gaps), drops by reason. */
@@ -99,42 +93,26 @@ export class ReliableSubscription {
   private timerDueNs = Infinity;
   private closed: Promise<void> | undefined;
 
-  private constructor(opened: OpenedSocket, options: Required<Omit<ReliableSubscriptionOptions, keyof SocketOptions | 'port' | 'address'>>) {
+  private constructor(opened: OpenedSocket, resolved: ResolvedReceiver) {
     this.opened = opened;
     this.socket = opened.socket;
     const bound = this.socket.address();
     this.port = bound.port;
     this.address = bound.address;
+    const options = resolved.receiver;
     const reader = new DatagramReader({
-      maxMessageBytes: options.maxMessageBytes,
+      maxMessageBytes: resolved.maxMessageBytes,
       maxSessions: options.maxSessions,
       sinkFor: (streamId) => this.sinks.get(streamId),
       counters: this.messageCounters,
-      // Sessions end by the protocol's own events (receiver.ts), never by the reader's clock;
-      // a skipped gap may move a session far: the reader follows anything within a quarter of the space.
-      sequenceWindowFrames: 2 ** 30,
+      // Sessions end by the protocol's own events (receiver.ts), never by the reader's clock (defaults.ts).
+      sequenceWindowFrames: READER_SEQUENCE_WINDOW_FRAMES,
       onHandlerError: (error, _sessionId, streamId) => this.errors.handlerError(new FluxHandlerError(`the onMessage handler of stream ${streamId}`, error)),
     });
     const socket = this.socket;
-    this.sessionMemory = sessionMemoryFor(options, options.maxMessageBytes);
+    this.sessionMemory = sessionMemoryFor(options, resolved.maxMessageBytes);
     this.receiver = new ReliableReceiver(
-      {
-        windowBytes: options.windowBytes,
-        windowDatagrams: options.windowDatagrams,
-        maxFarDatagrams: Math.max(1, options.windowDatagrams >>> 3),
-        maxDatagramBytes: options.maxDatagramBytes,
-        maxSessions: options.maxSessions,
-        onGap: options.onGap,
-        maxNakRounds: options.maxNakRounds,
-        timing: {
-          nakDelayNs: options.nakDelayMs * MS,
-          minNakRetryNs: options.nakRetryMs * MS,
-          maxNakRetryNs: 100 * MS,
-          statusIntervalNs: options.statusIntervalMs * MS,
-          rttIntervalNs: 100 * MS,
-          livenessTimeoutNs: options.livenessTimeoutMs * MS,
-        },
-      },
+      options,
       reader,
       (streamId) => this.sinks.has(streamId),
       {
@@ -183,24 +161,12 @@ export class ReliableSubscription {
     if (options.address !== undefined) requireString('address', options.address);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
-    const resolved = {
-      maxMessageBytes: optionalInteger('maxMessageBytes', options.maxMessageBytes, 65_536, 0, 2 ** 30),
-      maxSessions: optionalInteger('maxSessions', options.maxSessions, 16, 1, 65_536),
-      windowBytes: optionalInteger('windowBytes', options.windowBytes, DEFAULT_WINDOW_BYTES, 4096, 1 << 30),
-      windowDatagrams: optionalInteger('windowDatagrams', options.windowDatagrams, 1024, 1, 1 << 20),
-      maxDatagramBytes: optionalInteger('maxDatagramBytes', options.maxDatagramBytes, 1472, 16, 65_527),
-      onGap: optionalChoice('onGap', options.onGap, ['fail', 'skip'] as const, 'fail'),
-      nakDelayMs: optionalNumber('nakDelayMs', options.nakDelayMs, 0, 0, MAX_INTERVAL_MS),
-      nakRetryMs: optionalNumber('nakRetryMs', options.nakRetryMs, 1, 0.001, MAX_INTERVAL_MS),
-      maxNakRounds: optionalInteger('maxNakRounds', options.maxNakRounds, 32, 1, 1_000_000),
-      statusIntervalMs: optionalNumber('statusIntervalMs', options.statusIntervalMs, 50, 0.001, MAX_INTERVAL_MS),
-      livenessTimeoutMs: optionalNumber('livenessTimeoutMs', options.livenessTimeoutMs, 5000, 0.001, MAX_INTERVAL_MS),
-    };
+    const resolved = resolveReceiverOptions(options);
     const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
     const family = familyOf(address, options.family);
     const opened = await openSocket(address, options.port, { receiveBufferBytes: DEFAULT_RECEIVE_BUFFER_BYTES, ...options, family });
     // Linux reports twice the size asked for (its bookkeeping share included): half is what a burst may fill.
-    if (options.windowBytes === undefined) resolved.windowBytes = Math.max(4096, Math.min(resolved.windowBytes, opened.socket.getRecvBufferSize() >>> 2));
+    if (options.windowBytes === undefined) resolved.receiver.windowBytes = windowWithin(resolved.receiver.windowBytes, opened.socket.getRecvBufferSize());
     const subscription = new ReliableSubscription(opened, resolved);
     subscription.arm();
     return subscription;
@@ -292,10 +258,10 @@ export class ReliableSubscription {
     if (this.timerDueNs < 0) return;
     const dueNs = this.receiver.nextDeadlineNs();
     const now = nowNs();
-    const delayMs = dueNs === Infinity ? 1000 : Math.max(1, Math.ceil((dueNs - now) / MS));
-    if (this.timer !== undefined && this.timerDueNs <= now + delayMs * MS) return;
+    const delayMs = dueNs === Infinity ? IDLE_TIMER_MS : Math.max(MIN_TIMER_MS, Math.ceil((dueNs - now) / NS_PER_MS));
+    if (this.timer !== undefined && this.timerDueNs <= now + delayMs * NS_PER_MS) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerDueNs = now + delayMs * MS;
+    this.timerDueNs = now + delayMs * NS_PER_MS;
     this.timer = setTimeout(this.onTimer, delayMs);
     this.timer.unref();
   }

@@ -6,16 +6,22 @@
  *
  *   producer --ring--> ReliableSender --forward ChaosLink--> ReliableReceiver --> delivered[]
  *                            ^------------backward ChaosLink------------+  STATUS, NAK
+ *
+ * Both ends run with what a ReliablePublication and a ReliableSubscription get by default:
+ * their options are resolved by the same functions (options.ts, defaults.ts). A test that
+ * wants other values passes them (`sender`, `receiver`, `ringCapacity`) and says why.
  */
 import { BACK_PRESSURED, Ring } from '@flux/ring';
 import { DatagramReader, SubscriptionCounters } from '@flux/udp';
 import { ChaosLink, type ChaosOptions } from '../src/chaos/index.js';
 import { ReceiverCounters, SenderCounters } from '../src/counters.js';
+import { DEFAULT_DATAGRAM_BYTES, DEFAULT_RING_CAPACITY, NS_PER_MS, READER_SEQUENCE_WINDOW_FRAMES } from '../src/defaults.js';
+import { resolveReceiverOptions, resolveSenderTuning } from '../src/options.js';
 import { type ReceiverOptions, type ReliableEvent, ReliableReceiver } from '../src/receiver.js';
 import { ReliableSender, type SenderOptions } from '../src/sender.js';
 
-export const MS = 1_000_000;
-export const US = 1_000;
+export const MS = NS_PER_MS;
+export const US = NS_PER_MS / 1000;
 export const PEER = '10.0.0.1';
 export const PEER_PORT = 4000;
 const STREAM_ID = 9;
@@ -30,7 +36,9 @@ export interface SimulationOptions {
   /** Message lengths cycle through these (overrides messageBytes). */
   messageLengths?: number[];
   ringCapacity?: number;
+  /** Overrides of the publication's defaults (the ring-fed options in their own names, timing in ns). */
   sender?: Partial<Omit<SenderOptions, 'timing'>> & { timing?: Partial<SenderOptions['timing']> };
+  /** Overrides of the subscription's defaults (maxFarDatagrams follows windowDatagrams unless given; timing in ns). */
   receiver?: Partial<Omit<ReceiverOptions, 'timing'>> & { timing?: Partial<ReceiverOptions['timing']> };
   forward?: Omit<ChaosOptions, 'seed'>;
   backward?: Omit<ChaosOptions, 'seed'>;
@@ -72,48 +80,43 @@ export class Simulation {
     const seed = options.seed ?? 1;
     this.lengths = options.messageLengths ?? [options.messageBytes ?? 64];
     const maxMessageBytes = Math.max(...this.lengths);
-    this.ring = Ring.create({ capacity: options.ringCapacity ?? 1024, maxMessageBytes, producerMode: 'single', maxConsumers: 1 });
+    this.ring = Ring.create({ capacity: options.ringCapacity ?? DEFAULT_RING_CAPACITY, maxMessageBytes, producerMode: 'single', maxConsumers: 1 });
     this.producer = this.ring.createProducer();
     this.forward = new ChaosLink({ seed, ...options.forward });
     this.backward = new ChaosLink({ seed: seed + 1, ...options.backward });
+    // The publication's resolution, with the test's overrides checked by it too.
+    const senderOverrides = options.sender ?? {};
+    const senderTuning = resolveSenderTuning({
+      retransmitBufferDatagrams: senderOverrides.retransmitBufferDatagrams,
+      retransmitPolicy: senderOverrides.retransmitPolicy,
+      fecGroupDatagrams: senderOverrides.fecGroupDatagrams,
+      maxRetransmitBytesPerSecond: senderOverrides.maxRetransmitBytesPerSecond,
+    });
     const senderOptions: SenderOptions = {
       sessionId: 77,
       streamId: STREAM_ID,
       initialSequence: 0xffff_ff00, // wraps early in every run
       token: SESSION_TOKEN,
-      datagramBytes: 1472,
-      retransmitBufferDatagrams: 1024,
-      retransmitPolicy: 'back-pressure',
-      maxRetransmitBytesPerSecond: 1e9,
-      ...options.sender,
-      timing: {
-        setupIntervalNs: 10 * MS,
-        heartbeatMinNs: 1 * MS,
-        heartbeatMaxNs: 100 * MS,
-        livenessTimeoutNs: 5000 * MS,
-        minLingerNs: 100 * US,
-        ...options.sender?.timing,
-      },
+      datagramBytes: DEFAULT_DATAGRAM_BYTES,
+      ...senderTuning,
+      ...senderOverrides,
+      timing: { ...senderTuning.timing, ...senderOverrides.timing },
     };
+    // The subscription's resolution, likewise.
+    const receiverOverrides = options.receiver ?? {};
+    const resolved = resolveReceiverOptions({
+      maxSessions: receiverOverrides.maxSessions,
+      windowBytes: receiverOverrides.windowBytes,
+      windowDatagrams: receiverOverrides.windowDatagrams,
+      maxDatagramBytes: receiverOverrides.maxDatagramBytes,
+      onGap: receiverOverrides.onGap,
+      maxNakRounds: receiverOverrides.maxNakRounds,
+    });
     const receiverOptions: ReceiverOptions = {
-      windowBytes: 256 * 1024,
-      windowDatagrams: 512,
-      maxFarDatagrams: 64,
-      maxDatagramBytes: 1472,
-      maxSessions: 4,
-      onGap: 'fail',
-      maxNakRounds: 32,
+      ...resolved.receiver,
       cookieKey: COOKIE_KEY,
-      ...options.receiver,
-      timing: {
-        nakDelayNs: 100 * US,
-        minNakRetryNs: 1 * MS,
-        maxNakRetryNs: 100 * MS,
-        statusIntervalNs: 50 * MS,
-        rttIntervalNs: 100 * MS,
-        livenessTimeoutNs: 5000 * MS,
-        ...options.receiver?.timing,
-      },
+      ...receiverOverrides,
+      timing: { ...resolved.receiver.timing, ...receiverOverrides.timing },
     };
     this.windowBytes = receiverOptions.windowBytes;
     const consumer = this.ring.openConsumer(this.ring.addConsumer());
@@ -142,8 +145,9 @@ export class Simulation {
       this.senderCounters,
     );
     const reader = new DatagramReader({
-      maxMessageBytes: 1 << 20,
-      maxSessions: 4,
+      maxMessageBytes: resolved.maxMessageBytes,
+      maxSessions: receiverOptions.maxSessions,
+      sequenceWindowFrames: READER_SEQUENCE_WINDOW_FRAMES,
       sinkFor: (streamId) => (streamId === STREAM_ID ? this.sink : undefined),
       counters: this.messageCounters,
     });
