@@ -1,9 +1,12 @@
-// The module: capability(), the UringUdpSocket class and the placement hints. The typed
+// The module: capability(), the UringUdpSocket class, the placement hints and seamLayout()
+// (the constants of seam_layout.h, for the test that holds seam-layout.ts to them). The typed
 // surface is declared once, in packages/uring/src/native.ts.
 #include <napi.h>
 
 #include "capability.h"
 #include "hints.h"
+#include "in_flight.h"
+#include "seam_layout.h"
 #include "udp_socket.h"
 
 namespace flux {
@@ -37,6 +40,7 @@ Napi::Value CapabilityReport(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallTeardownHook(env);
   exports.Set("capability", Napi::Function::New(env, CapabilityReport, "capability"));
   exports.Set("UringUdpSocket", UdpSocket::Define(env));
   exports.Set("setAffinity", Napi::Function::New(env, SetAffinity, "setAffinity"));
@@ -46,6 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("hugePageResidency", Napi::Function::New(env, HugePageResidency, "hugePageResidency"));
   exports.Set("allocateHugeBuffer", Napi::Function::New(env, AllocateHugeBuffer, "allocateHugeBuffer"));
+  exports.Set("seamLayout", Napi::Function::New(env, SeamLayout, "seamLayout"));
   return exports;
 }
 

@@ -13,9 +13,8 @@
 #include <cstring>
 #include <vector>
 
-#include "uring.h"
 #include "udp_options.h"
-
+#include "uring.h"
 
 namespace flux {
 
@@ -26,7 +25,7 @@ int ReadSysctl(const char* path) {
   if (f == nullptr) return -1;
   int value = -1;
   if (std::fscanf(f, "%d", &value) != 1) value = -1;
-  std::fclose(f);
+  (void)std::fclose(f);  // opened for reading: nothing to flush, nothing to lose
   return value;
 }
 
@@ -57,7 +56,7 @@ bool SocketOptionAccepted(int option, int value) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   bool ok = setsockopt(fd, IPPROTO_UDP, option, &value, sizeof value) == 0;
-  close(fd);
+  (void)close(fd);  // a probe socket: close() releases it even when it reports an error
   return ok;
 }
 
@@ -86,9 +85,7 @@ Capability ProbeCapability() {
   std::vector<char> probeBytes(sizeof(io_uring_probe) + opCount * sizeof(io_uring_probe_op), 0);
   auto* probe = reinterpret_cast<io_uring_probe*>(probeBytes.data());
   if (SysRegister(ring.fd(), IORING_REGISTER_PROBE, probe, opCount) == 0) {
-    auto supported = [&](unsigned op) {
-      return op <= probe->last_op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED) != 0;
-    };
+    auto supported = [&](unsigned op) { return op <= probe->last_op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED) != 0; };
     c.send = supported(IORING_OP_SEND);
     c.sendmsg = supported(IORING_OP_SENDMSG);
     c.recvmsg = supported(IORING_OP_RECVMSG);
@@ -103,7 +100,8 @@ Capability ProbeCapability() {
     iovec iov{page, 4096};
     if (SysRegister(ring.fd(), IORING_REGISTER_BUFFERS, &iov, 1) == 0) {
       c.registeredBuffers = true;
-      SysRegister(ring.fd(), IORING_UNREGISTER_BUFFERS, nullptr, 0);
+      // A failure changes nothing: ring.Destroy() below unregisters everything anyway.
+      (void)SysRegister(ring.fd(), IORING_UNREGISTER_BUFFERS, nullptr, 0);
     }
     // Provided buffer ring (kernel 5.19): the ring itself lives in that page.
     io_uring_buf_reg reg;
@@ -113,9 +111,12 @@ Capability ProbeCapability() {
     reg.bgid = 0;
     if (SysRegister(ring.fd(), IORING_REGISTER_PBUF_RING, &reg, 1) == 0) {
       c.providedBufferRings = true;
-      SysRegister(ring.fd(), IORING_UNREGISTER_PBUF_RING, &reg, 1);
+      // As above: ring.Destroy() unregisters it anyway.
+      (void)SysRegister(ring.fd(), IORING_UNREGISTER_PBUF_RING, &reg, 1);
     }
-    munmap(page, 4096);
+    // The kernel unpinned the page with the unregistrations (or the ring's close, which comes
+    // later: the page is then freed with the ring); munmap of our own mapping cannot fail.
+    (void)munmap(page, 4096);
   }
   ring.Destroy();
 
@@ -123,9 +124,10 @@ Capability ProbeCapability() {
   c.udpReceiveCoalescing = SocketOptionAccepted(UDP_GRO, 1);
 
   if (!SocketOperationsPresent(c)) {
-    c.reason = "this kernel's io_uring lacks an operation the UDP socket needs (send, sendmsg, recvmsg, "
-               "multishot receive, provided buffer rings, registered buffers); kernel " +
-               c.kernelRelease + ", 6.0 or later has them all";
+    c.reason =
+        "this kernel's io_uring lacks an operation the UDP socket needs (send, sendmsg, recvmsg, "
+        "multishot receive, provided buffer rings, registered buffers); kernel " +
+        c.kernelRelease + ", 6.0 or later has them all";
     return c;
   }
   c.usable = true;

@@ -13,16 +13,16 @@ struct Capability {
   // errno of io_uring_setup when it failed (0 otherwise).
   int setupErrno = 0;
   std::string kernelRelease;
-  bool send = false;              // IORING_OP_SEND
-  bool sendmsg = false;           // IORING_OP_SENDMSG
-  bool sendZeroCopy = false;      // IORING_OP_SEND_ZC
-  bool sendmsgZeroCopy = false;   // IORING_OP_SENDMSG_ZC
-  bool recvmsg = false;           // IORING_OP_RECVMSG
-  bool multishotReceive = false;  // IORING_RECV_MULTISHOT on RECVMSG (kernel >= 6.0)
+  bool send = false;                  // IORING_OP_SEND
+  bool sendmsg = false;               // IORING_OP_SENDMSG
+  bool sendZeroCopy = false;          // IORING_OP_SEND_ZC
+  bool sendmsgZeroCopy = false;       // IORING_OP_SENDMSG_ZC
+  bool recvmsg = false;               // IORING_OP_RECVMSG
+  bool multishotReceive = false;      // IORING_RECV_MULTISHOT on RECVMSG (kernel >= 6.0)
   bool providedBufferRings = false;   // IORING_REGISTER_PBUF_RING
   bool registeredBuffers = false;     // IORING_REGISTER_BUFFERS
-  bool extArg = false;            // IORING_FEAT_EXT_ARG (bounded waits)
-  bool udpSegmentation = false;   // UDP_SEGMENT (GSO) accepted by a UDP socket
+  bool extArg = false;                // IORING_FEAT_EXT_ARG (bounded waits)
+  bool udpSegmentation = false;       // UDP_SEGMENT (GSO) accepted by a UDP socket
   bool udpReceiveCoalescing = false;  // UDP_GRO accepted by a UDP socket
 };
 

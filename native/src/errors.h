@@ -4,6 +4,8 @@
 
 #include <napi.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -31,9 +33,9 @@ template <typename E>
 inline E Branded(Napi::Env env, E error, const char* name, const char* code) {
   error.Set("name", Napi::String::New(env, name));
   error.Set("code", Napi::String::New(env, code));
-  napi_property_descriptor brand = {nullptr, Napi::Symbol::For(env, "@flux/error"), nullptr, nullptr, nullptr,
-                                    Napi::Boolean::New(env, true), napi_default, nullptr};
-  napi_define_properties(env, error.Value(), 1, &brand);
+  napi_property_descriptor brand = {nullptr, Napi::Symbol::For(env, "@flux/error"), nullptr,      nullptr,
+                                    nullptr, Napi::Boolean::New(env, true),         napi_default, nullptr};
+  NAPI_THROW_IF_FAILED(env, napi_define_properties(env, error.Value(), 1, &brand), error);
   return error;
 }
 
@@ -87,7 +89,7 @@ inline Bytes BytesOf(Napi::Env env, Napi::Value value, const char* what) {
     napi_value arrayBuffer;
     size_t byteOffset = 0;
     napi_typedarray_type type;
-    napi_get_typedarray_info(env, array, &type, &length, &data, &arrayBuffer, &byteOffset);
+    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, array, &type, &length, &data, &arrayBuffer, &byteOffset), Bytes{});
     return Bytes{static_cast<uint8_t*>(data), length * elementBytes};
   }
   if (value.IsDataView()) {
@@ -98,8 +100,29 @@ inline Bytes BytesOf(Napi::Env env, Napi::Value value, const char* what) {
     Napi::ArrayBuffer buffer = value.As<Napi::ArrayBuffer>();
     return Bytes{static_cast<uint8_t*>(buffer.Data()), buffer.ByteLength()};
   }
-  throw FluxTypeError(env, std::string(what) +
-                                      " must be a TypedArray, DataView or ArrayBuffer (wrap a SharedArrayBuffer in a Uint8Array)");
+  throw FluxTypeError(
+      env, std::string(what) + " must be a TypedArray, DataView or ArrayBuffer (wrap a SharedArrayBuffer in a Uint8Array)");
+}
+
+// A result of io_uring_enter (Uring::Submit, RunDeferred) on a JavaScript call: EAGAIN and
+// EBUSY (the kernel is short of memory or its CQ is backed up: the SQEs stay queued and the
+// next send() or poll() submits them) and EINTR (a signal ended a wait) are not errors.
+inline void ThrowIfEnterFailed(Napi::Env env, int result) {
+  if (result < 0 && result != -EAGAIN && result != -EBUSY && result != -EINTR) {
+    throw SystemError(env, -result, "io_uring_enter");
+  }
+}
+
+// A number argument that must be an integer from min to max, or a FluxTypeError /
+// FluxRangeError naming it.
+inline uint32_t RequireUint32(Napi::Env env, const Napi::Value& value, const char* name, uint32_t min, uint32_t max) {
+  if (!value.IsNumber()) throw FluxTypeError(env, std::string(name) + " must be a number");
+  double d = value.As<Napi::Number>().DoubleValue();
+  if (!(d >= min && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
+    throw FluxRangeError(env, std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                                  std::to_string(max) + ", got " + value.ToString().Utf8Value());
+  }
+  return static_cast<uint32_t>(d);
 }
 
 }  // namespace flux

@@ -105,7 +105,7 @@ Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
     double cpu = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
     if (!(cpu >= 0 && cpu < CPU_SETSIZE) || cpu != static_cast<int>(cpu)) {
       throw FluxRangeError(env, "cpus[" + std::to_string(i) + "] must be a CPU number from 0 to " +
-                                           std::to_string(CPU_SETSIZE - 1) + ", got " + v.ToString().Utf8Value());
+                                    std::to_string(CPU_SETSIZE - 1) + ", got " + v.ToString().Utf8Value());
     }
     CPU_SET(static_cast<int>(cpu), &set);
   }
@@ -240,10 +240,11 @@ Napi::Value AllocateHugeBuffer(const Napi::CallbackInfo& info) {
   napi_value buffer;
   napi_status status = napi_create_external_arraybuffer(
       env, memory, static_cast<size_t>(requested),
-      [](napi_env, void* data, void* hint) { munmap(data, reinterpret_cast<size_t>(hint)); },
+      // A finalizer cannot report; munmap of our own whole mapping cannot fail.
+      [](napi_env, void* data, void* hint) { (void)munmap(data, reinterpret_cast<size_t>(hint)); },
       reinterpret_cast<void*>(length), &buffer);
   if (status != napi_ok) {
-    munmap(memory, length);
+    (void)munmap(memory, length);  // our own mapping, never shared: cannot fail
     throw FluxUnsupportedError(env, "this runtime does not allow external ArrayBuffers");
   }
   Napi::Object o = Napi::Object::New(env);

@@ -18,10 +18,13 @@
 // (on loopback the receiver gets them whole with UDP_GRO, or cut again without it). Each
 // datagram still gets its own SEND record when the send completes.
 //
-// Records (4 x int32 each) that poll() writes:
-//   [SEND=1,  token,      result (bytes or -errno), flags (1: zero-copy fell back to a copy)]
-//   [RECV=2,  byteOffset, length,                   flags (1: truncated)]
-//   [RECV_ERROR=3, -errno, 0, 0]
+// The descriptors send() reads and the records poll() writes are laid out in
+// seam_layout.h (and, for JavaScript, packages/uring/src/seam-layout.ts).
+//
+// Files: udp_socket.cc (the class, its life cycle, bind/connect, options), udp_send.cc
+// (registerBuffers, send), udp_receive.cc (startReceive, poll, records), loop_watcher.cc
+// (onReady: the eventfd libuv watches), in_flight.{h,cc} (what the kernel may still touch,
+// and its teardown).
 #pragma once
 
 #include <napi.h>
@@ -34,6 +37,7 @@
 #include <memory>
 #include <vector>
 
+#include "in_flight.h"
 #include "uring.h"
 
 namespace flux {
@@ -45,34 +49,6 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   ~UdpSocket() override;
 
  private:
-  // Datagrams one coalesced send carries at most (the kernel's UDP_MAX_SEGMENTS is 64 or
-  // more) and their bytes at most (an IP packet's 64 KiB, less headers, with room to spare).
-  static constexpr unsigned MAX_SEGMENTS = 64;
-  static constexpr uint32_t MAX_COALESCED_BYTES = 65000;
-  struct Coalesced {
-    uint32_t tokens[MAX_SEGMENTS];
-    uint32_t lengths[MAX_SEGMENTS];
-    iovec iov[MAX_SEGMENTS];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))];
-  };
-  struct SendSlot {
-    uint32_t token = 0;
-    int32_t result = 0;
-    bool busy = false;
-    bool zeroCopyCopied = false;
-    msghdr msg{};
-    iovec iov[2]{};
-    // Datagrams in this send: 1, or more for a coalesced send (then `coalesced` holds them;
-    // allocated the first time this slot coalesces, kept until the socket is destroyed).
-    uint32_t segments = 1;
-    std::unique_ptr<Coalesced> coalesced;
-  };
-  struct Registered {
-    Napi::Reference<Napi::Value> ref;
-    uint8_t* data;
-    size_t length;
-  };
-
   Napi::Value Bind(const Napi::CallbackInfo& info);
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value LocalAddress(const Napi::CallbackInfo& info);
@@ -89,37 +65,42 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
 
   void CheckOpen(Napi::Env env) const;
   sockaddr_storage ParseAddress(Napi::Env env, const Napi::Value& address, const Napi::Value& port, socklen_t* length) const;
+  // Send (udp_send.cc).
+  void CheckDescriptors(Napi::Env env, const uint32_t* descriptors, uint32_t count) const;
+  // Datagrams from `first` (of `count`) that go in one coalesced send: 1 when it does not coalesce.
+  uint32_t CoalescedRun(const uint32_t* descriptors, uint32_t first, uint32_t count) const;
+  void PrepareCoalesced(io_uring_sqe* sqe, SendSlot& slot, const uint32_t* descriptors, uint32_t run);
+  void PrepareSingle(io_uring_sqe* sqe, SendSlot& slot, const uint32_t* descriptor);
+  // Receive (udp_receive.cc).
   void ArmReceive();
   void RecycleLent();
-  // Reads CQEs into records (nullptr: discard them); returns records written.
+  // Reads CQEs into records; returns records written.
   unsigned Reap(int32_t* records, unsigned capacity);
+  // Writes the SEND records of a finished send; false when they do not fit.
+  bool WriteSendRecords(const SendSlot& slot, int32_t* records, unsigned capacity, unsigned* written);
+  // Writes the RECV records of one received datagram (several for a GRO receive); false when they do not fit.
+  bool WriteReceiveRecords(const io_uring_cqe* cqe, int32_t* records, unsigned capacity, unsigned* written);
+  // Event-loop delivery (loop_watcher.cc).
+  static void OnEventFdReadable(uv_poll_t* handle, int status, int events);
   void StopReady();
-  // Cancels the receive, waits (bounded) for everything in flight; true when nothing is.
-  bool Drain(int64_t budgetNs);
-  // Drains, closes and releases; false when something stayed in flight (memory kept alive).
-  bool Teardown();
+  // Marks the socket closed and detaches what the kernel may still touch from it.
+  std::unique_ptr<InFlight> Detach();
 
-  Uring ring_;
-  int fd_ = -1;
+  // What the kernel may touch (null once closed): see in_flight.h.
+  std::unique_ptr<InFlight> io_;
+  napi_env env_ = nullptr;
   int family_ = AF_INET;
   bool closed_ = false;
+  uint32_t maxInFlight_ = 0;
 
-  std::vector<SendSlot> slots_;
   std::vector<uint32_t> freeSlots_;
-  std::vector<std::unique_ptr<Registered>> registered_;
 
-  // Receive: a provided buffer ring over a JavaScript buffer.
-  Napi::Reference<Napi::Value> receiveRef_;
+  // Receive: the parts of the JavaScript buffer (referenced by io_->receiveRef).
   uint8_t* receiveBase_ = nullptr;
   uint32_t receivePartBytes_ = 0;
   uint32_t receiveParts_ = 0;
-  io_uring_buf_ring* bufRing_ = nullptr;
-  size_t bufRingBytes_ = 0;
   uint16_t bufRingTail_ = 0;
   bool receiving_ = false;
-  bool receiveArmed_ = false;
-  bool cancelSent_ = false;
-  msghdr receiveMsg_{};
   uint32_t payloadOffset_ = 0;
   bool coalescing_ = false;
   std::vector<uint16_t> lent_;
@@ -127,9 +108,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   // Counters.
   double receiveNoBuffers_ = 0;
   double receiveRearms_ = 0;
-  double coalescedSends_ = 0;       // sends that carried more than one datagram (GSO)
-  double coalescedDatagrams_ = 0;   // datagrams those sends carried
-  double receiveCoalesced_ = 0;     // receives the kernel coalesced (GRO), split into datagrams here
+  double coalescedSends_ = 0;      // sends that carried more than one datagram (GSO)
+  double coalescedDatagrams_ = 0;  // datagrams those sends carried
+  double receiveCoalesced_ = 0;    // receives the kernel coalesced (GRO), split into datagrams here
   double cqOverflowSeen_ = 0;
 
   // Event-loop delivery: an eventfd the ring signals, watched by a uv_poll handle.

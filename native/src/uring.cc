@@ -114,13 +114,16 @@ int Uring::Init(unsigned entries, unsigned cqEntries, bool deferTaskRun) {
 }
 
 void Uring::Destroy() {
-  if (sqes_ != nullptr) munmap(sqes_, sqesBytes_);
-  if (cqRing_ != nullptr && cqRing_ != sqRing_) munmap(cqRing_, cqRingBytes_);
-  if (sqRing_ != nullptr) munmap(sqRing_, sqRingBytes_);
+  // Called from destructors and teardown, where nothing can be reported: munmap of a
+  // mapping this ring made cannot fail, and close() releases the ring's descriptor even
+  // when it reports an error (the kernel then cancels what is still in flight).
+  if (sqes_ != nullptr) (void)munmap(sqes_, sqesBytes_);
+  if (cqRing_ != nullptr && cqRing_ != sqRing_) (void)munmap(cqRing_, cqRingBytes_);
+  if (sqRing_ != nullptr) (void)munmap(sqRing_, sqRingBytes_);
   sqes_ = nullptr;
   cqRing_ = nullptr;
   sqRing_ = nullptr;
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) (void)close(fd_);
   fd_ = -1;
 }
 

@@ -20,7 +20,29 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
+import {
+  capability,
+  DESCRIPTOR_BUFFER0_OFFSET,
+  DESCRIPTOR_BUFFER1_OFFSET,
+  DESCRIPTOR_FLAGS_OFFSET,
+  DESCRIPTOR_LENGTH0_OFFSET,
+  DESCRIPTOR_LENGTH1_OFFSET,
+  DESCRIPTOR_START0_OFFSET,
+  DESCRIPTOR_START1_OFFSET,
+  DESCRIPTOR_TOKEN_OFFSET,
+  DESCRIPTOR_UINT32S,
+  RECORD_INT32S,
+  RECORD_KIND_OFFSET,
+  RECORD_RECV_ERROR_ERRNO_OFFSET,
+  RECORD_RECV_FLAGS_OFFSET,
+  RECORD_RECV_LENGTH_OFFSET,
+  RECORD_RECV_START_OFFSET,
+  RECORD_SEND_RESULT_OFFSET,
+  RECORD_SEND_TOKEN_OFFSET,
+  RecordKind,
+  SendFlag,
+  UringUdpSocket,
+} from '@flux/uring';
 import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
 import { IN_PLACE_MIN_BYTES, type ReceiveBinding, type SendTarget } from './dgram-backend.js';
 import { systemError } from './errors.js';
@@ -97,14 +119,14 @@ class UringSendPath implements SendPath {
   send(datagram: PooledDatagram): void {
     const d = this.descriptors;
     const at = this.queued++ * DESCRIPTOR_UINT32S;
-    d[at] = datagram.index;
-    d[at + 1] = POOL_BUFFER;
-    d[at + 2] = datagram.byteOffset;
-    d[at + 3] = datagram.lengthBytes - datagram.payloadBytes;
-    d[at + 4] = RING_BUFFER;
-    d[at + 5] = datagram.payloadOffsetBytes;
-    d[at + 6] = datagram.payloadBytes; // 0: one part
-    d[at + 7] = datagram.payloadBytes === 0 ? this.coalesce : 0;
+    d[at + DESCRIPTOR_TOKEN_OFFSET] = datagram.index;
+    d[at + DESCRIPTOR_BUFFER0_OFFSET] = POOL_BUFFER;
+    d[at + DESCRIPTOR_START0_OFFSET] = datagram.byteOffset;
+    d[at + DESCRIPTOR_LENGTH0_OFFSET] = datagram.lengthBytes - datagram.payloadBytes;
+    d[at + DESCRIPTOR_BUFFER1_OFFSET] = RING_BUFFER;
+    d[at + DESCRIPTOR_START1_OFFSET] = datagram.payloadOffsetBytes;
+    d[at + DESCRIPTOR_LENGTH1_OFFSET] = datagram.payloadBytes; // 0: one part
+    d[at + DESCRIPTOR_FLAGS_OFFSET] = datagram.payloadBytes === 0 ? this.coalesce : 0;
   }
 
   submit(): void {
@@ -124,7 +146,7 @@ class UringSendPath implements SendPath {
     // reported as failed sends, so they are counted, never lost silently.
     for (let i = accepted; i < count; i++) {
       const error = i === accepted ? systemError(-11 /* EAGAIN */, 'send', this.peer.address, this.peer.port) : undefined;
-      this.onSent(this.pool.entries[this.descriptors[i * DESCRIPTOR_UINT32S]], false, error);
+      this.onSent(this.pool.entries[this.descriptors[i * DESCRIPTOR_UINT32S + DESCRIPTOR_TOKEN_OFFSET]], false, error);
     }
     this.reap();
   }
@@ -142,16 +164,16 @@ class UringSendPath implements SendPath {
     let reported = 0;
     for (let i = 0; i < n; i++) {
       const at = i * RECORD_INT32S;
-      if (records[at] !== RecordKind.SEND) continue;
+      if (records[at + RECORD_KIND_OFFSET] !== RecordKind.SEND) continue;
       this.pending--;
-      const result = records[at + 2];
+      const result = records[at + RECORD_SEND_RESULT_OFFSET];
       if (result >= 0) {
-        this.onSent(this.pool.entries[records[at + 1]], true);
+        this.onSent(this.pool.entries[records[at + RECORD_SEND_TOKEN_OFFSET]], true);
         continue;
       }
       const error = result !== reported ? systemError(result, 'send', this.peer.address, this.peer.port) : undefined;
       reported = result;
-      this.onSent(this.pool.entries[records[at + 1]], false, error);
+      this.onSent(this.pool.entries[records[at + RECORD_SEND_TOKEN_OFFSET]], false, error);
     }
     return n === this.pool.entries.length;
   }
@@ -232,12 +254,12 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
       const n = socket.poll(records, 0);
       for (let i = 0; i < n; i++) {
         const at = i * RECORD_INT32S;
-        const kind = records[at];
+        const kind = records[at + RECORD_KIND_OFFSET];
         if (kind === RecordKind.RECV) {
-          if (records[at + 3] === 0) sink.read(bytes, records[at + 1], records[at + 2]);
-          else sink.readTruncated(records[at + 2]);
+          if (records[at + RECORD_RECV_FLAGS_OFFSET] === 0) sink.read(bytes, records[at + RECORD_RECV_START_OFFSET], records[at + RECORD_RECV_LENGTH_OFFSET]);
+          else sink.readTruncated(records[at + RECORD_RECV_LENGTH_OFFSET]);
         } else if (kind === RecordKind.RECV_ERROR) {
-          sink.receiveError(systemError(records[at + 1], 'recvmsg', bound.address, bound.port));
+          sink.receiveError(systemError(records[at + RECORD_RECV_ERROR_ERRNO_OFFSET], 'recvmsg', bound.address, bound.port));
         }
       }
       return n > 0;

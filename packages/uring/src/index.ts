@@ -21,4 +21,23 @@ export {
   RecordKind,
   SendFlag,
 } from './native.js';
+/** Word offsets of send descriptors and completion records (the seam with the addon). */
+export {
+  DESCRIPTOR_BUFFER0_OFFSET,
+  DESCRIPTOR_BUFFER1_OFFSET,
+  DESCRIPTOR_FLAGS_OFFSET,
+  DESCRIPTOR_LENGTH0_OFFSET,
+  DESCRIPTOR_LENGTH1_OFFSET,
+  DESCRIPTOR_START0_OFFSET,
+  DESCRIPTOR_START1_OFFSET,
+  DESCRIPTOR_TOKEN_OFFSET,
+  RECORD_KIND_OFFSET,
+  RECORD_RECV_ERROR_ERRNO_OFFSET,
+  RECORD_RECV_FLAGS_OFFSET,
+  RECORD_RECV_LENGTH_OFFSET,
+  RECORD_RECV_START_OFFSET,
+  RECORD_SEND_FLAGS_OFFSET,
+  RECORD_SEND_RESULT_OFFSET,
+  RECORD_SEND_TOKEN_OFFSET,
+} from './seam-layout.js';
 export { type ReceiveArea, type ReceiveOptions, type UringSocketOptions, UringUdpSocket } from './udp-socket.js';

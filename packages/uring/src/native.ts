@@ -8,15 +8,25 @@
  */
 import { createRequire } from 'node:module';
 
-/** Records written by `poll()`: 4 x int32 each. */
-export const RECORD_INT32S = 4;
-export const RecordKind = { SEND: 1, RECV: 2, RECV_ERROR: 3 } as const;
-/** Send descriptors: 8 x uint32 each, [token, buffer0, offset0, length0, buffer1, offset1, length1, flags]. */
-export const DESCRIPTOR_UINT32S = 8;
+import {
+  DESCRIPTOR_UINT32S,
+  RECORD_INT32S,
+  RECORD_KIND_RECV,
+  RECORD_KIND_RECV_ERROR,
+  RECORD_KIND_SEND,
+  SEND_FLAG_COALESCE,
+  SEND_FLAG_ZERO_COPY,
+} from './seam-layout.js';
+
+/** Records written by `poll()`: 4 x int32 each (word offsets in seam-layout.ts). */
+export { RECORD_INT32S };
+export const RecordKind = { SEND: RECORD_KIND_SEND, RECV: RECORD_KIND_RECV, RECV_ERROR: RECORD_KIND_RECV_ERROR } as const;
+/** Send descriptors: 8 x uint32 each, [token, buffer0, offset0, length0, buffer1, offset1, length1, flags] (seam-layout.ts). */
+export { DESCRIPTOR_UINT32S };
 /** ZERO_COPY: send from the registered pages (large datagrams). COALESCE: may go out in one UDP GSO
  * sendmsg with neighbouring COALESCE descriptors of one part and one length (the last may be
  * shorter); each datagram still gets its own SEND record. */
-export const SendFlag = { ZERO_COPY: 1, COALESCE: 2 } as const;
+export const SendFlag = { ZERO_COPY: SEND_FLAG_ZERO_COPY, COALESCE: SEND_FLAG_COALESCE } as const;
 
 export interface NativeCapability {
   usable: boolean;
@@ -106,6 +116,8 @@ export interface NativeBinding {
   adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes: number; mode: string };
   allocateHugeBuffer(bytes: number): { buffer: ArrayBuffer; hugeTlb: boolean; transparent: boolean; reason: string };
   hugePageResidency(buffer: ArrayBufferView): HugePageResidency;
+  /** The constants of native/src/seam_layout.h, by name (test/seam-layout.test.ts holds seam-layout.ts to them). */
+  seamLayout(): Readonly<Record<string, number>>;
 }
 
 export interface HugePageResidency {

@@ -18,6 +18,8 @@ import { describe, optionalBoolean, optionalChoice, optionalInteger, optionsObje
 import { capability } from './capability.js';
 import { UringUnavailableError } from './errors.js';
 import { loadNative, type NativeAddress, type NativeSocketStats, type NativeUdpSocket } from './native.js';
+// Socket buffer sizes (both this package and @flux/udp take them), poll() waits and send() counts: the native bounds.
+import { MAX_SEND_COUNT, MAX_SOCKET_BUFFER_BYTES, MAX_WAIT_NS } from './seam-layout.js';
 
 export interface UringSocketOptions {
   family?: 'IPv4' | 'IPv6';
@@ -54,12 +56,6 @@ export interface ReceiveArea {
   readonly maxPayloadBytes: number;
 }
 
-/** Socket buffer sizes both this package and @flux/udp take (the native bound). */
-const MAX_SOCKET_BUFFER_BYTES = 2 ** 30;
-/** Largest poll() wait: about 4 seconds. */
-const MAX_WAIT_NS = 4_000_000_000;
-/** Descriptors per send() call (the native bound). */
-const MAX_SEND_COUNT = 1 << 20;
 
 function powerOfTwo(name: string, value: number, min: number, max: number): number {
   if ((value & (value - 1)) !== 0 || value < min) throw new FluxRangeError(`${name} must be a power of two from ${min} to ${max}, got ${value}`);

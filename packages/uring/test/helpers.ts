@@ -1,4 +1,24 @@
-import { DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, type UringUdpSocket } from '../src/index.js';
+import {
+  DESCRIPTOR_BUFFER0_OFFSET,
+  DESCRIPTOR_BUFFER1_OFFSET,
+  DESCRIPTOR_FLAGS_OFFSET,
+  DESCRIPTOR_LENGTH0_OFFSET,
+  DESCRIPTOR_LENGTH1_OFFSET,
+  DESCRIPTOR_START0_OFFSET,
+  DESCRIPTOR_START1_OFFSET,
+  DESCRIPTOR_TOKEN_OFFSET,
+  DESCRIPTOR_UINT32S,
+  RECORD_INT32S,
+  RECORD_KIND_OFFSET,
+  RECORD_RECV_ERROR_ERRNO_OFFSET,
+  RECORD_RECV_FLAGS_OFFSET,
+  RECORD_RECV_LENGTH_OFFSET,
+  RECORD_RECV_START_OFFSET,
+  RECORD_SEND_RESULT_OFFSET,
+  RECORD_SEND_TOKEN_OFFSET,
+  RecordKind,
+  type UringUdpSocket,
+} from '../src/index.js';
 
 export interface Received {
   offset: number;
@@ -15,7 +35,11 @@ export function describe(
   part1: [number, number, number] = [0, 0, 0],
   flags = 0,
 ): void {
-  descriptors.set([token, ...part0, ...part1, flags], i * DESCRIPTOR_UINT32S);
+  const at = i * DESCRIPTOR_UINT32S;
+  descriptors[at + DESCRIPTOR_TOKEN_OFFSET] = token;
+  [descriptors[at + DESCRIPTOR_BUFFER0_OFFSET], descriptors[at + DESCRIPTOR_START0_OFFSET], descriptors[at + DESCRIPTOR_LENGTH0_OFFSET]] = part0;
+  [descriptors[at + DESCRIPTOR_BUFFER1_OFFSET], descriptors[at + DESCRIPTOR_START1_OFFSET], descriptors[at + DESCRIPTOR_LENGTH1_OFFSET]] = part1;
+  descriptors[at + DESCRIPTOR_FLAGS_OFFSET] = flags;
 }
 
 /**
@@ -33,12 +57,16 @@ export function pollUntil(sockets: UringUdpSocket[], done: (sends: number[][], r
       const n = socket.poll(records, 10_000_000);
       for (let i = 0; i < n; i++) {
         const r = i * RECORD_INT32S;
-        if (records[r] === RecordKind.SEND) {
-          sends[s].push(records[r + 1]);
-          sendResults[s].push(records[r + 2]);
-        } else if (records[r] === RecordKind.RECV) {
-          recvs[s].push({ offset: records[r + 1], length: records[r + 2], truncated: records[r + 3] !== 0 });
-        } else errors.push(records[r + 1]);
+        if (records[r + RECORD_KIND_OFFSET] === RecordKind.SEND) {
+          sends[s].push(records[r + RECORD_SEND_TOKEN_OFFSET]);
+          sendResults[s].push(records[r + RECORD_SEND_RESULT_OFFSET]);
+        } else if (records[r + RECORD_KIND_OFFSET] === RecordKind.RECV) {
+          recvs[s].push({
+            offset: records[r + RECORD_RECV_START_OFFSET],
+            length: records[r + RECORD_RECV_LENGTH_OFFSET],
+            truncated: records[r + RECORD_RECV_FLAGS_OFFSET] !== 0,
+          });
+        } else errors.push(records[r + RECORD_RECV_ERROR_ERRNO_OFFSET]);
       }
     });
   }

@@ -31,3 +31,12 @@ describe('fallback (FLUX_URING=0)', () => {
     });
   });
 });
+
+describe('forgotten sockets', () => {
+  native('are finalized without blocking the event loop, and the process still exits', () => {
+    const out = execFileSync(process.execPath, ['--expose-gc', child('forgotten.mjs')], { encoding: 'utf8', timeout: 30_000 });
+    const report = JSON.parse(out);
+    // The old finalizer could wait up to 2 s per socket; now no loop turn comes near that.
+    expect(report.longestTurnMs).toBeLessThan(1000);
+  });
+});

@@ -1,5 +1,14 @@
 import { describe as group, expect, it } from 'vitest';
-import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '../src/index.js';
+import {
+  capability,
+  DESCRIPTOR_UINT32S,
+  RECORD_INT32S,
+  RECORD_KIND_OFFSET,
+  RECORD_RECV_START_OFFSET,
+  RecordKind,
+  SendFlag,
+  UringUdpSocket,
+} from '../src/index.js';
 import { describe, pollUntil } from './helpers.js';
 
 // These run the real io_uring path; on a machine where it is not usable they say why and
@@ -165,7 +174,7 @@ group('UringUdpSocket over loopback', () => {
     for (let k = 0; k < 1000 && got.length < count; k++) {
       tx.poll(records);
       const n = rx.poll(records, 10_000_000);
-      for (let i = 0; i < n; i++) if (records[i * 4] === RecordKind.RECV) got.push(view.getUint32(records[i * 4 + 1], true));
+      for (let i = 0; i < n; i++) if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.RECV) got.push(view.getUint32(records[i * RECORD_INT32S + RECORD_RECV_START_OFFSET], true));
     }
     expect(got).toEqual(Array.from({ length: count }, (_, i) => i)); // in order, none lost (they waited in SO_RCVBUF)
     expect(rx.stats().receiveNoBuffers).toBeGreaterThan(0);
@@ -195,7 +204,7 @@ group('UringUdpSocket over loopback', () => {
     const allArrived = new Promise<void>((resolve) => {
       rx.onReady(() => {
         const n = rx.poll(records);
-        for (let i = 0; i < n; i++) if (records[i * 4] === RecordKind.RECV) received++;
+        for (let i = 0; i < n; i++) if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.RECV) received++;
         if (received === 5) resolve();
       });
     });

@@ -2,7 +2,21 @@
 // reads those pages until its notification) and a receive into another,
 // drops every JavaScript reference to both and collects garbage while the kernel may still
 // use them; the data must still arrive intact (the socket holds the buffers until close()).
-import { DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '../../dist/index.js';
+import {
+  DESCRIPTOR_FLAGS_OFFSET,
+  DESCRIPTOR_LENGTH0_OFFSET,
+  DESCRIPTOR_START0_OFFSET,
+  DESCRIPTOR_TOKEN_OFFSET,
+  DESCRIPTOR_UINT32S,
+  RECORD_INT32S,
+  RECORD_KIND_OFFSET,
+  RECORD_RECV_LENGTH_OFFSET,
+  RECORD_RECV_START_OFFSET,
+  RECORD_SEND_RESULT_OFFSET,
+  RecordKind,
+  SendFlag,
+  UringUdpSocket,
+} from '../../dist/index.js';
 
 const COUNT = 64;
 const rx = UringUdpSocket.create({ receiveBufferBytes: 4 << 20 }); // zero-copy skbs on loopback are charged a page or more each
@@ -17,7 +31,13 @@ tx.connect('127.0.0.1', port);
   for (let i = 0; i < source.length; i++) source[i] = (i * 7) & 0xff;
   tx.registerBuffers([source]);
   const descriptors = new Uint32Array(COUNT * DESCRIPTOR_UINT32S);
-  for (let i = 0; i < COUNT; i++) descriptors.set([i, 0, i * 512, 512, 0, 0, 0, i % 2 ? SendFlag.ZERO_COPY : 0], i * DESCRIPTOR_UINT32S);
+  for (let i = 0; i < COUNT; i++) {
+    const at = i * DESCRIPTOR_UINT32S; // buffer0 and part 1 stay 0: one part of buffer 0
+    descriptors[at + DESCRIPTOR_TOKEN_OFFSET] = i;
+    descriptors[at + DESCRIPTOR_START0_OFFSET] = i * 512;
+    descriptors[at + DESCRIPTOR_LENGTH0_OFFSET] = 512;
+    descriptors[at + DESCRIPTOR_FLAGS_OFFSET] = i % 2 ? SendFlag.ZERO_COPY : 0;
+  }
   if (tx.send(descriptors, COUNT) !== COUNT) throw new Error('not all accepted');
   source = undefined;
 })();
@@ -31,13 +51,13 @@ let good = 0;
 let bad = 0;
 for (let k = 0; k < 500 && (sends < COUNT || good + bad < COUNT); k++) {
   let n = tx.poll(records, 10_000_000);
-  for (let i = 0; i < n; i++) if (records[i * 4] === RecordKind.SEND && records[i * 4 + 2] === 512) sends++;
+  for (let i = 0; i < n; i++) if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.SEND && records[i * RECORD_INT32S + RECORD_SEND_RESULT_OFFSET] === 512) sends++;
   n = rx.poll(records, 10_000_000);
   for (let i = 0; i < n; i++) {
-    if (records[i * 4] !== RecordKind.RECV) continue;
-    const offset = records[i * 4 + 1];
+    if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] !== RecordKind.RECV) continue;
+    const offset = records[i * RECORD_INT32S + RECORD_RECV_START_OFFSET];
     const index = good + bad;
-    let ok = records[i * 4 + 2] === 512;
+    let ok = records[i * RECORD_INT32S + RECORD_RECV_LENGTH_OFFSET] === 512;
     for (let b = 0; ok && b < 512; b++) ok = received[offset + b] === (((index * 512 + b) * 7) & 0xff);
     if (ok) good++;
     else bad++;
