@@ -17,8 +17,8 @@ export const MAX_INTERVAL_MS = 86_400_000;
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 // ---- publication: option defaults ----------------------------------------------------------
-/** Ring slots: as @flux/udp's Publication (its DEFAULT_RING_CAPACITY). */
-export const DEFAULT_RING_CAPACITY = 4096;
+/** Ring slots, and the other ring-fed defaults: @flux/udp's (resolveRingFedOptions), re-exported for the simulation. */
+export { DEFAULT_RING_CAPACITY } from '@flux/udp';
 /** Datagrams kept for retransmission: 6 MB at the default MTU, several windows of history. */
 export const DEFAULT_RETRANSMIT_BUFFER_DATAGRAMS = 4096;
 /** An unconsumed datagram is never dropped: no gap can happen while the session lives. */

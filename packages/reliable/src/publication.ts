@@ -12,39 +12,33 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { AsyncWaitStrategy, BACK_PRESSURED, FluxTypeError, MAX_CAPACITY, type Producer, Ring } from '@flux/ring';
-import { optionalChoice, optionalInteger, optionsObject, requireBytes, requireNumber, requireString } from '@flux/ring/validate';
+import { AsyncWaitStrategy, FluxTypeError, Ring } from '@flux/ring';
+import { requireNumber } from '@flux/ring/validate';
 import {
-  checkBufferBytes,
-  DEFAULT_MTU_BYTES,
   ErrorChannel,
   type ErrorListener,
-  familyOf,
-  maxDatagramBytes,
-  maxFramePayloadBytes,
   type OpenedSocket,
   openConnectedSocket,
-  type PublicationOptions,
-  type SocketOptions,
+  LocalOffer,
+  type ResolvedRingFed,
+  type RingFedOptions,
+  resolveRingFedOptions,
 } from '@flux/udp';
 import { SenderCounters } from './counters.js';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FLUSH_TIMEOUT_MS,
-  DEFAULT_RING_CAPACITY,
   IDLE_WAIT_MS,
   MAX_TIMEOUT_MS,
   NS_PER_MS,
   POLL_INTERVAL_MS,
 } from './defaults.js';
-import { nowNs, requireInteger, resolveSenderTuning, type SenderTuning } from './options.js';
+import { nowNs, resolveSenderTuning, type SenderTuning } from './options.js';
 import { ReliableSender, type SenderState } from './sender.js';
 
-/** Destination, stream, session, MTU and ring: as @flux/udp's Publication (the same defaults). */
-type RingFedOptions = Pick<PublicationOptions, 'host' | 'port' | 'streamId' | 'sessionId' | 'mtuBytes' | 'maxMessageBytes' | 'ringCapacity' | 'producerMode'>;
-
-export interface ReliablePublicationOptions extends SocketOptions, RingFedOptions {
+/** Destination, stream, session, MTU and ring are @flux/udp's ring-fed options (resolved by the same code, with the same defaults). */
+export interface ReliablePublicationOptions extends RingFedOptions {
   /** Datagrams kept for retransmission (default 4,096: 6 MB at the default MTU). */
   retransmitBufferDatagrams?: number;
   /**
@@ -78,9 +72,7 @@ function drawToken(): { low: number; high: number } {
 }
 
 /** A publication's options, checked and with their defaults (defaults.ts). */
-type ResolvedPublication = Required<Pick<ReliablePublicationOptions, 'streamId' | 'sessionId' | 'mtuBytes' | 'maxMessageBytes' | 'ringCapacity' | 'producerMode'>> & {
-  sender: SenderTuning;
-};
+type ResolvedPublication = ResolvedRingFed & { sender: SenderTuning };
 
 export class ReliablePublication {
   readonly ring: Ring;
@@ -94,7 +86,7 @@ export class ReliablePublication {
   private readonly socket: Socket;
   private readonly wait = new AsyncWaitStrategy();
   private readonly errors = new ErrorChannel();
-  private localProducer: Producer | undefined;
+  private readonly local: LocalOffer;
   private wakeSender: (() => void) | undefined;
   private senderDone: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -107,6 +99,7 @@ export class ReliablePublication {
     this.sessionId = options.sessionId;
     this.streamId = options.streamId;
     this.datagramBytes = datagramBytes;
+    this.local = new LocalOffer(ring, this.counters);
     this.consumerId = ring.addConsumer();
     const consumer = ring.openConsumer(this.consumerId);
     const socket = this.socket;
@@ -161,28 +154,11 @@ export class ReliablePublication {
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
   static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
     if (options === undefined) throw new FluxTypeError('options must be an object, got undefined');
-    optionsObject('options', options);
-    requireString('host', options.host);
-    requireInteger('port', options.port, 1, 65535);
-    requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
-    const sessionId = optionalInteger('sessionId', options.sessionId, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff);
-    const mtuBytes = optionalInteger('mtuBytes', options.mtuBytes, DEFAULT_MTU_BYTES, 576, 65535);
-    const family = familyOf(options.host, options.family);
-    const datagramBytes = maxDatagramBytes(mtuBytes, family);
-    checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
-    checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
-    const resolved: ResolvedPublication = {
-      streamId: options.streamId,
-      sessionId,
-      mtuBytes,
-      maxMessageBytes: optionalInteger('maxMessageBytes', options.maxMessageBytes, maxFramePayloadBytes(datagramBytes), 0, 2 ** 30),
-      ringCapacity: optionalInteger('ringCapacity', options.ringCapacity, DEFAULT_RING_CAPACITY, 2, MAX_CAPACITY),
-      producerMode: optionalChoice('producerMode', options.producerMode, ['single', 'multi'] as const, 'multi'),
-      sender: resolveSenderTuning(options),
-    };
+    const resolved: ResolvedPublication = { ...resolveRingFedOptions(options), sender: resolveSenderTuning(options) };
     const ring = Ring.create({ capacity: resolved.ringCapacity, maxMessageBytes: resolved.maxMessageBytes, producerMode: resolved.producerMode, maxConsumers: 1 });
-    const opened = await openConnectedSocket({ ...options, family });
-    const publication = new ReliablePublication(opened, ring, resolved, datagramBytes);
+    const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
+    const opened = await openConnectedSocket({ host, port, family, receiveBufferBytes, sendBufferBytes });
+    const publication = new ReliablePublication(opened, ring, resolved, resolved.datagramBytes);
     publication.senderDone = publication.runSender();
     return publication;
   }
@@ -209,11 +185,7 @@ export class ReliablePublication {
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
    */
   offer(message: Uint8Array): number {
-    requireBytes('message', message);
-    this.localProducer ??= this.ring.createProducer();
-    const result = this.localProducer.offer(message);
-    if (result === BACK_PRESSURED) this.counters.backPressured++;
-    return result;
+    return this.local.offer(message);
   }
 
   /**

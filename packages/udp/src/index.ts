@@ -13,6 +13,7 @@ export { type PackedDatagram, RingPacker } from './ring-packer.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_SESSIONS,
+  DEFAULT_RING_CAPACITY,
   DEFAULT_SEQUENCE_WINDOW_FRAMES,
   DEFAULT_SESSION_IDLE_TIMEOUT_MS,
   MAX_SEQUENCE_WINDOW_FRAMES,
@@ -21,3 +22,4 @@ export {
   MAX_SOCKET_BUFFER_BYTES,
 } from './defaults.js';
 export { ErrorChannel, type ErrorListener, systemError } from './errors.js';
+export { LocalOffer, type ResolvedRingFed, type RingFedOptions, resolveRingFedOptions } from './ring-fed.js';

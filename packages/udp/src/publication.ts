@@ -23,44 +23,29 @@
  * address, port), goes to the onError listeners; with none it is only counted (a UDP
  * ECONNREFUSED is routine while the peer is not up yet). flush() then resolves false.
  */
-import { AsyncWaitStrategy, BACK_PRESSURED, type Consumer, FluxInternalError, FluxRangeError, type Producer, Ring, SEQUENCE_MASK, sequenceDiff } from '@flux/ring';
+import { AsyncWaitStrategy, type Consumer, FluxInternalError, Ring, SEQUENCE_MASK, sequenceDiff } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
 import { DatagramWriter } from './datagram-writer.js';
 import { openDgramSendPath, type SendTarget } from './dgram-backend.js';
-import { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
+import { maxFramePayloadBytes } from './frame-layout.js';
 import type { SendPath } from './paths.js';
-import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { RingPacker } from './ring-packer.js';
+import { LocalOffer, type ResolvedRingFed, resolveRingFedOptions, type RingFedOptions } from './ring-fed.js';
 import { openUringSendPath } from './uring-backend.js';
-import { optionalBoolean, optionalChoice, optionalInteger, optionsObject, requireBytes, requireInteger, requireNumber, requireString } from '@flux/ring/validate';
+import { optionalBoolean, optionalChoice, optionalInteger, requireNumber } from '@flux/ring/validate';
 import {
   DEFAULT_CLOSE_FLUSH_TIMEOUT_MS,
   DEFAULT_FLUSH_TIMEOUT_MS,
   DEFAULT_MAX_DATAGRAMS_IN_FLIGHT,
-  DEFAULT_RING_CAPACITY,
 } from './defaults.js';
 import { ErrorChannel, type ErrorListener } from './errors.js';
 
-/** Ring capacity bounds (a power of two; @flux/ring's own limit is 2^29). */
-const MAX_RING_CAPACITY = 2 ** 29;
 const BACKENDS = ['auto', 'io_uring', 'dgram'] as const;
 
-export interface PublicationOptions extends SocketOptions {
-  host: string;
-  port: number;
-  streamId: number;
-  /** Random by default. */
-  sessionId?: number;
-  /** Link MTU the datagrams must fit (default 1500, Ethernet). */
-  mtuBytes?: number;
-  /** Largest message; also the ring's slot size (default: one datagram's frame payload, 1,452 bytes over IPv4). */
-  maxMessageBytes?: number;
-  /** Ring slots (default 4,096). Memory: ringCapacity x maxMessageBytes. */
-  ringCapacity?: number;
-  /** Ring producer mode (default 'multi': producers in any threads). */
-  producerMode?: 'single' | 'multi';
+/** A publication's options: the ring-fed ones every publication takes (ring-fed.ts), and its own. */
+export interface PublicationOptions extends RingFedOptions {
   /** Datagrams handed to the socket and not yet sent (default 256: libuv batches queued sends). */
   maxDatagramsInFlight?: number;
   /** 'auto' (default): io_uring where @flux/uring says it is usable, else node:dgram. */
@@ -106,7 +91,7 @@ export class Publication {
   private draining = false;
   private readonly wait = new AsyncWaitStrategy();
   private readonly packer: RingPacker;
-  private localProducer: Producer | undefined;
+  private readonly local: LocalOffer;
   private closing = false;
   private closed: Promise<void> | undefined;
   private wakeSender: (() => void) | undefined;
@@ -117,14 +102,12 @@ export class Publication {
   private lossesAtLastFlush = 0;
   /** Messages of the datagram sent last: what an ICMP refusal reported afterwards is counted against (node:dgram). */
   private lastSentMessages = 0;
-  private readonly peer: { host: string; port: number };
 
-  private constructor(family: 'IPv4' | 'IPv6', options: Required<Omit<PublicationOptions, keyof SocketOptions | 'backend' | 'segmentOffload'>>) {
+  private constructor(options: ResolvedRingFed, maxDatagramsInFlight: number) {
     this.streamId = options.streamId;
     this.sessionId = options.sessionId;
-    this.peer = { host: options.host, port: options.port };
-    this.datagramBytes = maxDatagramBytes(options.mtuBytes, family);
-    this.maxInFlight = options.maxDatagramsInFlight;
+    this.datagramBytes = options.datagramBytes;
+    this.maxInFlight = maxDatagramsInFlight;
     this.refillBelow = this.maxInFlight >>> 1;
     this.ring = Ring.create({
       capacity: options.ringCapacity,
@@ -142,6 +125,7 @@ export class Publication {
     );
     this.pool = new DatagramPool(this.maxInFlight, this.datagramBytes);
     this.sendOrder = new Array(this.maxInFlight).fill(undefined);
+    this.local = new LocalOffer(this.ring, this.counters);
   }
 
   /** The kernel interface the datagrams go through: 'io_uring' or 'dgram' (see backend.ts). */
@@ -160,34 +144,14 @@ export class Publication {
    * raises while the socket is set up (a bind, a buffer size) rejects, as Node reports it.
    */
   static async open(options: PublicationOptions): Promise<Publication> {
-    const o = optionsObject('options', options);
-    const host = requireString('host', o.host);
-    const port = requireInteger('port', o.port, 1, 65535);
-    const streamId = requireInteger('streamId', o.streamId, 0, 0xffff_ffff);
-    const sessionId = optionalInteger('sessionId', o.sessionId, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff);
-    const mtuBytes = optionalInteger('mtuBytes', o.mtuBytes, DEFAULT_MTU_BYTES, 576, 65535);
-    const family = familyOf(host, o.family);
-    const defaultMaxMessageBytes = maxFramePayloadBytes(maxDatagramBytes(mtuBytes, family));
-    const ringCapacity = optionalInteger('ringCapacity', o.ringCapacity, DEFAULT_RING_CAPACITY, 2, MAX_RING_CAPACITY);
-    if ((ringCapacity & (ringCapacity - 1)) !== 0) throw new FluxRangeError(`ringCapacity must be a power of two, got ${ringCapacity}`);
-    const resolved = {
-      host,
-      port,
-      streamId,
-      sessionId,
-      mtuBytes,
-      maxMessageBytes: optionalInteger('maxMessageBytes', o.maxMessageBytes, defaultMaxMessageBytes, 0, 2 ** 30),
-      ringCapacity,
-      producerMode: optionalChoice('producerMode', o.producerMode, ['single', 'multi'] as const, 'multi'),
-      maxDatagramsInFlight: optionalInteger('maxDatagramsInFlight', o.maxDatagramsInFlight, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT, 1, 65536),
-    };
-    checkBufferBytes('receiveBufferBytes', o.receiveBufferBytes);
-    checkBufferBytes('sendBufferBytes', o.sendBufferBytes);
+    const resolved = resolveRingFedOptions(options);
+    const o = options as Partial<PublicationOptions>;
+    const maxDatagramsInFlight = optionalInteger('maxDatagramsInFlight', o.maxDatagramsInFlight, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT, 1, 65536);
     const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const backend = optionalChoice('backend', o.backend, BACKENDS, 'auto');
-    const publication = new Publication(family, resolved);
-    const target: SendTarget = { host, port, family, receiveBufferBytes: o.receiveBufferBytes, sendBufferBytes: o.sendBufferBytes };
-    await publication.openSendPath(target, backend, segmentOffload);
+    const publication = new Publication(resolved, maxDatagramsInFlight);
+    const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
+    await publication.openSendPath({ host, port, family, receiveBufferBytes, sendBufferBytes }, backend, segmentOffload);
     publication.senderDone = publication.runSender();
     return publication;
   }
@@ -222,11 +186,7 @@ export class Publication {
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
    */
   offer(message: Uint8Array): number {
-    requireBytes('message', message);
-    this.localProducer ??= this.ring.createProducer();
-    const result = this.localProducer.offer(message);
-    if (result === BACK_PRESSURED) this.counters.backPressured++;
-    return result;
+    return this.local.offer(message);
   }
 
   /**

@@ -1,0 +1,105 @@
+/**
+ * What every ring-fed publication shares (@flux/udp's Publication and @flux/reliable's
+ * ReliablePublication): the resolution of its destination, stream, session, MTU and ring
+ * options, and the copying offer() from the calling thread. One copy, so the two
+ * publications check and default these options the same way.
+ *
+ *   producers (any thread) --claim/publish--> ring --the publication's sender--> socket
+ *   offer() on this thread --> LocalOffer --> one producer of its own, made on first use
+ */
+import { BACK_PRESSURED, FluxRangeError, type Producer, type ProducerModeName, type Ring } from '@flux/ring';
+import { optionalChoice, optionalInteger, optionsObject, requireBytes, requireInteger, requireString } from '@flux/ring/validate';
+import { DEFAULT_RING_CAPACITY } from './defaults.js';
+import { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
+import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
+
+/** Ring capacity bound (a power of two; @flux/ring's own limit is 2^29). */
+const MAX_RING_CAPACITY = 2 ** 29;
+/** Largest message a publication's ring takes (1 GiB). */
+const MAX_MESSAGE_BYTES = 2 ** 30;
+/** The MTU range a publication sizes its datagrams from (576: the IPv4 minimum every host takes). */
+const MIN_MTU_BYTES = 576;
+const MAX_MTU_BYTES = 65_535;
+
+/** The options every ring-fed publication takes. */
+export interface RingFedOptions extends SocketOptions {
+  /** Destination host (an address or a name). */
+  host: string;
+  port: number;
+  streamId: number;
+  /** Default: random. */
+  sessionId?: number;
+  /** Default 1,500: datagrams are sized to fit one IP packet. */
+  mtuBytes?: number;
+  /** Largest message; default: what one datagram carries (longer ones are fragmented). */
+  maxMessageBytes?: number;
+  /** Ring slots, a power of two (default 4,096). */
+  ringCapacity?: number;
+  /** 'multi' (default: any thread may publish) or 'single'. */
+  producerMode?: ProducerModeName;
+}
+
+export interface ResolvedRingFed {
+  readonly host: string;
+  readonly port: number;
+  readonly streamId: number;
+  readonly sessionId: number;
+  readonly mtuBytes: number;
+  readonly family: 'IPv4' | 'IPv6';
+  /** UDP payload that fits one packet of mtuBytes. */
+  readonly datagramBytes: number;
+  readonly maxMessageBytes: number;
+  readonly ringCapacity: number;
+  readonly producerMode: ProducerModeName;
+  readonly receiveBufferBytes: number | undefined;
+  readonly sendBufferBytes: number | undefined;
+}
+
+/** Checks and defaults the ring-fed options (a FluxTypeError / FluxRangeError naming the option). */
+export function resolveRingFedOptions(options: RingFedOptions): ResolvedRingFed {
+  const o = optionsObject('options', options);
+  const host = requireString('host', o.host);
+  const port = requireInteger('port', o.port, 1, 65535);
+  const streamId = requireInteger('streamId', o.streamId, 0, 0xffff_ffff);
+  const sessionId = optionalInteger('sessionId', o.sessionId, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff);
+  const mtuBytes = optionalInteger('mtuBytes', o.mtuBytes, DEFAULT_MTU_BYTES, MIN_MTU_BYTES, MAX_MTU_BYTES);
+  const family = familyOf(host, o.family);
+  const datagramBytes = maxDatagramBytes(mtuBytes, family);
+  const ringCapacity = optionalInteger('ringCapacity', o.ringCapacity, DEFAULT_RING_CAPACITY, 2, MAX_RING_CAPACITY);
+  if ((ringCapacity & (ringCapacity - 1)) !== 0) throw new FluxRangeError(`ringCapacity must be a power of two, got ${ringCapacity}`);
+  checkBufferBytes('receiveBufferBytes', o.receiveBufferBytes);
+  checkBufferBytes('sendBufferBytes', o.sendBufferBytes);
+  return {
+    host,
+    port,
+    streamId,
+    sessionId,
+    mtuBytes,
+    family,
+    datagramBytes,
+    maxMessageBytes: optionalInteger('maxMessageBytes', o.maxMessageBytes, maxFramePayloadBytes(datagramBytes), 0, MAX_MESSAGE_BYTES),
+    ringCapacity,
+    producerMode: optionalChoice('producerMode', o.producerMode, ['single', 'multi'] as const, 'multi'),
+    receiveBufferBytes: o.receiveBufferBytes,
+    sendBufferBytes: o.sendBufferBytes,
+  };
+}
+
+/** The copying offer() of a publication, from the thread that owns it. */
+export class LocalOffer {
+  private producer: Producer | undefined;
+
+  constructor(
+    private readonly ring: Ring,
+    private readonly counters: { backPressured: number },
+  ) {}
+
+  /** Copies `message` into the ring: its sequence, BACK_PRESSURED (counted) or NOT_CONNECTED. */
+  offer(message: Uint8Array): number {
+    requireBytes('message', message);
+    this.producer ??= this.ring.createProducer();
+    const result = this.producer.offer(message);
+    if (result === BACK_PRESSURED) this.counters.backPressured++;
+    return result;
+  }
+}
