@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { fluxBuild } from '../../tsup.preset.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', chaos: 'src/chaos/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-});
+export default defineConfig(fluxBuild({ index: 'src/index.ts', chaos: 'src/chaos/index.ts' }));

@@ -1,24 +1,9 @@
 import { defineConfig } from 'tsup';
+import { fluxBuild } from '../../tsup.preset.js';
 
 // dgram-as-promised ships ESM only; Node 20 cannot require() it, so the CJS build bundles
-// it and the ESM build imports it.
+// it and the ESM build imports it. The two builds share dist/: only the first one cleans it.
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-    platform: 'node',
-  },
-  {
-    entry: ['src/index.ts'],
-    format: ['cjs'],
-    dts: true,
-    sourcemap: true,
-    target: 'node20',
-    platform: 'node',
-    noExternal: ['dgram-as-promised'],
-  },
+  fluxBuild(['src/index.ts'], { format: ['esm'] }),
+  fluxBuild(['src/index.ts'], { format: ['cjs'], clean: false, noExternal: ['dgram-as-promised'] }),
 ]);

@@ -1,13 +1,9 @@
 import { defineConfig } from 'tsup';
+import { fluxBuild } from '../../tsup.preset.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-  // The loader resolves ../build/Release/flux_uring.node from import.meta.url; in CJS too.
-  shims: true,
-});
+export default defineConfig(
+  fluxBuild(['src/index.ts'], {
+    // The loader resolves ../build/Release/flux_uring.node from import.meta.url; in CJS too.
+    shims: true,
+  }),
+);
