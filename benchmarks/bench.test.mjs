@@ -14,30 +14,48 @@ describe('bench_* scripts', () => {
     expect(benches.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(benches)('%s runs, verifies and prints the --json format', (script) => {
-    const output = execFileSync(process.execPath, [script, '--json', '--smoke', '--runs', '1'], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    const [header, ...results] = output.trim().split('\n').map((line) => JSON.parse(line));
-    expect(header.conditions.node).toBe(process.version);
-    expect(results.length).toBeGreaterThan(0);
-    for (const result of results) {
-      expect(Object.keys(result)).toEqual(['bench', 'variant', 'metric', 'value', 'unit', 'runs', 'baseline', 'ratio', 'min', 'max']);
-      expect(result.value).toBeGreaterThan(0);
-      expect(result.runs).toBe(1);
-      if (result.baseline !== null) expect(result.ratio).toBeGreaterThan(0);
-    }
-    expect(results.some((r) => r.baseline === null)).toBe(true);
-  }, 150_000); // the child's own bound is 120 s; vitest's default 5 s is shorter than the reliable bench's smoke run
+  it.each(benches)(
+    '%s runs, verifies and prints the --json format',
+    (script) => {
+      const output = execFileSync(process.execPath, [script, '--json', '--smoke', '--runs', '1'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const [header, ...results] = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(header.conditions.node).toBe(process.version);
+      expect(results.length).toBeGreaterThan(0);
+      for (const result of results) {
+        expect(Object.keys(result)).toEqual(['bench', 'variant', 'metric', 'value', 'unit', 'runs', 'baseline', 'ratio', 'min', 'max']);
+        expect(result.value).toBeGreaterThan(0);
+        expect(result.runs).toBe(1);
+        if (result.baseline !== null) expect(result.ratio).toBeGreaterThan(0);
+      }
+      expect(results.some((r) => r.baseline === null)).toBe(true);
+    },
+    150_000,
+  ); // the child's own bound is 120 s; vitest's default 5 s is shorter than the reliable bench's smoke run
 });
 
 describe('the suite chart (lib/chart.mjs)', () => {
   it('draws one bar per result with a baseline, placed by its ratio on the log axis, and says when and where', async () => {
     const { renderChart } = await import('./lib/chart.mjs');
     const conditions = { date: '2026-11-22T00:00:00.000Z', cpu: 'Test CPU <x>', cores: 2, platform: 'linux', node: 'v20' };
-    const row = (variant, ratio) => ({ bench: 'b', variant, metric: 'throughput', value: 1e6, unit: 'msg/s', runs: 3, baseline: ratio === null ? null : 'base', ratio, min: 1, max: 2 });
+    const row = (variant, ratio) => ({
+      bench: 'b',
+      variant,
+      metric: 'throughput',
+      value: 1e6,
+      unit: 'msg/s',
+      runs: 3,
+      baseline: ratio === null ? null : 'base',
+      ratio,
+      min: 1,
+      max: 2,
+    });
     const svg = renderChart([row('base', null), row('fast', 10), row('slow', 0.5), row('even', 1)], conditions, 'demo');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);

@@ -72,7 +72,14 @@ const transports = {
   tcp: { label: 'TCP (node:net, noDelay)', reliable: true, openReceiver: openTcpReceiver, openSender: openTcpSender },
   udx: { label: 'udx-native stream', reliable: true, openReceiver: openUdxReceiver, openSender: openUdxSender, pending: udx.reason },
   zeromq: { label: 'zeromq PUSH/PULL (tcp)', reliable: true, openReceiver: openZeromqReceiver, openSender: openZeromqSender, pending: zeromq.reason },
-  fluxUdp: { label: '@flux/udp (dgram, no retransmit)', reliable: false, openReceiver: openFluxUdpReceiver, openSender: openFluxUdpSender, paths: ['loopback', 'netns'], modes: ['throughput'] },
+  fluxUdp: {
+    label: '@flux/udp (dgram, no retransmit)',
+    reliable: false,
+    openReceiver: openFluxUdpReceiver,
+    openSender: openFluxUdpSender,
+    paths: ['loopback', 'netns'],
+    modes: ['throughput'],
+  },
   // reliable/lossy is the issue's "reliableLossy".
   reliable: { label: '@flux/reliable', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
   reliableFec: {
@@ -216,13 +223,21 @@ async function measure(mode, variant, durations, pair) {
     : undefined;
   let m;
   try {
-    m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS, 'messages', { start, receiverPrefix: where.receiverPrefix, senderPrefix: where.senderPrefix, route });
+    m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS, 'messages', {
+      start,
+      receiverPrefix: where.receiverPrefix,
+      senderPrefix: where.senderPrefix,
+      route,
+    });
   } finally {
     await relay?.close();
   }
   if (transportOf(variant).reliable) verify(m.lost === 0, `${variant} (${mode}): ${m.lost} of ${m.sent} messages never delivered`);
   if (mode === 'latency') verify(m.received.latency.count > 0, `${variant}: no latency recorded after the warm-up`);
-  const relayLoss = relay && { dropped: relay.forwardCounters.lost + relay.backwardCounters.lost, arrived: relay.forwardCounters.pushed + relay.backwardCounters.pushed };
+  const relayLoss = relay && {
+    dropped: relay.forwardCounters.lost + relay.backwardCounters.lost,
+    arrived: relay.forwardCounters.pushed + relay.backwardCounters.pushed,
+  };
   return { ...m, linkLoss: path.lossPercent > 0 ? pair.lossCounters() : relayLoss };
 }
 
@@ -279,21 +294,26 @@ if (roleIndex >= 0) {
     probe = `${(p.dropShare * 100).toFixed(1)}% of ${p.sent} paced UDP datagrams lost (rule counted ${p.counters.dropped})`;
   }
   const udxVersion = udx.UDX ? createRequire(import.meta.url)('udx-native/package.json').version : 'not loaded';
-  const report = reporter('reliable_delivery', args, '  sender process -> (loopback | veth between netns, 0% or 5% loss) -> receiver process; every message checked; one-way latency on a shared monotonic clock', {
-    messageBytes: MESSAGE_BYTES,
-    throughput: `${durations.throughputMs} ms at full speed, ${BATCH} messages per write/claim`,
-    latency: `${OFFERED_RATE} msg/s offered for ${durations.latencyMs} ms, first ${durations.warmupMessages} messages not recorded`,
-    link: pair
-      ? `${pair.addressB} -> ${pair.addressA} over veth, packets of at most one MTU (gso_max_segs 1); loss: numgen random mod 100 < ${LOSS_PERCENT} drop, input hook, both namespaces`
-      : 'loopback only',
-    relay: `delayed path: @flux/reliable/chaos ChaosRelay in the parent process, ${RELAY_DELAY_MS} ms delay (timer-driven, +0-1 ms) and ${LOSS_PERCENT}% seeded loss in each direction`,
-    fec: `reliableFec: fecGroupDatagrams ${FEC_GROUP_DATAGRAMS} (one PARITY datagram per ${FEC_GROUP_DATAGRAMS} DATA datagrams)`,
-    lossCheck: probe,
-    udxNative: udxVersion,
-    zeromq: zeromq.version,
-    skipped: [...skipped, ...(args.smoke ? ['--smoke: all but throughput on loopback and latency on the lossiest path'] : [])].join('; ') || 'none',
-    runs: args.runs,
-  });
+  const report = reporter(
+    'reliable_delivery',
+    args,
+    '  sender process -> (loopback | veth between netns, 0% or 5% loss) -> receiver process; every message checked; one-way latency on a shared monotonic clock',
+    {
+      messageBytes: MESSAGE_BYTES,
+      throughput: `${durations.throughputMs} ms at full speed, ${BATCH} messages per write/claim`,
+      latency: `${OFFERED_RATE} msg/s offered for ${durations.latencyMs} ms, first ${durations.warmupMessages} messages not recorded`,
+      link: pair
+        ? `${pair.addressB} -> ${pair.addressA} over veth, packets of at most one MTU (gso_max_segs 1); loss: numgen random mod 100 < ${LOSS_PERCENT} drop, input hook, both namespaces`
+        : 'loopback only',
+      relay: `delayed path: @flux/reliable/chaos ChaosRelay in the parent process, ${RELAY_DELAY_MS} ms delay (timer-driven, +0-1 ms) and ${LOSS_PERCENT}% seeded loss in each direction`,
+      fec: `reliableFec: fecGroupDatagrams ${FEC_GROUP_DATAGRAMS} (one PARITY datagram per ${FEC_GROUP_DATAGRAMS} DATA datagrams)`,
+      lossCheck: probe,
+      udxNative: udxVersion,
+      zeromq: zeromq.version,
+      skipped: [...skipped, ...(args.smoke ? ['--smoke: all but throughput on loopback and latency on the lossiest path'] : [])].join('; ') || 'none',
+      runs: args.runs,
+    },
+  );
 
   const measured = {};
   try {
@@ -310,28 +330,56 @@ if (roleIndex >= 0) {
   const label = (variant) => `${transportOf(variant).label}, ${paths[variant.split('/')[1]].label}`;
   const recorded = { throughput: {}, latency: {} };
   for (const variant of plan.throughput) {
-    recorded.throughput[variant] = report.record({ variant: label(variant), metric: 'throughput', unit: 'msg/s', values: measured.throughput[variant].map((m) => m.perSecond) });
+    recorded.throughput[variant] = report.record({
+      variant: label(variant),
+      metric: 'throughput',
+      unit: 'msg/s',
+      values: measured.throughput[variant].map((m) => m.perSecond),
+    });
   }
   for (const variant of plan.latency) {
     recorded.latency[variant] = {};
     for (const [metric, key] of LATENCY_METRICS) {
-      recorded.latency[variant][metric] = report.record({ variant: label(variant), metric, unit: 'us', values: measured.latency[variant].map((m) => m.received.latency[key]), better: 'lower' });
+      recorded.latency[variant][metric] = report.record({
+        variant: label(variant),
+        metric,
+        unit: 'us',
+        values: measured.latency[variant].map((m) => m.received.latency[key]),
+        better: 'lower',
+      });
     }
   }
   for (const [mode, subject, base] of comparisons) {
     if (!recorded[mode][subject] || !recorded[mode][base]) continue;
     if (mode === 'throughput') {
-      report.record({ variant: label(subject), metric: 'throughput', unit: 'msg/s', values: recorded.throughput[subject].values, baseline: recorded.throughput[base] });
+      report.record({
+        variant: label(subject),
+        metric: 'throughput',
+        unit: 'msg/s',
+        values: recorded.throughput[subject].values,
+        baseline: recorded.throughput[base],
+      });
     } else {
-      report.record({ variant: label(subject), metric: 'p99', unit: 'us', values: recorded.latency[subject].p99.values, baseline: recorded.latency[base].p99, better: 'lower' });
+      report.record({
+        variant: label(subject),
+        metric: 'p99',
+        unit: 'us',
+        values: recorded.latency[subject].p99.values,
+        baseline: recorded.latency[base].p99,
+        better: 'lower',
+      });
     }
   }
   if (!args.json) {
-    console.log('  per run (sent / verified; on a lossy link: packets the rule or relay dropped of those that arrived at it; with FEC: datagrams rebuilt from parity):');
+    console.log(
+      '  per run (sent / verified; on a lossy link: packets the rule or relay dropped of those that arrived at it; with FEC: datagrams rebuilt from parity):',
+    );
     for (const mode of ['throughput', 'latency']) {
       for (const variant of plan[mode]) {
         const runs = measured[mode][variant].map((m) => {
-          const loss = m.linkLoss ? `, dropped ${m.linkLoss.dropped} of ${m.linkLoss.arrived} (${((m.linkLoss.dropped / Math.max(1, m.linkLoss.arrived)) * 100).toFixed(1)}%)` : '';
+          const loss = m.linkLoss
+            ? `, dropped ${m.linkLoss.dropped} of ${m.linkLoss.arrived} (${((m.linkLoss.dropped / Math.max(1, m.linkLoss.arrived)) * 100).toFixed(1)}%)`
+            : '';
           const fec = m.received.counters?.fecRecoveries ? `, ${m.received.counters.fecRecoveries} rebuilt` : '';
           return `${m.sent} / ${m.verified}${loss}${fec}`;
         });

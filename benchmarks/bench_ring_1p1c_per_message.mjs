@@ -96,7 +96,12 @@ function checkEach(listen, close, { credits, count, barrier }) {
 }
 
 const portProducer = (data) => postEach(data.port, data);
-const portConsumer = (data) => checkEach((onMessage) => data.port.on('message', onMessage), () => data.port.close(), data);
+const portConsumer = (data) =>
+  checkEach(
+    (onMessage) => data.port.on('message', onMessage),
+    () => data.port.close(),
+    data,
+  );
 // BroadcastChannel: one channel name per run, one sender, one listener.
 function channelProducer(data) {
   const channel = new BroadcastChannel(data.channelName);
@@ -106,7 +111,11 @@ function channelProducer(data) {
 }
 function channelConsumer(data) {
   const channel = new BroadcastChannel(data.channelName);
-  return checkEach((onMessage) => (channel.onmessage = (event) => onMessage(event.data)), () => channel.close(), data);
+  return checkEach(
+    (onMessage) => (channel.onmessage = (event) => onMessage(event.data)),
+    () => channel.close(),
+    data,
+  );
 }
 
 const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer, channelProducer, channelConsumer };

@@ -139,19 +139,20 @@ async function runRingbuf(count) {
 if (isMainThread) {
   const args = parseArgs();
   const scale = scaleOf(args);
-  const report = reporter(
-    'ring_1p1c_throughput',
-    args,
-    '  producer worker -> ring -> consumer worker; 64 B messages; consumer verifies every message',
-    { messageBytes: MESSAGE_BYTES, batch: BATCH, ringCapacity: RING_CAPACITY, waitStrategy: 'busy spin (poll)', runs: args.runs },
-  );
+  const report = reporter('ring_1p1c_throughput', args, '  producer worker -> ring -> consumer worker; 64 B messages; consumer verifies every message', {
+    messageBytes: MESSAGE_BYTES,
+    batch: BATCH,
+    ringCapacity: RING_CAPACITY,
+    waitStrategy: 'busy spin (poll)',
+    runs: args.runs,
+  });
   const flux = [];
   const port = [];
   const ringbuf = [];
   for (let run = 0; run < args.runs; run++) {
-    flux.push(await runFlux(Math.round(200_000_000 * scale / BATCH) * BATCH));
-    port.push(await runPort(Math.round(20_000_000 * scale / MESSAGE_PORT_BATCH) * MESSAGE_PORT_BATCH));
-    ringbuf.push(await runRingbuf(Math.round(20_000_000 * scale / BATCH) * BATCH));
+    flux.push(await runFlux(Math.round((200_000_000 * scale) / BATCH) * BATCH));
+    port.push(await runPort(Math.round((20_000_000 * scale) / MESSAGE_PORT_BATCH) * MESSAGE_PORT_BATCH));
+    ringbuf.push(await runRingbuf(Math.round((20_000_000 * scale) / BATCH) * BATCH));
   }
   const portResult = report.record({ variant: 'MessagePort, 6,400 B post (100 messages)', metric: 'throughput', unit: 'msg/s', values: port });
   const ringbufResult = report.record({ variant: 'ringbuf.js, push 256 x 64 B', metric: 'throughput', unit: 'msg/s', values: ringbuf });

@@ -36,7 +36,7 @@ const strategies = {
 };
 
 function send(ring, producer, stamp) {
-  let sequence = producer.tryClaim(1, MESSAGE_BYTES);
+  const sequence = producer.tryClaim(1, MESSAGE_BYTES);
   if (sequence < 0) throw new Error(`ping-pong ring full or unconnected (${sequence})`);
   ring.int32[ring.offsetOf(sequence) >> 2] = stamp;
   producer.publish(sequence, 1);
@@ -159,7 +159,10 @@ if (isMainThread) {
     '  pinger worker <-> ponger worker over two rings (one 64 B message each way); round trip, HDR percentiles',
     {
       messageBytes: MESSAGE_BYTES,
-      samplesPerRun: Object.entries(plan).map(([k, [, s]]) => `${k} ${Math.round(s * scale)}`).join(', ') + `, MessagePort ${Math.round(20_000 * scale)}`,
+      samplesPerRun:
+        Object.entries(plan)
+          .map(([k, [, s]]) => `${k} ${Math.round(s * scale)}`)
+          .join(', ') + `, MessagePort ${Math.round(20_000 * scale)}`,
       runs: args.runs,
     },
   );

@@ -211,7 +211,11 @@ if (isMainThread) {
       port.push(await runPipeline('port', total, rate));
     }
     const rateText = `${rate / 1000}k msg/s`;
-    for (const [metric, key] of [['lat_p50', 'p50'], ['lat_p99', 'p99'], ['lat_p99.9', 'p999']]) {
+    for (const [metric, key] of [
+      ['lat_p50', 'p50'],
+      ['lat_p99', 'p99'],
+      ['lat_p99.9', 'p999'],
+    ]) {
       const baseline = report.record({ variant: `MessagePort pipeline, ${rateText}`, metric, unit: 'µs', values: port.map((r) => r[key]) });
       report.record({ variant: `flux ring pipeline, ${rateText}`, metric, unit: 'µs', values: flux.map((r) => r[key]), baseline, better: 'lower' });
     }

@@ -118,8 +118,19 @@ if (isMainThread) {
       runs: args.runs,
     },
   );
-  const baseline = report.record({ variant: `flux ring, ${variants.none.label}`, metric: 'throughput', unit: 'msg/s', values: measured.none.map((m) => m.perSecond) });
+  const baseline = report.record({
+    variant: `flux ring, ${variants.none.label}`,
+    metric: 'throughput',
+    unit: 'msg/s',
+    values: measured.none.map((m) => m.perSecond),
+  });
   for (const name of Object.keys(variants).filter((n) => n !== 'none')) {
-    report.record({ variant: `flux ring, ${variants[name].label}`, metric: 'throughput', unit: 'msg/s', values: measured[name].map((m) => m.perSecond), baseline });
+    report.record({
+      variant: `flux ring, ${variants[name].label}`,
+      metric: 'throughput',
+      unit: 'msg/s',
+      values: measured[name].map((m) => m.perSecond),
+      baseline,
+    });
   }
 }

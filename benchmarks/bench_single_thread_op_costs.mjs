@@ -45,7 +45,7 @@ class Tally {
   delivered = 0;
   bad = 0;
   check(bytes, offset, lengthBytes, index) {
-    if (lengthBytes !== MESSAGE_BYTES || readU32(bytes, offset) !== index || readU32(bytes, offset + lengthBytes - 4) !== (~index >>> 0)) this.bad++;
+    if (lengthBytes !== MESSAGE_BYTES || readU32(bytes, offset) !== index || readU32(bytes, offset + lengthBytes - 4) !== ~index >>> 0) this.bad++;
     this.delivered++;
   }
 }
@@ -142,18 +142,28 @@ function makeTests() {
     const writer = new DatagramWriter(SESSION_ID, STREAM_ID, DATAGRAM_BYTES);
     const target = DatagramWriter.target(datagram);
     let datagramBytes = 0;
-    add('frame encode: DatagramWriter', MESSAGES_PER_DATAGRAM, () => {
-      writer.begin(target);
-      for (let i = 0; i < MESSAGES_PER_DATAGRAM; i++) writer.addFrame(packed, i * MESSAGE_BYTES, MESSAGE_BYTES, FrameLayout.FrameFlag.UNFRAGMENTED);
-      datagramBytes = writer.finish();
-    }, { tally: null, writtenBytes: () => datagramBytes });
+    add(
+      'frame encode: DatagramWriter',
+      MESSAGES_PER_DATAGRAM,
+      () => {
+        writer.begin(target);
+        for (let i = 0; i < MESSAGES_PER_DATAGRAM; i++) writer.addFrame(packed, i * MESSAGE_BYTES, MESSAGE_BYTES, FrameLayout.FrameFlag.UNFRAGMENTED);
+        datagramBytes = writer.finish();
+      },
+      { tally: null, writtenBytes: () => datagramBytes },
+    );
   }
-  add('frame encode: length prefix + copy', MESSAGES_PER_DATAGRAM, () => {
-    for (let i = 0, offset = 0; i < MESSAGES_PER_DATAGRAM; i++, offset += LENGTH_PREFIX_BYTES + MESSAGE_BYTES) {
-      writeLengthPrefix(prefixed, offset, MESSAGE_BYTES);
-      prefixed.set(packed.subarray(i * MESSAGE_BYTES, (i + 1) * MESSAGE_BYTES), offset + LENGTH_PREFIX_BYTES);
-    }
-  }, { tally: null });
+  add(
+    'frame encode: length prefix + copy',
+    MESSAGES_PER_DATAGRAM,
+    () => {
+      for (let i = 0, offset = 0; i < MESSAGES_PER_DATAGRAM; i++, offset += LENGTH_PREFIX_BYTES + MESSAGE_BYTES) {
+        writeLengthPrefix(prefixed, offset, MESSAGE_BYTES);
+        prefixed.set(packed.subarray(i * MESSAGE_BYTES, (i + 1) * MESSAGE_BYTES), offset + LENGTH_PREFIX_BYTES);
+      }
+    },
+    { tally: null },
+  );
 
   // ---- frame decode: the datagram and the length-prefixed bytes written above ---------------
   {
@@ -164,13 +174,18 @@ function makeTests() {
     const reader = new DatagramReader({ maxMessageBytes: MESSAGE_BYTES, maxSessions: 1, sinkFor: (id) => (id === STREAM_ID ? sink : undefined), counters });
     const view = new DataView(datagram.buffer);
     let sequence = 0;
-    add('frame decode: DatagramReader', MESSAGES_PER_DATAGRAM, (t) => {
-      tally = t;
-      index = 0;
-      view.setUint32(FrameLayout.SEQUENCE_OFFSET, sequence, true); // the next datagram of the session, as a sender would number it
-      sequence = (sequence + MESSAGES_PER_DATAGRAM) >>> 0;
-      reader.read(datagram, 0, ENCODED_DATAGRAM_BYTES);
-    }, { counters });
+    add(
+      'frame decode: DatagramReader',
+      MESSAGES_PER_DATAGRAM,
+      (t) => {
+        tally = t;
+        index = 0;
+        view.setUint32(FrameLayout.SEQUENCE_OFFSET, sequence, true); // the next datagram of the session, as a sender would number it
+        sequence = (sequence + MESSAGES_PER_DATAGRAM) >>> 0;
+        reader.read(datagram, 0, ENCODED_DATAGRAM_BYTES);
+      },
+      { counters },
+    );
   }
   {
     let tally;
@@ -207,7 +222,10 @@ function runOnce(options) {
     verify(test.calls > 0, `${test.name}: never called`);
     if (test.tally) {
       verify(test.tally.bad === 0, `${test.name}: ${test.tally.bad} messages failed their check`);
-      verify(test.tally.delivered === test.calls * test.messagesPerOp, `${test.name}: delivered ${test.tally.delivered} messages in ${test.calls} calls of ${test.messagesPerOp}`);
+      verify(
+        test.tally.delivered === test.calls * test.messagesPerOp,
+        `${test.name}: delivered ${test.tally.delivered} messages in ${test.calls} calls of ${test.messagesPerOp}`,
+      );
     }
     if (test.counters) {
       const dropped = test.counters.dropped;
@@ -223,13 +241,18 @@ function runOnce(options) {
 const args = parseArgs();
 // Benchmark.js options per test: sample for maxTime seconds, at least minSamples samples.
 const timing = args.smoke ? { maxTime: 0.02, minSamples: 2, initCount: 1 } : args.quick ? { maxTime: 0.1, minSamples: 5 } : { maxTime: 1, minSamples: 10 };
-const report = reporter('single_thread_op_costs', args, '  one thread, no I/O: each operation as Benchmark.js times it; ns per message; every delivered message checked', {
-  messageBytes: MESSAGE_BYTES,
-  batch: BATCH,
-  messagesPerDatagram: MESSAGES_PER_DATAGRAM,
-  harness: `benchmark ${createRequire(import.meta.url)('benchmark/package.json').version}, maxTime ${timing.maxTime} s and at least ${timing.minSamples} samples per test per run`,
-  runs: args.runs,
-});
+const report = reporter(
+  'single_thread_op_costs',
+  args,
+  '  one thread, no I/O: each operation as Benchmark.js times it; ns per message; every delivered message checked',
+  {
+    messageBytes: MESSAGE_BYTES,
+    batch: BATCH,
+    messagesPerDatagram: MESSAGES_PER_DATAGRAM,
+    harness: `benchmark ${createRequire(import.meta.url)('benchmark/package.json').version}, maxTime ${timing.maxTime} s and at least ${timing.minSamples} samples per test per run`,
+    runs: args.runs,
+  },
+);
 const runs = [];
 for (let run = 0; run < args.runs; run++) runs.push(runOnce(timing));
 const recorded = {};

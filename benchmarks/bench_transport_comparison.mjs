@@ -141,7 +141,10 @@ async function sender({ variant, port, durationMs }) {
     verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux sender: flush timed out');
     const counters = publication.counters.snapshot();
     await publication.close();
-    verify(counters.messagesSent === sent && counters.sendErrors === 0, `flux sender: sent ${counters.messagesSent} of ${sent}, ${counters.sendErrors} send errors`);
+    verify(
+      counters.messagesSent === sent && counters.sendErrors === 0,
+      `flux sender: sent ${counters.messagesSent} of ${sent}, ${counters.sendErrors} send errors`,
+    );
     datagrams = counters.datagramsSent;
   }
   return { sent, datagrams };
@@ -206,15 +209,49 @@ if (roleIndex >= 0) {
     for (const name of order) measured[name].push(await measure(name, durationMs));
   }
   const values = (name, key) => measured[name].map((m) => m[key]);
-  const dgramSmall = report.record({ variant: 'node:dgram, 64 B, 1 per datagram', metric: 'throughput', unit: 'msg/s', values: values('dgramSmall', 'perSecond') });
-  report.record({ variant: '@flux/udp on node:dgram, 64 B, packed', metric: 'throughput', unit: 'msg/s', values: values('fluxSmall', 'perSecond'), baseline: dgramSmall });
+  const dgramSmall = report.record({
+    variant: 'node:dgram, 64 B, 1 per datagram',
+    metric: 'throughput',
+    unit: 'msg/s',
+    values: values('dgramSmall', 'perSecond'),
+  });
+  report.record({
+    variant: '@flux/udp on node:dgram, 64 B, packed',
+    metric: 'throughput',
+    unit: 'msg/s',
+    values: values('fluxSmall', 'perSecond'),
+    baseline: dgramSmall,
+  });
   if (uringUsable) {
-    report.record({ variant: '@flux/udp on io_uring, 64 B, packed', metric: 'throughput', unit: 'msg/s', values: values('fluxUringSmall', 'perSecond'), baseline: dgramSmall });
+    report.record({
+      variant: '@flux/udp on io_uring, 64 B, packed',
+      metric: 'throughput',
+      unit: 'msg/s',
+      values: values('fluxUringSmall', 'perSecond'),
+      baseline: dgramSmall,
+    });
   }
-  const dgramLarge = report.record({ variant: 'node:dgram, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('dgramLarge', 'perSecond') });
-  report.record({ variant: '@flux/udp on node:dgram, 1,380 B msgs, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('fluxLarge', 'perSecond'), baseline: dgramLarge });
+  const dgramLarge = report.record({
+    variant: 'node:dgram, 1,400 B datagrams',
+    metric: 'datagrams',
+    unit: 'dgram/s',
+    values: values('dgramLarge', 'perSecond'),
+  });
+  report.record({
+    variant: '@flux/udp on node:dgram, 1,380 B msgs, 1,400 B datagrams',
+    metric: 'datagrams',
+    unit: 'dgram/s',
+    values: values('fluxLarge', 'perSecond'),
+    baseline: dgramLarge,
+  });
   if (uringUsable) {
-    report.record({ variant: '@flux/udp on io_uring, 1,380 B msgs, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('fluxUringLarge', 'perSecond'), baseline: dgramLarge });
+    report.record({
+      variant: '@flux/udp on io_uring, 1,380 B msgs, 1,400 B datagrams',
+      metric: 'datagrams',
+      unit: 'dgram/s',
+      values: values('fluxUringLarge', 'perSecond'),
+      baseline: dgramLarge,
+    });
   }
   // Loss as a delivered share (a 'lost' line would be 0 when nothing is lost, and results are > 0).
   const labels = {

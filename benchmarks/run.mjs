@@ -40,7 +40,12 @@ function runBench(script) {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited with code ${code}`));
-      resolve(output.trim().split('\n').map((line) => JSON.parse(line)));
+      resolve(
+        output
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      );
     });
   });
 }
@@ -63,7 +68,10 @@ if (rerender) {
     process.stdout.write(label);
     // Progress: on a terminal, the running bench's elapsed time, redrawn each second.
     const ticker = process.stdout.isTTY
-      ? setInterval(() => process.stdout.write(`\r${label}${((Date.now() - benchStarted) / 1000).toFixed(0)} s (suite ${((Date.now() - started) / 1000).toFixed(0)} s)`), 1000)
+      ? setInterval(
+          () => process.stdout.write(`\r${label}${((Date.now() - benchStarted) / 1000).toFixed(0)} s (suite ${((Date.now() - started) / 1000).toFixed(0)} s)`),
+          1000,
+        )
       : undefined;
     const lines = await runBench(script).finally(() => {
       if (ticker === undefined) return;
@@ -95,7 +103,8 @@ const table = [
   '',
 ].join('\n');
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-if (!rerender) writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, benchConditions, results: all }, null, 2) + '\n');
+if (!rerender)
+  writeFileSync(new URL('results/latest.json', import.meta.url), JSON.stringify({ mode, conditions, benchConditions, results: all }, null, 2) + '\n');
 writeFileSync(new URL('results/latest.md', import.meta.url), table);
 const chart = renderChart(all, conditions, measuredMode);
 writeFileSync(new URL('results/latest.svg', import.meta.url), chart);

@@ -33,7 +33,8 @@ const message = new Uint8Array(MESSAGE_BYTES);
 const view = new DataView(message.buffer);
 for (let i = 0; i < COUNT; ) {
   view.setUint32(0, i, true);
-  if (publication.offer(message) >= 0) i++; // copied into the ring
+  if (publication.offer(message) >= 0)
+    i++; // copied into the ring
   else await new Promise((resolve) => setImmediate(resolve)); // BACK_PRESSURED: let the sender run
 }
 if (!(await publication.flush(30_000))) throw new Error('not every message was consumed within 30 s');

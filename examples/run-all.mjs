@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs';
 import { capability } from '@flux/sdk';
 
 const examples = {
-  'quick-start.mjs': /^worker -> main thread through a ring: 100000 messages, in order\npublication -> subscription over UDP: 100000 messages, in order, \d+ NAKs$/m,
+  'quick-start.mjs':
+    /^worker -> main thread through a ring: 100000 messages, in order\npublication -> subscription over UDP: 100000 messages, in order, \d+ NAKs$/m,
   'ring-worker-ipc.mjs': /^received 1000000 messages from the worker, 0 out of order or corrupt$/m,
   'udp-two-processes.mjs': /^sent 20000 messages in \d+ datagrams; received 20000, 0 out of order or corrupt, 0 frames lost, 0 dropped$/m,
   'sdk-worker-pipeline.mjs': /^received 200000 squares through 2 workers, 0 wrong$/m,
   // The relay is seeded, but which datagrams it meets depends on timing: counts vary, the outcome may not.
-  'reliable-under-loss.mjs': /^sent 20000 messages; the relay lost [1-9]\d* datagrams\nrebuilt [1-9]\d* from parity, retransmitted \d+ after \d+ NAKs\nreceived 20000, 0 out of order or corrupt; stream: end$/m,
+  'reliable-under-loss.mjs':
+    /^sent 20000 messages; the relay lost [1-9]\d* datagrams\nrebuilt [1-9]\d* from parity, retransmitted \d+ after \d+ NAKs\nreceived 20000, 0 out of order or corrupt; stream: end$/m,
 };
 
 // Where io_uring zero copy is not usable the example says why instead; that is a pass only there.

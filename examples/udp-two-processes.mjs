@@ -37,7 +37,8 @@ if (process.argv[2] === 'subscriber') {
   const view = new DataView(message.buffer);
   for (let i = 0; i < COUNT; ) {
     view.setUint32(0, i, true);
-    if (publication.offer(message) >= 0) i++; // copied into the ring
+    if (publication.offer(message) >= 0)
+      i++; // copied into the ring
     else await new Promise((resolve) => setImmediate(resolve)); // BACK_PRESSURED: let the sender run
   }
   await publication.flush(); // every message handed to the socket

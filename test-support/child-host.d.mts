@@ -9,7 +9,12 @@ export interface Host {
   exited(deadline: number): Promise<number | null>;
 }
 
-export function startHost(commandPrefix: readonly string[], script: string, args: readonly string[], options?: { env?: Record<string, string>; children?: ChildProcess[] }): Host;
+export function startHost(
+  commandPrefix: readonly string[],
+  script: string,
+  args: readonly string[],
+  options?: { env?: Record<string, string>; children?: ChildProcess[] },
+): Host;
 export function killAll(children: readonly ChildProcess[]): void;
 
 /** In a host process: messages from the test by type, each awaited until `deadlineMs`; a watchdog exits the host after it. */

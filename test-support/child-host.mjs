@@ -95,18 +95,24 @@ export function connectToTest(deadlineMs) {
     if (!leaving) process.exit(3); // the test went away
   });
   // Watchdog: never outlive the test's deadline, whatever happens.
-  setTimeout(() => {
-    console.error(`host ${process.argv[1]}: deadline, exiting`);
-    process.exit(4);
-  }, Math.max(1, deadlineMs - Date.now()) + 5_000).unref();
+  setTimeout(
+    () => {
+      console.error(`host ${process.argv[1]}: deadline, exiting`);
+      process.exit(4);
+    },
+    Math.max(1, deadlineMs - Date.now()) + 5_000,
+  ).unref();
   return {
     send: (message) => process.send(message),
     next(type) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiter = null;
-          reject(new Error(`no '${type}' message from the test before the deadline`));
-        }, Math.max(1, deadlineMs - Date.now()));
+        const timer = setTimeout(
+          () => {
+            waiter = null;
+            reject(new Error(`no '${type}' message from the test before the deadline`));
+          },
+          Math.max(1, deadlineMs - Date.now()),
+        );
         const take = () => {
           const index = inbox.findIndex((m) => m.type === type);
           if (index < 0) return;

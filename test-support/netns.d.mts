@@ -17,4 +17,8 @@ export interface NetnsPair {
 
 export function netnsUnavailableReason(): string | null;
 export function lossUnavailableReason(options?: { install?: boolean }): string | null;
-export function openNetnsPair(options?: { lossPercent?: number; subnet?: string; wirePackets?: boolean }): { pair: NetnsPair; reason: null } | { pair: null; reason: string };
+export function openNetnsPair(options?: {
+  lossPercent?: number;
+  subnet?: string;
+  wirePackets?: boolean;
+}): { pair: NetnsPair; reason: null } | { pair: null; reason: string };

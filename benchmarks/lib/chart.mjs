@@ -12,7 +12,7 @@ const TOP_PX = 70;
 const MIN_RATIO = 0.1;
 const MAX_RATIO = 1000;
 
-const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** x position (px from the plot's left edge) of a ratio on the log axis, clamped to the plot. */
 function xOf(ratio) {
@@ -30,7 +30,7 @@ export function renderChart(results, conditions, mode) {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">Flux against the baseline measured in the same run (ratio, log scale; right of 1x favours Flux)</text>`,
-    `<text x="10" y="40" fill="#444">${escape(`Measured ${conditions.date} on ${conditions.cpu} (${conditions.cores} vCPU), ${conditions.platform}, Node ${conditions.node}; ${mode} suite, medians of ${rows[0]?.runs ?? 0} runs`)}</text>`,
+    `<text x="10" y="40" fill="#444">${escapeXml(`Measured ${conditions.date} on ${conditions.cpu} (${conditions.cores} vCPU), ${conditions.platform}, Node ${conditions.node}; ${mode} suite, medians of ${rows[0]?.runs ?? 0} runs`)}</text>`,
   ];
   for (const tick of [0.1, 0.5, 1, 2, 10, 100, 1000]) {
     const x = LABEL_PX + xOf(tick);
@@ -42,9 +42,9 @@ export function renderChart(results, conditions, mode) {
     const x = LABEL_PX + xOf(r.ratio);
     const left = Math.min(x, one);
     const colour = r.ratio >= 1 ? '#2a7ab8' : '#d0673a';
-    parts.push(`<text x="${LABEL_PX - 8}" y="${y + 14}" text-anchor="end">${escape(`${r.bench}: ${r.variant} (${r.metric})`)}</text>`);
+    parts.push(`<text x="${LABEL_PX - 8}" y="${y + 14}" text-anchor="end">${escapeXml(`${r.bench}: ${r.variant} (${r.metric})`)}</text>`);
     parts.push(`<rect x="${left}" y="${y + 3}" width="${Math.max(1, Math.abs(x - one))}" height="${ROW_PX - 6}" fill="${colour}"/>`);
-    parts.push(`<text x="${LABEL_PX + PLOT_PX + 8}" y="${y + 14}">${escape(`${formatRatio(r.ratio)}  (${format(r.value)} ${r.unit})`)}</text>`);
+    parts.push(`<text x="${LABEL_PX + PLOT_PX + 8}" y="${y + 14}">${escapeXml(`${formatRatio(r.ratio)}  (${format(r.value)} ${r.unit})`)}</text>`);
   });
   parts.push('</svg>', '');
   return parts.join('\n');

@@ -62,7 +62,11 @@ export function reporter(bench, args, topology, extraConditions) {
   if (args.json) console.log(JSON.stringify({ bench, conditions: info }));
   else {
     console.log(`\n${bench}\n${topology}`);
-    console.log(Object.entries(info).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    console.log(
+      Object.entries(info)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n'),
+    );
   }
   return {
     /**
@@ -73,9 +77,7 @@ export function reporter(bench, args, topology, extraConditions) {
       const value = median(values);
       // Paired: run i of this variant against run i of its baseline (measured moments apart),
       // so a host that speeds up or slows down between runs moves both sides of each ratio.
-      const ratio = baseline
-        ? median(values.map((v, i) => (better === 'higher' ? v / baseline.values[i] : baseline.values[i] / v)))
-        : null;
+      const ratio = baseline ? median(values.map((v, i) => (better === 'higher' ? v / baseline.values[i] : baseline.values[i] / v))) : null;
       const result = {
         bench,
         variant,

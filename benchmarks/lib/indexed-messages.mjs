@@ -52,7 +52,7 @@ export class IndexChecker {
 
   check = (bytes, offset, lengthBytes) => {
     const index = readU32(bytes, offset);
-    if (lengthBytes !== this.messageBytes || readU32(bytes, offset + lengthBytes - 4) !== (~index >>> 0) || index < this.expected) {
+    if (lengthBytes !== this.messageBytes || readU32(bytes, offset + lengthBytes - 4) !== ~index >>> 0 || index < this.expected) {
       this.bad++;
       return;
     }

@@ -48,7 +48,12 @@ export class PipelineChecker {
 
   check(bytes, offset, length) {
     const index = this.expected++;
-    if (readU32(bytes, offset) !== index || length !== sizeOf(index) || readU32(bytes, offset + MARK_OFFSET) !== markOf(index) || bytes[offset + length - 1] !== lastByteOf(index)) {
+    if (
+      readU32(bytes, offset) !== index ||
+      length !== sizeOf(index) ||
+      readU32(bytes, offset + MARK_OFFSET) !== markOf(index) ||
+      bytes[offset + length - 1] !== lastByteOf(index)
+    ) {
       this.bad++;
     }
     if (index >= this.warmup) this.histogram.recordValue(Math.max(1, Math.round(this.clockNs() - readSendTime(bytes, offset))));
@@ -56,6 +61,12 @@ export class PipelineChecker {
 
   result() {
     const h = this.histogram;
-    return { received: this.expected, bad: this.bad, p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000 };
+    return {
+      received: this.expected,
+      bad: this.bad,
+      p50: h.getValueAtPercentile(50) / 1000,
+      p99: h.getValueAtPercentile(99) / 1000,
+      p999: h.getValueAtPercentile(99.9) / 1000,
+    };
   }
 }

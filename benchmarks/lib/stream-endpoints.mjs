@@ -146,7 +146,12 @@ export async function openUdxReceiver({ host, maxMessageBytes, onMessage }) {
     port: socket.address().port,
     async close(deadline) {
       if (!stream.destroyed) stream.destroy();
-      const counters = { bytesReceived, pendingBytes: reader.pendingBytes, packetsReceived: socket.packetsReceived, packetsDroppedByKernel: socket.packetsDroppedByKernel };
+      const counters = {
+        bytesReceived,
+        pendingBytes: reader.pendingBytes,
+        packetsReceived: socket.packetsReceived,
+        packetsDroppedByKernel: socket.packetsDroppedByKernel,
+      };
       // Our end-of-stream may still be unacknowledged (the ack was lost and the sender has gone):
       // udx retries it for ~13 s. Then the socket cannot close, and the parent ends this process
       // (two-process.mjs, measurePair).

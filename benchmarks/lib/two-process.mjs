@@ -79,10 +79,13 @@ export function startChild(scriptPath, role, { commandPrefix = [] } = {}) {
     /** Resolves with the child's next message of `type`; rejects on an error report, exit or deadline. */
     next(type, deadline) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiter = null;
-          reject(new Error(`${role}: no '${type}' before the deadline`));
-        }, Math.max(1, deadline - Date.now()));
+        const timer = setTimeout(
+          () => {
+            waiter = null;
+            reject(new Error(`${role}: no '${type}' before the deadline`));
+          },
+          Math.max(1, deadline - Date.now()),
+        );
         const take = () => {
           const index = inbox.findIndex((m) => m.type === type || m.type === 'error');
           if (index >= 0) {

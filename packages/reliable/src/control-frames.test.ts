@@ -3,7 +3,18 @@ import { Sfc32 } from './chaos/prng.js';
 import { checkControl, readFloat64LE, readUint32LE, writeNakHeader, writeNakRange, writeStatus } from './control-frames.js';
 
 const TOKEN = { low: 0x0102_0304, high: 0xa0b0_c0d0 };
-import { CONTROL_VERSION, COUNT_OFFSET, MAX_CONTROL_BYTES, TOKEN_HIGH_OFFSET, TOKEN_LOW_OFFSET, NAK_RANGE_START_OFFSET, nakRangeOffset, STATUS_BYTES, STATUS_ECHO_OFFSET, TYPE_OFFSET } from './control-layout.js';
+import {
+  CONTROL_VERSION,
+  COUNT_OFFSET,
+  MAX_CONTROL_BYTES,
+  TOKEN_HIGH_OFFSET,
+  TOKEN_LOW_OFFSET,
+  NAK_RANGE_START_OFFSET,
+  nakRangeOffset,
+  STATUS_BYTES,
+  STATUS_ECHO_OFFSET,
+  TYPE_OFFSET,
+} from './control-layout.js';
 import { ReceiverCounters, SenderCounters } from './counters.js';
 import { SESSION_TOKEN, Simulation } from '../test/simulation.js';
 

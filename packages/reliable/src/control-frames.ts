@@ -183,7 +183,14 @@ export function writeRttEcho(bytes: Uint8Array, sessionId: number, streamId: num
   return RTT_ECHO_BYTES;
 }
 
-export function writeUnavailable(bytes: Uint8Array, sessionId: number, streamId: number, startSequence: number, lengthFrames: number, token: SessionToken): number {
+export function writeUnavailable(
+  bytes: Uint8Array,
+  sessionId: number,
+  streamId: number,
+  startSequence: number,
+  lengthFrames: number,
+  token: SessionToken,
+): number {
   writeHeader(bytes, ControlType.UNAVAILABLE, 0, 0, sessionId, streamId, startSequence, token);
   writeUint32LE(bytes, UNAVAILABLE_LENGTH_FRAMES_OFFSET, lengthFrames);
   return UNAVAILABLE_BYTES;

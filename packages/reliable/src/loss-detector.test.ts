@@ -63,7 +63,13 @@ describe('LossDetector', () => {
     hold(window, 0, 10, 2);
     loss.scan(0, 12, window, 0);
     expect(loss.nakDue(1 * MS, 0, sink)).toBe(3);
-    expect(naks).toEqual([[[0, 2], [4, 2], [8, 2]]]);
+    expect(naks).toEqual([
+      [
+        [0, 2],
+        [4, 2],
+        [8, 2],
+      ],
+    ]);
   });
 
   it('handles more gaps than it tracks: the nearest first, the rest later', () => {

@@ -57,11 +57,21 @@ export function nowNs(): number {
 /** The publication's options the sender is tuned by. */
 export type SenderChoices = Pick<
   ReliablePublicationOptions,
-  'retransmitBufferDatagrams' | 'retransmitPolicy' | 'fecGroupDatagrams' | 'maxRetransmitBytesPerSecond' | 'setupIntervalMs' | 'heartbeatMinMs' | 'heartbeatMaxMs' | 'livenessTimeoutMs'
+  | 'retransmitBufferDatagrams'
+  | 'retransmitPolicy'
+  | 'fecGroupDatagrams'
+  | 'maxRetransmitBytesPerSecond'
+  | 'setupIntervalMs'
+  | 'heartbeatMinMs'
+  | 'heartbeatMaxMs'
+  | 'livenessTimeoutMs'
 >;
 
 /** What of SenderOptions the publication's options decide (the rest is the session's identity and the MTU's). */
-export type SenderTuning = Pick<SenderOptions, 'retransmitBufferDatagrams' | 'retransmitPolicy' | 'fecGroupDatagrams' | 'maxRetransmitBytesPerSecond' | 'timing'>;
+export type SenderTuning = Pick<
+  SenderOptions,
+  'retransmitBufferDatagrams' | 'retransmitPolicy' | 'fecGroupDatagrams' | 'maxRetransmitBytesPerSecond' | 'timing'
+>;
 
 /** Checks the sender's options and applies the defaults; `{}` is what a publication gets by default. */
 export function resolveSenderTuning(options: SenderChoices = {}): SenderTuning {

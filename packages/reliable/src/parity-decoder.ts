@@ -16,7 +16,16 @@
  * inconsistent parity cannot deliver anything a DATA datagram could not.
  */
 import { FrameLayout } from '@flux/udp';
-import { COUNT_OFFSET, frameSequenceDelta, PARITY_END_SEQUENCE_OFFSET, PARITY_LENGTH_XOR_OFFSET, PARITY_PAYLOAD_OFFSET, SEQUENCE_OFFSET, SESSION_ID_OFFSET, STREAM_ID_OFFSET } from './control-layout.js';
+import {
+  COUNT_OFFSET,
+  frameSequenceDelta,
+  PARITY_END_SEQUENCE_OFFSET,
+  PARITY_LENGTH_XOR_OFFSET,
+  PARITY_PAYLOAD_OFFSET,
+  SEQUENCE_OFFSET,
+  SESSION_ID_OFFSET,
+  STREAM_ID_OFFSET,
+} from './control-layout.js';
 import { readUint32LE, writeUint32LE } from './control-frames.js';
 import { alignedBytes, xorInto } from './xor.js';
 
@@ -64,7 +73,14 @@ export class ParityDecoder {
 
   /** Bytes this decoder allocated. */
   get allocatedBytes(): number {
-    return this.history.byteLength + this.datagram.byteLength + this.firsts.byteLength + this.ends.byteLength + this.payloadLengths.byteLength + this.members.byteLength;
+    return (
+      this.history.byteLength +
+      this.datagram.byteLength +
+      this.firsts.byteLength +
+      this.ends.byteLength +
+      this.payloadLengths.byteLength +
+      this.members.byteLength
+    );
   }
 
   /** Remembers an accepted DATA datagram, frames [first, end); one longer than maxDatagramBytes is not remembered. */

@@ -155,7 +155,12 @@ export class ReliablePublication {
   static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
     if (options === undefined) throw new FluxTypeError('options must be an object, got undefined');
     const resolved: ResolvedPublication = { ...resolveRingFedOptions(options), sender: resolveSenderTuning(options) };
-    const ring = Ring.create({ capacity: resolved.ringCapacity, maxMessageBytes: resolved.maxMessageBytes, producerMode: resolved.producerMode, maxConsumers: 1 });
+    const ring = Ring.create({
+      capacity: resolved.ringCapacity,
+      maxMessageBytes: resolved.maxMessageBytes,
+      producerMode: resolved.producerMode,
+      maxConsumers: 1,
+    });
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
     const opened = await openConnectedSocket({ host, port, family, receiveBufferBytes, sendBufferBytes });
     const publication = new ReliablePublication(opened, ring, resolved, resolved.datagramBytes);

@@ -38,7 +38,8 @@ export class RetransmitBuffer {
   heldBytes = 0;
 
   constructor(capacity: number, datagramBytes: number) {
-    if (!Number.isInteger(capacity) || capacity < 2) throw new FluxRangeError(`retransmit buffer capacity must be an integer of at least 2, got ${String(capacity)}`);
+    if (!Number.isInteger(capacity) || capacity < 2)
+      throw new FluxRangeError(`retransmit buffer capacity must be an integer of at least 2, got ${String(capacity)}`);
     this.capacity = capacity;
     this.datagramBytes = datagramBytes;
     const strideBytes = (datagramBytes + 7) & ~7;

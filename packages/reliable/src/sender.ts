@@ -418,7 +418,8 @@ export class ReliableSender {
       this.counters.messagesSent += packed.messages;
       this.counters.bytesSent += packed.lengthBytes;
       this.transport.sendData(slot, buffer.views[slot], packed.lengthBytes);
-      if (this.parity?.add(buffer.bytes, buffer.words, slot * buffer.strideBytes, packed.lengthBytes, firstSequence, this.writer.nextSequence)) this.sendParity();
+      if (this.parity?.add(buffer.bytes, buffer.words, slot * buffer.strideBytes, packed.lengthBytes, firstSequence, this.writer.nextSequence))
+        this.sendParity();
       sent++;
       this.stalled = false;
     }

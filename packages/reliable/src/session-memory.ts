@@ -39,7 +39,10 @@ export interface SessionMemory {
   readonly maxBytes: number;
 }
 
-export function sessionMemoryFor(options: Pick<ReceiverOptions, 'windowBytes' | 'windowDatagrams' | 'maxDatagramBytes'>, maxMessageBytes: number): SessionMemory {
+export function sessionMemoryFor(
+  options: Pick<ReceiverOptions, 'windowBytes' | 'windowDatagrams' | 'maxDatagramBytes'>,
+  maxMessageBytes: number,
+): SessionMemory {
   const beginBytes = LOSS_DETECTOR_BYTES;
   const windowBytes = ReceiveWindow.bytesFor(ringFramesFor(options.windowBytes), options.windowDatagrams, options.maxDatagramBytes);
   const fecBytes = ParityDecoder.bytesFor(PARITY_HISTORY_DATAGRAMS, options.maxDatagramBytes);

@@ -43,7 +43,10 @@ interface Received {
   events: ReliableEvent[];
 }
 
-async function subscribe(lengthOf: (index: number) => number, options: { onGap?: 'fail' | 'skip' } = {}): Promise<{ subscription: ReliableSubscription; received: Received }> {
+async function subscribe(
+  lengthOf: (index: number) => number,
+  options: { onGap?: 'fail' | 'skip' } = {},
+): Promise<{ subscription: ReliableSubscription; received: Received }> {
   const subscription = await ReliableSubscription.open({ port: 0, address: HOST, ...options });
   closers.push(() => subscription.close());
   const received: Received = { indexes: [], wrong: 0, events: [] };
@@ -177,7 +180,12 @@ describe('reliable delivery over loopback', () => {
   it('rebuilds lost datagrams from parity (FEC) through a relay that loses 5% each way', async () => {
     const lengthOf = () => 1000; // one message per datagram: every loss is one datagram of a group
     const { subscription, received } = await subscribe(lengthOf);
-    const relay = await ChaosRelay.open({ target: { host: HOST, port: subscription.port }, forward: { lossPercent: 5 }, backward: { lossPercent: 5 }, seed: 12 });
+    const relay = await ChaosRelay.open({
+      target: { host: HOST, port: subscription.port },
+      forward: { lossPercent: 5 },
+      backward: { lossPercent: 5 },
+      seed: 12,
+    });
     closers.push(() => relay.close());
     const publication = await publish(relay.port, { fecGroupDatagrams: 4 });
     expect(await publication.connected(DEADLINE_MS)).toBe(true);

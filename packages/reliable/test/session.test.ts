@@ -43,7 +43,17 @@ describe('a reliable session', () => {
     [
       'everything at once',
       {
-        forward: { lossPercent: 5, burstStartPercent: 0.5, burstLength: 8, duplicatePercent: 5, reorderPercent: 5, reorderDelayNs: 200_000, delayNs: 500_000, jitterNs: 200_000, corruptPercent: 2 },
+        forward: {
+          lossPercent: 5,
+          burstStartPercent: 0.5,
+          burstLength: 8,
+          duplicatePercent: 5,
+          reorderPercent: 5,
+          reorderDelayNs: 200_000,
+          delayNs: 500_000,
+          jitterNs: 200_000,
+          corruptPercent: 2,
+        },
         backward: { lossPercent: 5, duplicatePercent: 5, reorderPercent: 5, reorderDelayNs: 200_000, delayNs: 500_000, corruptPercent: 2 },
       },
     ],
@@ -214,12 +224,23 @@ describe('forward error correction', () => {
 
   for (const seed of [1, 2, 3]) {
     it(`delivers every message exactly once in order through everything at once, with FEC (seed ${seed})`, () => {
-      const impaired = { lossPercent: 5, duplicatePercent: 5, reorderPercent: 5, reorderDelayNs: 200_000, delayNs: 500_000, jitterNs: 200_000, corruptPercent: 2 };
+      const impaired = {
+        lossPercent: 5,
+        duplicatePercent: 5,
+        reorderPercent: 5,
+        reorderDelayNs: 200_000,
+        delayNs: 500_000,
+        jitterNs: 200_000,
+        corruptPercent: 2,
+      };
       // A 256 KiB window, not the default 1 MiB: the FEC history is 64 datagrams, and with the
       // default window a burst is so long that 200 µs of jitter carries a group's PARITY past
       // the history of its members (no recovery in any of these seeds).
       const receiver = { windowBytes: 256 * 1024 };
-      const simulation = deliverAll({ seed, sender: { fecGroupDatagrams: 8 }, receiver, forward: impaired, backward: impaired, messageLengths: [64, 64, 300, 64, 3000, 64] }, 5_000);
+      const simulation = deliverAll(
+        { seed, sender: { fecGroupDatagrams: 8 }, receiver, forward: impaired, backward: impaired, messageLengths: [64, 64, 300, 64, 3000, 64] },
+        5_000,
+      );
       expect(simulation.deliveredInOrder(5_000)).toBe(true);
       expect(simulation.corrupted).toBe(0);
       expect(simulation.windowOverruns).toBe(0);

@@ -132,7 +132,7 @@ export class Simulation {
         sendData: (slot, bytes, lengthBytes) => {
           const first = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
           // New: it ends where the sender's next sequence begins, and was not seen before.
-          const isNew = ((first + bytes[3]) >>> 0) === this.sender.nextSequence && first !== lastFirstSequence;
+          const isNew = (first + bytes[3]) >>> 0 === this.sender.nextSequence && first !== lastFirstSequence;
           if (isNew) lastFirstSequence = first;
           const dropped = (isNew && dropNewData !== undefined && dropNewData(newData++)) || (dropData !== undefined && dropData(first));
           if (!this.forwardCut && !dropped) this.forward.push(bytes, 0, lengthBytes, this.nowNs);

@@ -103,10 +103,32 @@ const strategies: (() => { name: string; waitFor: BusySpinWaitStrategy['waitFor'
 
 const ringCases: Case[] = [
   { label: 'Ring.create(options)', names: /options/, call: (_w, v) => Ring.create(v as never), valid: ['{}', 'Uint16Array'] },
-  { label: 'Ring.create({ capacity })', names: /capacity/, call: (_w, v) => Ring.create({ capacity: v as number, maxMessageBytes: 8 }), extra: [0, 3, 2 ** 30] },
-  { label: 'Ring.create({ maxMessageBytes })', names: /maxMessageBytes/, call: (_w, v) => Ring.create({ capacity: 8, maxMessageBytes: v as number }), extra: [2 ** 31] },
-  { label: 'Ring.create({ maxConsumers })', names: /maxConsumers/, call: (_w, v) => Ring.create({ capacity: 8, maxMessageBytes: 8, maxConsumers: v as number }), valid: OPTIONAL, extra: [0, 33] },
-  { label: 'Ring.create({ producerMode })', names: /producerMode/, call: (_w, v) => Ring.create({ capacity: 8, maxMessageBytes: 8, producerMode: v as never }), valid: OPTIONAL, extra: ['many', 'SINGLE'] },
+  {
+    label: 'Ring.create({ capacity })',
+    names: /capacity/,
+    call: (_w, v) => Ring.create({ capacity: v as number, maxMessageBytes: 8 }),
+    extra: [0, 3, 2 ** 30],
+  },
+  {
+    label: 'Ring.create({ maxMessageBytes })',
+    names: /maxMessageBytes/,
+    call: (_w, v) => Ring.create({ capacity: 8, maxMessageBytes: v as number }),
+    extra: [2 ** 31],
+  },
+  {
+    label: 'Ring.create({ maxConsumers })',
+    names: /maxConsumers/,
+    call: (_w, v) => Ring.create({ capacity: 8, maxMessageBytes: 8, maxConsumers: v as number }),
+    valid: OPTIONAL,
+    extra: [0, 33],
+  },
+  {
+    label: 'Ring.create({ producerMode })',
+    names: /producerMode/,
+    call: (_w, v) => Ring.create({ capacity: 8, maxMessageBytes: 8, producerMode: v as never }),
+    valid: OPTIONAL,
+    extra: ['many', 'SINGLE'],
+  },
   { label: 'Ring.attach(handle)', names: /handle/, call: (_w, v) => Ring.attach(v as never) },
   { label: 'Ring.attach({ layoutVersion })', names: /layout version/, call: (w, v) => Ring.attach({ ...w.ring.handle, layoutVersion: v as number }) },
   {
@@ -115,7 +137,12 @@ const ringCases: Case[] = [
     call: (w, v) => Ring.attach({ ...w.ring.handle, buffer: v as SharedArrayBuffer }),
     extra: [new ArrayBuffer(4096), new SharedArrayBuffer(513), new SharedArrayBuffer(100), new SharedArrayBuffer(4096)],
   },
-  { label: 'new Producer() (abstract)', names: /Producer is abstract/, call: (w, v) => new (Producer as unknown as new (r: unknown) => Producer)(v ?? w.ring), valid: [] },
+  {
+    label: 'new Producer() (abstract)',
+    names: /Producer is abstract/,
+    call: (w, v) => new (Producer as unknown as new (r: unknown) => Producer)(v ?? w.ring),
+    valid: [],
+  },
   { label: 'new Ring()', names: /Ring\.create/, call: (_w, v) => new (Ring as unknown as new (v: unknown) => Ring)(v), valid: [], extra: [] },
   { label: 'ring.offsetOf(sequence)', names: /sequence/, call: (w, v) => w.ring.offsetOf(v as number), extra: [2 ** 32] },
   { label: 'ring.lengthOf(sequence)', names: /sequence/, call: (w, v) => w.ring.lengthOf(v as number), extra: [2 ** 32] },
@@ -136,20 +163,47 @@ const ringCases: Case[] = [
   { label: 'ring.scanPublished(after)', names: /after/, call: (w, v) => w.ring.scanPublished(v as number, 8), extra: [2 ** 31], producerMode: 'multi' },
   { label: 'ring.scanPublished(_, limit)', names: /limit/, call: (w, v) => w.ring.scanPublished(0, v as number), extra: [9], producerMode: 'multi' },
   { label: 'new StallDetector(ring)', names: /ring/, call: (_w, v) => new StallDetector(v as Ring, 1) },
-  { label: 'new StallDetector(_, stallTimeoutNs)', names: /stallTimeoutNs/, call: (w, v) => new StallDetector(w.ring, v as number), valid: ['2**53', '1.5'], extra: [0] },
+  {
+    label: 'new StallDetector(_, stallTimeoutNs)',
+    names: /stallTimeoutNs/,
+    call: (w, v) => new StallDetector(w.ring, v as number),
+    valid: ['2**53', '1.5'],
+    extra: [0],
+  },
   { label: 'stallDetector.poll(nowNs)', names: /nowNs/, call: (w, v) => new StallDetector(w.ring, 1).poll(v as number), valid: ['2**53', '1.5'] },
   { label: 'new Consumer(ring)', names: /ring/, call: (_w, v) => new Consumer(v as Ring, 0) },
   { label: 'new Consumer(_, id)', names: /consumer id|consumer \d+ is not active/, call: (w, v) => new Consumer(w.ring, v as number), extra: [1, 4] },
   { label: 'consumer.available(max)', names: /max/, call: (w, v) => w.consumer.available(v as number), valid: OPTIONAL, extra: [2 ** 31] },
   { label: 'consumer.release(count)', names: /count/, call: (w, v) => w.consumer.release(v as number), extra: [2, 2 ** 31] },
   { label: 'consumer.poll(handler)', names: /handler/, call: (w, v) => w.consumer.poll(v as never), valid: ['a function'] },
-  { label: 'consumer.poll(_, maxMessages)', names: /maxMessages/, call: (w, v) => w.consumer.poll(() => {}, v as number), valid: OPTIONAL, extra: [0, 2 ** 31] },
+  {
+    label: 'consumer.poll(_, maxMessages)',
+    names: /maxMessages/,
+    call: (w, v) => w.consumer.poll(() => {}, v as number),
+    valid: OPTIONAL,
+    extra: [0, 2 ** 31],
+  },
   { label: 'consumer.waitFor(strategy)', names: /strategy/, call: (w, v) => w.consumer.waitFor(v as never, 0), extra: [new AsyncWaitStrategy()] },
   { label: 'consumer.waitFor(_, timeoutMs)', names: /timeoutMs/, call: (w, v) => w.consumer.waitFor(new BusySpinWaitStrategy(), v as number), valid: TIMEOUT },
   { label: 'consumer.waitForAsync(strategy)', names: /strategy/, call: (w, v) => w.consumer.waitForAsync(v as never, 0), extra: [new BusySpinWaitStrategy()] },
-  { label: 'consumer.waitForAsync(_, timeoutMs)', names: /timeoutMs/, call: (w, v) => w.consumer.waitForAsync(new AsyncWaitStrategy(), v as number), valid: TIMEOUT },
-  { label: 'consumer.waitForAsync(_, _, options)', names: /options/, call: (w, v) => w.consumer.waitForAsync(new AsyncWaitStrategy(), 0, v as never), valid: OPTIONS },
-  { label: 'consumer.waitForAsync(_, _, { unref })', names: /unref/, call: (w, v) => w.consumer.waitForAsync(new AsyncWaitStrategy(), 0, { unref: v as boolean }), valid: ['undefined', 'true'] },
+  {
+    label: 'consumer.waitForAsync(_, timeoutMs)',
+    names: /timeoutMs/,
+    call: (w, v) => w.consumer.waitForAsync(new AsyncWaitStrategy(), v as number),
+    valid: TIMEOUT,
+  },
+  {
+    label: 'consumer.waitForAsync(_, _, options)',
+    names: /options/,
+    call: (w, v) => w.consumer.waitForAsync(new AsyncWaitStrategy(), 0, v as never),
+    valid: OPTIONS,
+  },
+  {
+    label: 'consumer.waitForAsync(_, _, { unref })',
+    names: /unref/,
+    call: (w, v) => w.consumer.waitForAsync(new AsyncWaitStrategy(), 0, { unref: v as boolean }),
+    valid: ['undefined', 'true'],
+  },
   { label: 'addSequence(sequence)', names: /sequence/, call: (_w, v) => addSequence(v as number, 1), extra: [2 ** 32] },
   { label: 'addSequence(_, count)', names: /count/, call: (_w, v) => addSequence(0, v as number), valid: ['-1'], extra: [2 ** 31] },
   { label: 'sequenceDiff(a)', names: /^a must/, call: (_w, v) => sequenceDiff(v as number, 0) },
@@ -159,8 +213,20 @@ const ringCases: Case[] = [
   { label: 'new PhasedWaitStrategy({ yieldMs })', names: /yieldMs/, call: (_w, v) => new PhasedWaitStrategy({ yieldMs: v as number }), valid: LONG },
   { label: 'new PhasedWaitStrategy({ fallback })', names: /fallback/, call: (_w, v) => new PhasedWaitStrategy({ fallback: v as never }), valid: OPTIONAL },
   { label: 'new SleepingWaitStrategy(options)', names: /options/, call: (_w, v) => new SleepingWaitStrategy(v as never), valid: OPTIONS },
-  { label: 'new SleepingWaitStrategy({ minNapMs })', names: /minNapMs/, call: (_w, v) => new SleepingWaitStrategy({ minNapMs: v as number }), valid: LONG, extra: [0] },
-  { label: 'new SleepingWaitStrategy({ maxNapMs })', names: /maxNapMs/, call: (_w, v) => new SleepingWaitStrategy({ minNapMs: 0.5, maxNapMs: v as number }), valid: LONG, extra: [0.25, 0] },
+  {
+    label: 'new SleepingWaitStrategy({ minNapMs })',
+    names: /minNapMs/,
+    call: (_w, v) => new SleepingWaitStrategy({ minNapMs: v as number }),
+    valid: LONG,
+    extra: [0],
+  },
+  {
+    label: 'new SleepingWaitStrategy({ maxNapMs })',
+    names: /maxNapMs/,
+    call: (_w, v) => new SleepingWaitStrategy({ minNapMs: 0.5, maxNapMs: v as number }),
+    valid: LONG,
+    extra: [0.25, 0],
+  },
 ];
 
 // Wait strategies: the same three arguments for each, checked the same way.
@@ -178,15 +244,30 @@ for (const make of strategies) {
   );
 }
 ringCases.push(
-  { label: 'async.waitForAsync(probe)', names: /probe/, call: (w, v) => new AsyncWaitStrategy().waitForAsync(v as never, w.ring.int32, 0), valid: ['a function'] },
+  {
+    label: 'async.waitForAsync(probe)',
+    names: /probe/,
+    call: (w, v) => new AsyncWaitStrategy().waitForAsync(v as never, w.ring.int32, 0),
+    valid: ['a function'],
+  },
   {
     label: 'async.waitForAsync(_, int32)',
     names: /int32/,
     call: (w, v) => new AsyncWaitStrategy().waitForAsync(w.probe, v as never, 0),
     extra: [new Int32Array(256)],
   },
-  { label: 'async.waitForAsync(_, _, timeoutMs)', names: /timeoutMs/, call: (w, v) => new AsyncWaitStrategy().waitForAsync(w.probe, w.ring.int32, v as number), valid: TIMEOUT },
-  { label: 'async.waitForAsync(_, _, _, options)', names: /options/, call: (w, v) => new AsyncWaitStrategy().waitForAsync(w.probe, w.ring.int32, 0, v as never), valid: OPTIONS },
+  {
+    label: 'async.waitForAsync(_, _, timeoutMs)',
+    names: /timeoutMs/,
+    call: (w, v) => new AsyncWaitStrategy().waitForAsync(w.probe, w.ring.int32, v as number),
+    valid: TIMEOUT,
+  },
+  {
+    label: 'async.waitForAsync(_, _, _, options)',
+    names: /options/,
+    call: (w, v) => new AsyncWaitStrategy().waitForAsync(w.probe, w.ring.int32, 0, v as never),
+    valid: OPTIONS,
+  },
 );
 
 // Producers, in both modes: every argument of every method.
@@ -213,7 +294,12 @@ for (const producerMode of ['single', 'multi'] as const) {
     { label: `${P}.hasCapacity(count)`, names: /count/, call: (w, v) => p(w).hasCapacity(v as number), extra: [0, 9] },
     { label: `${P}.waitForCapacity(count)`, names: /count/, call: (w, v) => p(w).waitForCapacity(v as number, new BusySpinWaitStrategy(), 0), extra: [0, 9] },
     { label: `${P}.waitForCapacity(_, strategy)`, names: /strategy/, call: (w, v) => p(w).waitForCapacity(1, v as never, 0) },
-    { label: `${P}.waitForCapacity(_, _, timeoutMs)`, names: /timeoutMs/, call: (w, v) => p(w).waitForCapacity(1, new BusySpinWaitStrategy(), v as number), valid: TIMEOUT },
+    {
+      label: `${P}.waitForCapacity(_, _, timeoutMs)`,
+      names: /timeoutMs/,
+      call: (w, v) => p(w).waitForCapacity(1, new BusySpinWaitStrategy(), v as number),
+      valid: TIMEOUT,
+    },
   );
   for (const c of ringCases.slice(-14)) c.producerMode = producerMode;
 }
@@ -348,7 +434,9 @@ group('what a tester found accepted silently', () => {
     expect(() => ring.offsetOf(Number.NaN)).toThrow(FluxRangeError);
     expect(() => ring.offsetOf(-1)).toThrow(/sequence must be an integer from 0 to 4294967295, got -1/);
     expect(ring.offsetOf(2 ** 31 + 1)).toBe(ring.offsetOf(1)); // first + i across the wrap
-    expect(() => Ring.create({ capacity: 8, maxMessageBytes: 8, producerMode: null as never })).toThrow(/producerMode must be one of 'single', 'multi', got null/);
+    expect(() => Ring.create({ capacity: 8, maxMessageBytes: 8, producerMode: null as never })).toThrow(
+      /producerMode must be one of 'single', 'multi', got null/,
+    );
   });
 
   it.each([

@@ -24,13 +24,7 @@ import {
 } from './layout.js';
 import { isRing, type ConsumerView } from './ring-view.js';
 import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
-import {
-  type AsyncWaiter,
-  type AsyncWaitOptions,
-  requireAsyncWaiter,
-  requireWaitStrategy,
-  type WaitStrategy,
-} from './wait/wait-strategy.js';
+import { type AsyncWaiter, type AsyncWaitOptions, requireAsyncWaiter, requireWaitStrategy, type WaitStrategy } from './wait/wait-strategy.js';
 import { ConsumerRemovedError, FluxRangeError, FluxTypeError } from './errors.js';
 import { describe, optionalBoolean, optionsObject, rejectInteger, requireFunction, requireInteger, requireTimeout } from './validate.js';
 
@@ -38,13 +32,7 @@ import { describe, optionalBoolean, optionsObject, rejectInteger, requireFunctio
  * Called once per message. `bytes` is the whole ring buffer: the message is
  * `bytes.subarray(offsetBytes, offsetBytes + lengthBytes)`, valid until the handler returns.
  */
-export type MessageHandler = (
-  bytes: Uint8Array,
-  offsetBytes: number,
-  lengthBytes: number,
-  sequence: number,
-  endOfBatch: boolean,
-) => void;
+export type MessageHandler = (bytes: Uint8Array, offsetBytes: number, lengthBytes: number, sequence: number, endOfBatch: boolean) => void;
 
 export class Consumer {
   readonly ring: ConsumerView;

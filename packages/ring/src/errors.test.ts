@@ -1,14 +1,6 @@
 /** The error hierarchy: one `instanceof FluxError` for every class, the built-in kinds kept, codes. */
 import { describe, expect, it } from 'vitest';
-import {
-  ConsumerRemovedError,
-  FluxError,
-  FluxInternalError,
-  FluxRangeError,
-  FluxTimeoutError,
-  FluxTypeError,
-  isFluxError,
-} from './errors.js';
+import { ConsumerRemovedError, FluxError, FluxInternalError, FluxRangeError, FluxTimeoutError, FluxTypeError, isFluxError } from './errors.js';
 import { Ring } from './ring.js';
 
 describe('FluxError', () => {

@@ -137,12 +137,7 @@ export interface RingGeometry {
   readonly totalBytes: number;
 }
 
-export function computeGeometry(
-  capacity: number,
-  maxMessageBytes: number,
-  maxConsumers: number,
-  producerMode: ProducerModeName,
-): RingGeometry {
+export function computeGeometry(capacity: number, maxMessageBytes: number, maxConsumers: number, producerMode: ProducerModeName): RingGeometry {
   const stride = slotStrideBytes(maxMessageBytes);
   const availableOffsetBytes = CONSUMERS_OFFSET_BYTES + maxConsumers * REGION_BYTES;
   const availableBytes = producerMode === 'multi' ? alignUp(capacity * INT32_BYTES, REGION_BYTES) : 0;

@@ -17,16 +17,14 @@ const CAPACITY = 8;
 const MAX_BYTES = 6;
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  fc
-    .integer({ min: 1, max: CAPACITY })
-    .chain((count) =>
-      fc.record({
-        kind: fc.constant('claim' as const),
-        count: fc.constant(count),
-        lengths: fc.array(fc.integer({ min: 0, max: MAX_BYTES }), { minLength: count, maxLength: count }),
-        abort: fc.boolean(),
-      }),
-    ),
+  fc.integer({ min: 1, max: CAPACITY }).chain((count) =>
+    fc.record({
+      kind: fc.constant('claim' as const),
+      count: fc.constant(count),
+      lengths: fc.array(fc.integer({ min: 0, max: MAX_BYTES }), { minLength: count, maxLength: count }),
+      abort: fc.boolean(),
+    }),
+  ),
   fc.record({ kind: fc.constant('offer' as const), length: fc.integer({ min: 0, max: MAX_BYTES }) }),
   fc.record({
     kind: fc.constant('poll' as const),

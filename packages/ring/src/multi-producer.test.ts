@@ -50,8 +50,16 @@ describe('multi producer', () => {
       for (let round = 0; round < 5; round++) {
         const first = a.tryClaim(batch, 1);
         const second = b.tryClaim(batch, 1);
-        write(ring, first, Array.from({ length: batch }, (_, i) => (expected + i) & 0xff));
-        write(ring, second, Array.from({ length: batch }, (_, i) => (expected + batch + i) & 0xff));
+        write(
+          ring,
+          first,
+          Array.from({ length: batch }, (_, i) => (expected + i) & 0xff),
+        );
+        write(
+          ring,
+          second,
+          Array.from({ length: batch }, (_, i) => (expected + batch + i) & 0xff),
+        );
         b.publish(second, batch);
         a.publish(first, batch);
         const seen = drain(consumer).map(([v]) => v);

@@ -21,7 +21,7 @@
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CLAIM_SEQUENCE_INDEX } from './layout.js';
 import { Producer } from './producer.js';
-import { type ProducerView } from './ring-view.js';
+import type { ProducerView } from './ring-view.js';
 import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
 import { rejectInteger } from './validate.js';
@@ -126,9 +126,7 @@ export class MultiProducer extends Producer {
     const i = this.findPending(first, count);
     if (i < 0) {
       const range = count === 1 ? `sequence ${first}` : `sequences ${first} to ${last}`;
-      throw new FluxRangeError(
-        `${what}: ${range} not claimed by this producer, or already published or aborted (${this.describePending()})`,
-      );
+      throw new FluxRangeError(`${what}: ${range} not claimed by this producer, or already published or aborted (${this.describePending()})`);
     }
     const pending = this.pending;
     const start = pending[2 * i];
@@ -153,9 +151,7 @@ export class MultiProducer extends Producer {
 
   protected checkUnpublished(sequence: number): void {
     if (this.findPending(sequence, 1) < 0) {
-      throw new FluxRangeError(
-        `setLength: sequence ${sequence} is not claimed by this producer, or already published or aborted (${this.describePending()})`,
-      );
+      throw new FluxRangeError(`setLength: sequence ${sequence} is not claimed by this producer, or already published or aborted (${this.describePending()})`);
     }
   }
 

@@ -118,7 +118,6 @@ export abstract class Producer {
     }
   }
 
-
   /**
    * Writes `lengthBytes` into the LENGTHS entries of `count` slots from `first` (wrap-aware).
    * Small claims store only entries that differ: a consumer reading the entries just before
@@ -154,7 +153,6 @@ export abstract class Producer {
   protected markAborted(first: number, count: number): void {
     this.fillLengths(first, count, ABORTED_LENGTH);
   }
-
 }
 
 export { BACK_PRESSURED, NOT_CONNECTED };

@@ -52,9 +52,7 @@ describe('Ring.attach', () => {
 
   it('rejects things that are not ring handles', () => {
     expect(() => Ring.attach(null as never)).toThrow(TypeError);
-    expect(() => Ring.attach({ kind: 'flux.ring', layoutVersion: LAYOUT_VERSION, buffer: new ArrayBuffer(1024) } as never)).toThrow(
-      /SharedArrayBuffer/,
-    );
+    expect(() => Ring.attach({ kind: 'flux.ring', layoutVersion: LAYOUT_VERSION, buffer: new ArrayBuffer(1024) } as never)).toThrow(/SharedArrayBuffer/);
     const foreign = new SharedArrayBuffer(4096);
     expect(() => Ring.attach({ kind: 'flux.ring', layoutVersion: LAYOUT_VERSION, buffer: foreign })).toThrow(/not a Flux ring/);
     const ring = Ring.create({ capacity: 8, maxMessageBytes: 16 });

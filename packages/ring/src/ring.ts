@@ -121,11 +121,7 @@ export class Ring {
     this.bytes = new Uint8Array(buffer);
     this.int32 = new Int32Array(buffer);
     this.lengths = new Int32Array(buffer, geometry.lengthsOffsetBytes, geometry.capacity);
-    this.available = new Int32Array(
-      buffer,
-      geometry.availableOffsetBytes,
-      geometry.producerMode === 'multi' ? geometry.capacity : 0,
-    );
+    this.available = new Int32Array(buffer, geometry.availableOffsetBytes, geometry.producerMode === 'multi' ? geometry.capacity : 0);
   }
 
   /**
@@ -143,9 +139,7 @@ export class Ring {
     const producerMode = optionalChoice('producerMode', o.producerMode, ['single', 'multi'] as const, 'single');
     const geometry = computeGeometry(capacity, maxMessageBytes, maxConsumers, producerMode);
     if (geometry.totalBytes > MAX_RING_BYTES) {
-      throw new FluxRangeError(
-        `capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, more than ${MAX_RING_BYTES}`,
-      );
+      throw new FluxRangeError(`capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, more than ${MAX_RING_BYTES}`);
     }
     let shared: SharedArrayBuffer;
     try {
@@ -183,9 +177,7 @@ export class Ring {
       throw new FluxTypeError(`handle must be a ring handle (ring.handle), got ${describe(handle)}`);
     }
     if (handle.layoutVersion !== LAYOUT_VERSION) {
-      throw new FluxTypeError(
-        `ring handle has layout version ${describe(handle.layoutVersion)}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
-      );
+      throw new FluxTypeError(`ring handle has layout version ${describe(handle.layoutVersion)}; this @flux/ring reads layout version ${LAYOUT_VERSION}`);
     }
     const buffer: unknown = handle.buffer;
     if (!(buffer instanceof SharedArrayBuffer) || (buffer as { growable?: boolean }).growable === true) {
@@ -193,18 +185,14 @@ export class Ring {
     }
     const minimum = computeGeometry(2, 0, 1, 'single').totalBytes;
     if (buffer.byteLength < minimum || buffer.byteLength % 4 !== 0 || buffer.byteLength > MAX_RING_BYTES) {
-      throw new FluxRangeError(
-        `handle.buffer of ${buffer.byteLength} bytes cannot hold a Flux ring (at least ${minimum} bytes, a multiple of 4)`,
-      );
+      throw new FluxRangeError(`handle.buffer of ${buffer.byteLength} bytes cannot hold a Flux ring (at least ${minimum} bytes, a multiple of 4)`);
     }
     const int32 = new Int32Array(buffer);
     if (int32[MAGIC_INDEX] !== RING_MAGIC) {
       throw new FluxTypeError(`buffer is not a Flux ring (magic 0x${(int32[MAGIC_INDEX] >>> 0).toString(16)})`);
     }
     if (int32[LAYOUT_VERSION_INDEX] !== LAYOUT_VERSION) {
-      throw new FluxTypeError(
-        `buffer holds ring layout version ${int32[LAYOUT_VERSION_INDEX]}; this @flux/ring reads layout version ${LAYOUT_VERSION}`,
-      );
+      throw new FluxTypeError(`buffer holds ring layout version ${int32[LAYOUT_VERSION_INDEX]}; this @flux/ring reads layout version ${LAYOUT_VERSION}`);
     }
     const capacity = headerField('capacity', int32[CAPACITY_INDEX], 2, MAX_CAPACITY);
     if ((capacity & (capacity - 1)) !== 0) {
@@ -327,8 +315,7 @@ export class Ring {
   removeConsumer(id: number): boolean {
     requireInteger('consumer id', id, 0, this.maxConsumers - 1);
     const stateIndex = consumerFieldIndex(id, CONSUMER_STATE_FIELD);
-    const removed =
-      Atomics.compareExchange(this.int32, stateIndex, ConsumerState.ACTIVE, ConsumerState.FREE) === ConsumerState.ACTIVE;
+    const removed = Atomics.compareExchange(this.int32, stateIndex, ConsumerState.ACTIVE, ConsumerState.FREE) === ConsumerState.ACTIVE;
     if (removed) {
       Atomics.add(this.int32, consumerFieldIndex(id, CONSUMER_GENERATION_FIELD), 1);
       this.wakeSleepers();

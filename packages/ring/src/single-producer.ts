@@ -12,7 +12,7 @@
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
 import { CURSOR_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
 import { Producer } from './producer.js';
-import { type ProducerView } from './ring-view.js';
+import type { ProducerView } from './ring-view.js';
 import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
 import { rejectInteger } from './validate.js';
@@ -33,9 +33,7 @@ export class SingleProducer extends Producer {
     }
     // Taken once per ring, across threads: a second single producer would race the first.
     if (Atomics.compareExchange(ring.int32, SINGLE_PRODUCER_TAKEN_INDEX, 0, 1) !== 0) {
-      throw new FluxTypeError(
-        'this ring already has its single producer; create the ring with producerMode "multi" for more',
-      );
+      throw new FluxTypeError('this ring already has its single producer; create the ring with producerMode "multi" for more');
     }
     this.claimed = Atomics.load(ring.int32, CURSOR_INDEX);
     this.published = this.claimed;
@@ -72,9 +70,7 @@ export class SingleProducer extends Producer {
     if (typeof count !== 'number' || (count | 0) !== count || count < 1 || count > this.capacity) rejectInteger('count', count, 1, this.capacity);
     const start = first & SEQUENCE_MASK;
     const isNewestClaim =
-      addSequence(start, count - 1) === this.claimed &&
-      sequenceDiff(start, this.published) >= 1 &&
-      count <= sequenceDiff(this.claimed, this.published);
+      addSequence(start, count - 1) === this.claimed && sequenceDiff(start, this.published) >= 1 && count <= sequenceDiff(this.claimed, this.published);
     if (isNewestClaim) {
       this.claimed = addSequence(start, -1); // nothing claimed after it: hand the slots back
       return;

@@ -45,12 +45,9 @@ function field(report: unknown, path: string, kind: Kind): unknown {
     value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   }
   const ok =
-    kind === 'array'
-      ? Array.isArray(value)
-      : kind === 'object'
-        ? value !== null && typeof value === 'object' && !Array.isArray(value)
-        : typeof value === kind;
-  if (!ok) throw new FluxTypeError(`${path} must be ${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind} (a report from info()), got ${describe(value)}`);
+    kind === 'array' ? Array.isArray(value) : kind === 'object' ? value !== null && typeof value === 'object' && !Array.isArray(value) : typeof value === kind;
+  if (!ok)
+    throw new FluxTypeError(`${path} must be ${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind} (a report from info()), got ${describe(value)}`);
   return value;
 }
 

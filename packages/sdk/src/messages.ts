@@ -64,13 +64,7 @@ async function waitForMessage(consumer: Consumer, wait: AsyncWaitStrategy, optio
  */
 function checkOptions(consumer: Consumer, options: ReadOptions | undefined): Checked {
   const c = consumer as Partial<Consumer> | null;
-  if (
-    c === null ||
-    typeof c !== 'object' ||
-    typeof c.poll !== 'function' ||
-    typeof c.available !== 'function' ||
-    typeof c.waitForAsync !== 'function'
-  ) {
+  if (c === null || typeof c !== 'object' || typeof c.poll !== 'function' || typeof c.available !== 'function' || typeof c.waitForAsync !== 'function') {
     throw new FluxTypeError(`consumer must be a ring Consumer (ring.openConsumer(id)), got ${describe(consumer)}`);
   }
   const o = optionsObject('options', options);

@@ -56,9 +56,7 @@ function workerError(error: unknown): unknown {
     return new FluxTypeError(`data must be structured-cloneable (no functions, no class instances with private state), but: ${message}`);
   }
   if (typeof code !== 'string' || !code.startsWith('ERR_')) return error;
-  const about = /^ERR_(WORKER_PATH|WORKER_UNSUPPORTED_EXTENSION|INVALID_URL|INVALID_URL_SCHEME|INVALID_FILE_URL_PATH)$/.test(code)
-    ? 'url'
-    : 'workerOptions';
+  const about = /^ERR_(WORKER_PATH|WORKER_UNSUPPORTED_EXTENSION|INVALID_URL|INVALID_URL_SCHEME|INVALID_FILE_URL_PATH)$/.test(code) ? 'url' : 'workerOptions';
   return code === 'ERR_OUT_OF_RANGE'
     ? new FluxRangeError(`${about} was refused by new Worker(): ${message}`)
     : new FluxTypeError(`${about} was refused by new Worker(): ${message}`);
@@ -127,8 +125,7 @@ function watchExit(worker: Worker): Promise<void> {
 
 /** In a worker started by startWorker(): its rings, attached, and its data. */
 export function workerRings<Data = unknown>(): { rings: Record<string, Ring>; data: Data } {
-  const envelope: unknown =
-    workerData !== null && typeof workerData === 'object' ? (workerData as Record<string, unknown>)[KEY] : undefined;
+  const envelope: unknown = workerData !== null && typeof workerData === 'object' ? (workerData as Record<string, unknown>)[KEY] : undefined;
   if (isMainThread || envelope === undefined) {
     throw new FluxTypeError('workerRings() is for a worker started by startWorker(): this thread has no rings from it');
   }

@@ -94,11 +94,21 @@ const drain = async (iterator: AsyncGenerator<Uint8Array>) => {
 };
 
 const cases: Case[] = [
-  { label: 'startWorker(url)', names: /\burl\b/, call: (v) => startWorker(v as string), extra: ['', 'worker.mjs', MISSING, '/no/such/file.mjs', '.', new URL('file:///no/such/file.mjs')] },
+  {
+    label: 'startWorker(url)',
+    names: /\burl\b/,
+    call: (v) => startWorker(v as string),
+    extra: ['', 'worker.mjs', MISSING, '/no/such/file.mjs', '.', new URL('file:///no/such/file.mjs')],
+  },
   // With a file that does not exist, a valid value gets as far as the url check (refused there, naming url).
   { label: 'startWorker(_, options)', names: /options/, call: (v) => startWorker(MISSING, v as never), valid: OPTIONS },
   { label: 'startWorker(_, { rings })', names: /rings/, call: (v) => startWorker(MISSING, { rings: v as never }), valid: ['undefined', '{}'] },
-  { label: 'startWorker(_, { rings: { out } })', names: /rings\.out/, call: (v) => startWorker(MISSING, { rings: { out: v as Ring } }), extra: [Ring.create({ capacity: 8, maxMessageBytes: 8 }).handle] },
+  {
+    label: 'startWorker(_, { rings: { out } })',
+    names: /rings\.out/,
+    call: (v) => startWorker(MISSING, { rings: { out: v as Ring } }),
+    extra: [Ring.create({ capacity: 8, maxMessageBytes: 8 }).handle],
+  },
   { label: 'startWorker(_, { workerOptions })', names: /workerOptions/, call: (v) => startWorker(MISSING, { workerOptions: v as never }), valid: OPTIONS },
   {
     label: 'startWorker(_, { workerOptions }) that Node refuses',
@@ -107,19 +117,51 @@ const cases: Case[] = [
     valid: BAD.map(([label]) => label),
     extra: [{ execArgv: 5 }, { env: 5 }, { argv: 5 }],
   },
-  { label: 'startWorker(_, { data }) not cloneable', names: /data/, call: (v) => startWorker(EXISTING, { data: v }), valid: BAD.map(([label]) => label), extra: [() => 1, { f: () => 1 }, Symbol('s')] },
+  {
+    label: 'startWorker(_, { data }) not cloneable',
+    names: /data/,
+    call: (v) => startWorker(EXISTING, { data: v }),
+    valid: BAD.map(([label]) => label),
+    extra: [() => 1, { f: () => 1 }, Symbol('s')],
+  },
   { label: 'exited(worker)', names: /worker/, call: (v) => exited(v as never), extra: [{ once() {} }] },
   { label: 'messages(consumer)', names: /consumer/, call: (v) => drain(messages(v as never)), extra: [{ poll() {} }] },
   { label: 'messages(_, options)', names: /options/, call: (v) => drain(messages(removedConsumer(), v as never)), valid: OPTIONS },
-  { label: 'messages(_, { idleTimeoutMs })', names: /idleTimeoutMs/, call: (v) => drain(messages(removedConsumer(), { idleTimeoutMs: v as number })), valid: TIMEOUT },
+  {
+    label: 'messages(_, { idleTimeoutMs })',
+    names: /idleTimeoutMs/,
+    call: (v) => drain(messages(removedConsumer(), { idleTimeoutMs: v as number })),
+    valid: TIMEOUT,
+  },
   { label: 'messages(_, { signal })', names: /signal/, call: (v) => drain(messages(removedConsumer(), { signal: v as AbortSignal })), valid: ['undefined'] },
-  { label: 'messages(_, { maxBatch })', names: /maxBatch/, call: (v) => drain(messages(removedConsumer(), { maxBatch: v as number })), valid: ['undefined'], extra: [0, 2 ** 31] },
+  {
+    label: 'messages(_, { maxBatch })',
+    names: /maxBatch/,
+    call: (v) => drain(messages(removedConsumer(), { maxBatch: v as number })),
+    valid: ['undefined'],
+    extra: [0, 2 ** 31],
+  },
   { label: 'readMessages(consumer)', names: /consumer/, call: (v) => readMessages(v as never, handler) },
   { label: 'readMessages(_, handler)', names: /handler/, call: (v) => readMessages(removedConsumer(), v as never), valid: ['a function'] },
   { label: 'readMessages(_, _, options)', names: /options/, call: (v) => readMessages(removedConsumer(), handler, v as never), valid: OPTIONS },
-  { label: 'readMessages(_, _, { idleTimeoutMs })', names: /idleTimeoutMs/, call: (v) => readMessages(removedConsumer(), handler, { idleTimeoutMs: v as number }), valid: TIMEOUT },
-  { label: 'readMessages(_, _, { signal })', names: /signal/, call: (v) => readMessages(removedConsumer(), handler, { signal: v as AbortSignal }), valid: ['undefined'] },
-  { label: 'readCounters(source)', names: /source/, call: (v) => readCounters(v as never), extra: [{ counters: 5 }, { counters: {} }, { counters: { snapshot: 1 } }] },
+  {
+    label: 'readMessages(_, _, { idleTimeoutMs })',
+    names: /idleTimeoutMs/,
+    call: (v) => readMessages(removedConsumer(), handler, { idleTimeoutMs: v as number }),
+    valid: TIMEOUT,
+  },
+  {
+    label: 'readMessages(_, _, { signal })',
+    names: /signal/,
+    call: (v) => readMessages(removedConsumer(), handler, { signal: v as AbortSignal }),
+    valid: ['undefined'],
+  },
+  {
+    label: 'readCounters(source)',
+    names: /source/,
+    call: (v) => readCounters(v as never),
+    extra: [{ counters: 5 }, { counters: {} }, { counters: { snapshot: 1 } }],
+  },
   {
     label: 'formatInfo(report)',
     names: /report/,

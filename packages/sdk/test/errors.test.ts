@@ -47,7 +47,11 @@ describe('one error hierarchy', () => {
     await expectFluxError(() => Ring.create({ capacity: 3, maxMessageBytes: 8 }), 'ERR_FLUX_OUT_OF_RANGE', RangeError);
     await expectFluxError(() => Publication.open({ host: '127.0.0.1', port: 9, streamId: -1 }), 'ERR_FLUX_OUT_OF_RANGE', RangeError);
     await expectFluxError(() => Subscription.open({ port: 0, backend: 'fast' as never }), 'ERR_FLUX_INVALID_TYPE', TypeError);
-    await expectFluxError(() => ReliablePublication.open({ host: '127.0.0.1', port: 9, streamId: 1, fecGroupDatagrams: 99 }), 'ERR_FLUX_OUT_OF_RANGE', RangeError);
+    await expectFluxError(
+      () => ReliablePublication.open({ host: '127.0.0.1', port: 9, streamId: 1, fecGroupDatagrams: 99 }),
+      'ERR_FLUX_OUT_OF_RANGE',
+      RangeError,
+    );
     await expectFluxError(() => ReliableSubscription.open({ port: 0, windowBytes: -5 }), 'ERR_FLUX_OUT_OF_RANGE', RangeError);
     await expectFluxError(() => UringUdpSocket.create({ entries: 100 }), 'ERR_FLUX_OUT_OF_RANGE', RangeError);
     await expectFluxError(() => messages(null as never).next(), 'ERR_FLUX_INVALID_TYPE', TypeError);

@@ -8,7 +8,7 @@ export { openConnectedSocket, type SendTarget } from './dgram-backend.js';
 export { checkBufferBytes, familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
 export { type MessageIteratorOptions, MessageQueue, type ReceivedMessage, StreamIterators } from './message-queue.js';
 export { Subscription, type SubscriptionOptions } from './subscription.js';
-export { type Backend, type BackendOption } from './backend.js';
+export type { Backend, BackendOption } from './backend.js';
 export { type PackedDatagram, RingPacker } from './ring-packer.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,

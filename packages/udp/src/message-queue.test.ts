@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageQueue } from './message-queue.js';
 
 const bytesOf = (value: number) => new Uint8Array([value & 0xff, value >>> 8]);
-const valueOf = (bytes: Uint8Array) => bytes[0] | (bytes[1] << 8);
+const firstValue = (bytes: Uint8Array) => bytes[0] | (bytes[1] << 8);
 
 describe('MessageQueue', () => {
   it('yields copies in order, across compactions, whether pushed before or while next() waits', async () => {
@@ -19,7 +19,7 @@ describe('MessageQueue', () => {
       const values: number[] = [];
       for await (const { bytes, sessionId, streamId } of queue) {
         expect([sessionId, streamId]).toEqual([9, 3]);
-        values.push(valueOf(bytes));
+        values.push(firstValue(bytes));
         if (values.length === 5_001) break;
       }
       return values;
@@ -55,7 +55,7 @@ describe('MessageQueue', () => {
     queue.end();
     queue.push(bytesOf(3), 0, 2, 1, 1);
     const values: number[] = [];
-    for await (const { bytes } of queue) values.push(valueOf(bytes));
+    for await (const { bytes } of queue) values.push(firstValue(bytes));
     expect(values).toEqual([1, 2]);
     expect(finished).toBe(1);
     expect(await queue.next()).toEqual({ done: true, value: undefined });

@@ -54,10 +54,13 @@ const MAX_QUEUED_MESSAGES = 1 << 24;
 /** Largest finite idleTimeoutMs: a setTimeout's bound (Infinity: no idle timeout). */
 const MAX_IDLE_TIMEOUT_MS = 2 ** 31 - 1;
 
-function checkIteratorOptions(options: MessageIteratorOptions | undefined): Required<Omit<MessageIteratorOptions, 'signal'>> & { signal: AbortSignal | undefined } {
+function checkIteratorOptions(
+  options: MessageIteratorOptions | undefined,
+): Required<Omit<MessageIteratorOptions, 'signal'>> & { signal: AbortSignal | undefined } {
   const o = optionsObject('options', options);
   const maxQueuedMessages = optionalInteger('maxQueuedMessages', o.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, MAX_QUEUED_MESSAGES);
-  const idleTimeoutMs = o.idleTimeoutMs === undefined || o.idleTimeoutMs === Infinity ? Infinity : requireNumber('idleTimeoutMs', o.idleTimeoutMs, 0, MAX_IDLE_TIMEOUT_MS);
+  const idleTimeoutMs =
+    o.idleTimeoutMs === undefined || o.idleTimeoutMs === Infinity ? Infinity : requireNumber('idleTimeoutMs', o.idleTimeoutMs, 0, MAX_IDLE_TIMEOUT_MS);
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new FluxTypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
   return { maxQueuedMessages, idleTimeoutMs, signal };
@@ -86,7 +89,8 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
     this.idleTimeoutMs = checked.idleTimeoutMs;
     this.signal = checked.signal;
     this.onFinish = onFinish;
-    if (this.signal?.aborted) this.finished = true; // over before it began: the owner registers nothing
+    if (this.signal?.aborted)
+      this.finished = true; // over before it began: the owner registers nothing
     else this.signal?.addEventListener('abort', this.abort, { once: true });
   }
 

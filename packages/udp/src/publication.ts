@@ -35,11 +35,7 @@ import { RingPacker } from './ring-packer.js';
 import { LocalOffer, type ResolvedRingFed, resolveRingFedOptions, type RingFedOptions } from './ring-fed.js';
 import { openUringSendPath } from './uring-backend.js';
 import { optionalBoolean, optionalChoice, optionalInteger, requireNumber } from '@flux/ring/validate';
-import {
-  DEFAULT_CLOSE_FLUSH_TIMEOUT_MS,
-  DEFAULT_FLUSH_TIMEOUT_MS,
-  DEFAULT_MAX_DATAGRAMS_IN_FLIGHT,
-} from './defaults.js';
+import { DEFAULT_CLOSE_FLUSH_TIMEOUT_MS, DEFAULT_FLUSH_TIMEOUT_MS, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT } from './defaults.js';
 import { ErrorChannel, type ErrorListener } from './errors.js';
 
 const BACKENDS = ['auto', 'io_uring', 'dgram'] as const;
@@ -57,7 +53,6 @@ export interface PublicationOptions extends RingFedOptions {
    */
   segmentOffload?: boolean;
 }
-
 
 /** How long the sender sleeps between checks when idle; producers wake it sooner. */
 const IDLE_WAIT_MS = 1000;

@@ -14,7 +14,6 @@ import { ABORTED_LENGTH, type Consumer, type Ring, SEQUENCE_MASK } from '@flux/r
 import type { DatagramTarget, DatagramWriter } from './datagram-writer.js';
 import { FrameFlag } from './frame-layout.js';
 
-
 /** What one pack() produced; the publication's pool entries are such records. */
 export interface PackedDatagram {
   /** The whole datagram's length (0: nothing but aborted slots), payload in place included. */

@@ -86,13 +86,7 @@ export class Subscription {
   private readonly errors: ErrorChannel;
   private closed: Promise<void> | undefined;
 
-  private constructor(
-    path: ReceivePath,
-    choice: BackendChoice,
-    sinks: Map<number, MessageSink>,
-    counters: SubscriptionCounters,
-    errors: ErrorChannel,
-  ) {
+  private constructor(path: ReceivePath, choice: BackendChoice, sinks: Map<number, MessageSink>, counters: SubscriptionCounters, errors: ErrorChannel) {
     this.path = path;
     this.choice = choice;
     this.sinks = sinks;
@@ -197,7 +191,12 @@ export class Subscription {
    */
   deliverToRing(streamId: number, ring: Ring): this {
     this.checkStream(streamId);
-    if (typeof ring !== 'object' || ring === null || typeof (ring as Partial<Ring>).createProducer !== 'function' || !((ring as Partial<Ring>).bytes instanceof Uint8Array)) {
+    if (
+      typeof ring !== 'object' ||
+      ring === null ||
+      typeof (ring as Partial<Ring>).createProducer !== 'function' ||
+      !((ring as Partial<Ring>).bytes instanceof Uint8Array)
+    ) {
       throw new FluxTypeError(`ring must be a @flux/ring Ring, got ${describe(ring)}`);
     }
     const producer: Producer = ring.createProducer();

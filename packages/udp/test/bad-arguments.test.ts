@@ -96,7 +96,12 @@ const subscriptionOpenRows = (backend: string): Row[] => [
   ...(['maxMessageBytes', 'maxSessions', 'maxDatagramBytes', 'sequenceWindowFrames', 'receiveBufferBytes', 'sendBufferBytes'] as const).map(
     (option): Row => [option, option, NUMBER, (v) => Subscription.open({ backend, port: 0, [option]: v } as never)],
   ),
-  ['sessionIdleTimeoutMs', 'sessionIdleTimeoutMs', except('undefined', '1.5'), (v) => Subscription.open({ backend, port: 0, sessionIdleTimeoutMs: v } as never)],
+  [
+    'sessionIdleTimeoutMs',
+    'sessionIdleTimeoutMs',
+    except('undefined', '1.5'),
+    (v) => Subscription.open({ backend, port: 0, sessionIdleTimeoutMs: v } as never),
+  ],
   ['backend', 'backend', NUMBER, (v) => Subscription.open({ port: 0, backend: v } as never)],
   ['family', 'family', NUMBER, (v) => Subscription.open({ backend, port: 0, family: v } as never)],
 ];
@@ -153,20 +158,27 @@ describe('bad arguments (sweep): a FluxError naming the argument', () => {
     expect(await pub.flush()).toBe(true);
     const deadline = Date.now() + 10_000;
     while (got.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
-    expect(got).toEqual([[1, 2], [3, 4]]);
+    expect(got).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('buffer sizes of 2^31 and more are refused up front (node:dgram would throw them uncaught inside bind)', async () => {
     for (const bytes of [2 ** 31, 2 ** 32, 2 ** 30 + 1]) {
-      await expect(Subscription.open({ port: 0, backend: 'dgram', receiveBufferBytes: bytes })).rejects.toThrow(/receiveBufferBytes must be an integer from 1 to 1073741824/);
-      await expect(Publication.open({ ...pubOptions, backend: 'dgram', sendBufferBytes: bytes })).rejects.toThrow(/sendBufferBytes must be an integer from 1 to 1073741824/);
+      await expect(Subscription.open({ port: 0, backend: 'dgram', receiveBufferBytes: bytes })).rejects.toThrow(
+        /receiveBufferBytes must be an integer from 1 to 1073741824/,
+      );
+      await expect(Publication.open({ ...pubOptions, backend: 'dgram', sendBufferBytes: bytes })).rejects.toThrow(
+        /sendBufferBytes must be an integer from 1 to 1073741824/,
+      );
     }
     // The largest one taken opens (the kernel caps it at net.core.rmem_max / wmem_max).
     const big = await Subscription.open({ port: 0, backend: 'dgram', receiveBufferBytes: 2 ** 30, sendBufferBytes: 2 ** 30 });
     await big.close();
   });
 
-  it('a host name that does not resolve rejects open() with Node\'s lookup error, on either backend', async () => {
+  it("a host name that does not resolve rejects open() with Node's lookup error, on either backend", async () => {
     for (const backend of backends) {
       const error = await Publication.open({ ...pubOptions, backend, host: 'no-such-host.invalid' }).catch((e: unknown) => e);
       expect(error).toMatchObject({ syscall: 'getaddrinfo' });
@@ -176,7 +188,7 @@ describe('bad arguments (sweep): a FluxError naming the argument', () => {
     }
   });
 
-  it('an error Node raises while setting a socket option rejects open() (it is not thrown inside Node\'s bind)', async () => {
+  it("an error Node raises while setting a socket option rejects open() (it is not thrown inside Node's bind)", async () => {
     const refused = Object.assign(new Error('setsockopt refused'), { code: 'ERR_SOCKET_BUFFER_SIZE' });
     const spy = vi.spyOn(Socket.prototype, 'setRecvBufferSize').mockImplementation(() => {
       throw refused;

@@ -165,7 +165,10 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
     const sent = numbered(500, 64);
     const got: number[][] = [];
     const drain = () => consumer.poll((bytes, offset, length) => got.push([...bytes.subarray(offset, offset + length)]));
-    await sendAll(pub, sent, () => (drain(), got.length));
+    await sendAll(pub, sent, () => {
+      drain();
+      return got.length;
+    });
     expect(got).toEqual(sent.map((m) => [...m]));
   });
 
@@ -280,7 +283,7 @@ describe.each(backends)('@flux/udp over loopback, %s backend', (backend) => {
 });
 
 describe.skipIf(!uringUsable)('@flux/udp backends together', () => {
-  it("picks io_uring by default where @flux/uring reports it usable", async () => {
+  it('picks io_uring by default where @flux/uring reports it usable', async () => {
     const sub = await Subscription.open({ port: 0, address: '127.0.0.1' });
     open.push(sub);
     const pub = await Publication.open({ host: '127.0.0.1', port: sub.port, streamId: 1 });
@@ -289,7 +292,10 @@ describe.skipIf(!uringUsable)('@flux/udp backends together', () => {
   });
 
   it('speaks the same wire format: io_uring to node:dgram and back', async () => {
-    for (const [from, to] of [['io_uring', 'dgram'], ['dgram', 'io_uring']] as const) {
+    for (const [from, to] of [
+      ['io_uring', 'dgram'],
+      ['dgram', 'io_uring'],
+    ] as const) {
       const sub = await Subscription.open({ port: 0, address: '127.0.0.1', backend: to });
       open.push(sub);
       const got = collector(sub, 2);

@@ -231,7 +231,12 @@ describe('fuzz: mutated datagrams (fast-check)', () => {
           let bytes =
             s.replay !== null && history.length > 0
               ? history[s.replay % history.length].slice()
-              : (s.random ?? datagram(writers[s.publisher], s.frames.map((f) => [...f]), s.flags));
+              : (s.random ??
+                datagram(
+                  writers[s.publisher],
+                  s.frames.map((f) => [...f]),
+                  s.flags,
+                ));
           history.push(bytes.slice());
           for (const m of s.mutations) {
             if (bytes.length === 0) break;

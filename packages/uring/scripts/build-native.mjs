@@ -34,8 +34,10 @@ const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin/cma
 const args = [
   cmakeJs,
   'compile',
-  '--directory', nativeDir,
-  '--out', join(packageDir, 'build'),
+  '--directory',
+  nativeDir,
+  '--out',
+  join(packageDir, 'build'),
   `--CDNODE_ADDON_API_DIR=${dirname(require.resolve('node-addon-api/package.json'))}`,
   ...(nodeHeaders ? [`--CDNODE_INCLUDE_HINT=${nodeHeaders}`] : []),
 ];

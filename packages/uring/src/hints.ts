@@ -24,7 +24,9 @@ function requireBuffer(name: string, value: unknown): ArrayBufferView {
 function requireCpus(cpus: unknown): number[] {
   if (!Array.isArray(cpus)) throw new FluxTypeError(`cpus must be an array of CPU numbers, got ${describe(cpus)}`);
   if (cpus.length === 0) throw new FluxRangeError('cpus must name at least one CPU, got an array (length 0)');
-  cpus.forEach((cpu, i) => requireInteger(`cpus[${i}]`, cpu, 0, MAX_CPUS - 1));
+  cpus.forEach((cpu, i) => {
+    requireInteger(`cpus[${i}]`, cpu, 0, MAX_CPUS - 1);
+  });
   return cpus as number[];
 }
 

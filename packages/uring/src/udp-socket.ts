@@ -56,7 +56,6 @@ export interface ReceiveArea {
   readonly maxPayloadBytes: number;
 }
 
-
 function powerOfTwo(name: string, value: number, min: number, max: number): number {
   if ((value & (value - 1)) !== 0 || value < min) throw new FluxRangeError(`${name} must be a power of two from ${min} to ${max}, got ${value}`);
   return value;

@@ -42,7 +42,12 @@ group('capability', () => {
   native('names the operations the socket uses as present', () => {
     const ops = cap.operations;
     expect([ops.send, ops.sendmsg, ops.recvmsg, ops.multishotReceive, ops.providedBufferRings, ops.registeredBuffers]).toEqual([
-      true, true, true, true, true, true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
     ]);
     expect(cap.source).toBe('native');
     expect(cap.kernelRelease).toMatch(/^\d+\.\d+/);
@@ -86,7 +91,9 @@ group('UringUdpSocket over loopback', () => {
       const lengths = [...new Array(100).fill(1000), 600, 1000, 1000, 1000, ...new Array(10).fill(1000)];
       const count = lengths.length;
       const source = new Uint8Array(count * 1024);
-      lengths.forEach((length, i) => source.set(pattern(length, i), i * 1024));
+      lengths.forEach((length, i) => {
+        source.set(pattern(length, i), i * 1024);
+      });
       tx.registerBuffers([source]);
       const descriptors = new Uint32Array(count * DESCRIPTOR_UINT32S);
       lengths.forEach((length, i) => {
@@ -96,7 +103,9 @@ group('UringUdpSocket over loopback', () => {
       expect(tx.send(descriptors, count)).toBe(count);
       const seen = pollUntil([tx, rx], (sends, recvs) => sends[0].length === count && recvs[1].length === count);
       expect(seen.sends[0].slice().sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
-      seen.sends[0].forEach((token, k) => expect(seen.sendResults[0][k]).toBe(lengths[token]));
+      seen.sends[0].forEach((token, k) => {
+        expect(seen.sendResults[0][k]).toBe(lengths[token]);
+      });
       expect(seen.recvs[1].length).toBe(count);
       seen.recvs[1].forEach((r, i) => {
         expect(r.truncated).toBe(false);
@@ -140,7 +149,9 @@ group('UringUdpSocket over loopback', () => {
     expect(seen.sends[0].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // once each: the first CQE is not reported
     expect(seen.sendResults[0]).toEqual(new Array(8).fill(8192));
     expect(tx.stats().sendsInFlight).toBe(0);
-    seen.recvs[1].forEach((r, i) => expect(area.bytes.slice(r.offset, r.offset + r.length)).toEqual(pattern(8192, i)));
+    seen.recvs[1].forEach((r, i) => {
+      expect(area.bytes.slice(r.offset, r.offset + r.length)).toEqual(pattern(8192, i));
+    });
     tx.close();
     rx.close();
   });
@@ -174,7 +185,9 @@ group('UringUdpSocket over loopback', () => {
     for (let k = 0; k < 1000 && got.length < count; k++) {
       tx.poll(records);
       const n = rx.poll(records, 10_000_000);
-      for (let i = 0; i < n; i++) if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.RECV) got.push(view.getUint32(records[i * RECORD_INT32S + RECORD_RECV_START_OFFSET], true));
+      for (let i = 0; i < n; i++)
+        if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.RECV)
+          got.push(view.getUint32(records[i * RECORD_INT32S + RECORD_RECV_START_OFFSET], true));
     }
     expect(got).toEqual(Array.from({ length: count }, (_, i) => i)); // in order, none lost (they waited in SO_RCVBUF)
     expect(rx.stats().receiveNoBuffers).toBeGreaterThan(0);

@@ -113,8 +113,9 @@ describe('ChaosRelay', () => {
       for (let id = first; id < first + BATCH; id++) send(id);
       const sent = first + BATCH;
       await waitUntil(`${sent} arrivals`, () => atTarget.length === sent);
-      await waitUntil(`echoes of ${sent}, duplicates included`, () =>
-        relay.backwardCounters.pushed === sent && atClient.length === sent + relay.backwardCounters.duplicated,
+      await waitUntil(
+        `echoes of ${sent}, duplicates included`,
+        () => relay.backwardCounters.pushed === sent && atClient.length === sent + relay.backwardCounters.duplicated,
       );
     }
     expect(sorted(atTarget)).toEqual(range(count));

@@ -196,7 +196,8 @@ export class ChaosRelay {
 
   /** Binds the client-facing socket, connects one socket to the target, and starts relaying. */
   static async open(options: ChaosRelayOptions): Promise<ChaosRelay> {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FluxTypeError(`options must be an object, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
+      throw new FluxTypeError(`options must be an object, got ${describe(options)}`);
     const { target } = options;
     if (typeof target !== 'object' || target === null) throw new FluxTypeError(`target must be { host: string; port: number }, got ${describe(target)}`);
     requireString('target.host', target.host);
@@ -222,9 +223,7 @@ export class ChaosRelay {
       await awaitSocket(clientSocket, `binding ${address}`, (done) => clientSocket.bind(0, address, done));
       const anyAddress = targetType === 'udp6' ? '::' : '0.0.0.0';
       await awaitSocket(targetSocket, 'binding the target socket', (done) => targetSocket.bind(0, anyAddress, done));
-      await awaitSocket(targetSocket, `connecting to ${target.host}:${target.port}`, (done) =>
-        targetSocket.connect(target.port, target.host, done),
-      );
+      await awaitSocket(targetSocket, `connecting to ${target.host}:${target.port}`, (done) => targetSocket.connect(target.port, target.host, done));
     } catch (error) {
       await Promise.all([closeSocket(clientSocket), closeSocket(targetSocket)]);
       throw error;

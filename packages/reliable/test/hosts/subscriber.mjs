@@ -24,7 +24,15 @@ const events = [];
 subscription.onEvent((event) => events.push(event.type));
 test.send({ type: 'ready', port: subscription.port });
 await test.next('finish');
-const report = { type: 'report', received, wrong, firstProblem, events, counters: subscription.counters.snapshot(), messageCounters: subscription.messageCounters.snapshot() };
+const report = {
+  type: 'report',
+  received,
+  wrong,
+  firstProblem,
+  events,
+  counters: subscription.counters.snapshot(),
+  messageCounters: subscription.messageCounters.snapshot(),
+};
 await subscription.close();
 test.send(report);
 test.leave();

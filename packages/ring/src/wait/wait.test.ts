@@ -94,8 +94,7 @@ describe('async wait strategy', () => {
     const consumer = ring.openConsumer(ring.addConsumer());
     consumer.waitForAsync(new AsyncWaitStrategy(), 200, { unref: ${unref} }).then((n) => console.log('resolved ' + n));
   `;
-  const run = (unref: boolean) =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', script(unref)], { encoding: 'utf8', timeout: 20_000 });
+  const run = (unref: boolean) => execFileSync(process.execPath, ['--input-type=module', '-e', script(unref)], { encoding: 'utf8', timeout: 20_000 });
 
   it('keeps the process alive while it waits', () => {
     expect(run(false).trim()).toBe('resolved 0');

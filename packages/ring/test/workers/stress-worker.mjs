@@ -13,8 +13,7 @@ import {
   YieldingWaitStrategy,
 } from '../../dist/index.js';
 
-const { role, handle, strategyName, producers, messagesPerProducer, producerId, consumerId, after, deadlineMs, seed } =
-  workerData;
+const { role, handle, strategyName, producers, messagesPerProducer, producerId, consumerId, after, deadlineMs, seed } = workerData;
 const ring = Ring.attach(handle);
 const strategies = {
   'busy-spin': () => new BusySpinWaitStrategy(),

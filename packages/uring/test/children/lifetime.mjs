@@ -51,7 +51,8 @@ let good = 0;
 let bad = 0;
 for (let k = 0; k < 500 && (sends < COUNT || good + bad < COUNT); k++) {
   let n = tx.poll(records, 10_000_000);
-  for (let i = 0; i < n; i++) if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.SEND && records[i * RECORD_INT32S + RECORD_SEND_RESULT_OFFSET] === 512) sends++;
+  for (let i = 0; i < n; i++)
+    if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] === RecordKind.SEND && records[i * RECORD_INT32S + RECORD_SEND_RESULT_OFFSET] === 512) sends++;
   n = rx.poll(records, 10_000_000);
   for (let i = 0; i < n; i++) {
     if (records[i * RECORD_INT32S + RECORD_KIND_OFFSET] !== RecordKind.RECV) continue;
