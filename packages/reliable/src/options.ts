@@ -5,7 +5,7 @@
  * functions, so it runs with what users get unless a test says otherwise.
  */
 import { FluxRangeError } from '@flux/ring';
-import { optionalChoice, optionalInteger, requireNumber } from '@flux/ring/validate';
+import { optionalChoice, optionalInteger, optionalNumber } from '@flux/ring/validate';
 import {
   DEFAULT_FEC_GROUP_DATAGRAMS,
   DEFAULT_HEARTBEAT_MAX_MS,
@@ -42,12 +42,7 @@ import type { ReceiverOptions } from './receiver.js';
 import type { SenderOptions } from './sender.js';
 import type { ReliableSubscriptionOptions } from './subscription.js';
 
-export { requireInteger, requireNonNegative, requirePositive } from '@flux/ring/validate';
-
-/** `undefined` gives `fallback`; anything else (null included) must be a number in [min, max]. */
-export function optionalNumber(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  return value === undefined ? fallback : requireNumber(name, value, min, max);
-}
+export { optionalNumber, requireInteger, requireNonNegative, requirePositive } from '@flux/ring/validate';
 
 /** The clock protocol logic is given: monotonic, in ns (a float; sub-µs precision is not needed). */
 export function nowNs(): number {

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { AsyncWaitStrategy, FluxTypeError, Ring } from '@flux/ring';
+import { AsyncWaitStrategy, Ring } from '@flux/ring';
 import { requireNumber } from '@flux/ring/validate';
 import {
   ErrorChannel,
@@ -153,7 +153,6 @@ export class ReliablePublication {
 
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
   static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
-    if (options === undefined) throw new FluxTypeError('options must be an object, got undefined');
     const resolved: ResolvedPublication = { ...resolveRingFedOptions(options), sender: resolveSenderTuning(options) };
     const ring = Ring.create({
       capacity: resolved.ringCapacity,

@@ -31,8 +31,8 @@ import { ReceiverCounters } from './counters.js';
 import { DEFAULT_RECEIVE_BUFFER_BYTES, IDLE_TIMER_MS, MIN_TIMER_MS, NS_PER_MS, READER_SEQUENCE_WINDOW_FRAMES } from './defaults.js';
 import { nowNs, requireInteger, type ResolvedReceiver, resolveReceiverOptions, windowWithin } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
-import { FluxHandlerError, FluxTypeError } from '@flux/ring';
-import { optionsObject, requireFunction, requireString } from '@flux/ring/validate';
+import { FluxHandlerError } from '@flux/ring';
+import { requireFunction, requireObject, requireString } from '@flux/ring/validate';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
@@ -155,8 +155,7 @@ export class ReliableSubscription {
   }
 
   static async open(options: ReliableSubscriptionOptions): Promise<ReliableSubscription> {
-    if (options === undefined) throw new FluxTypeError('options must be an object, got undefined');
-    optionsObject('options', options);
+    requireObject('options', options);
     requireInteger('port', options.port, 0, 65535);
     if (options.address !== undefined) requireString('address', options.address);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);

@@ -143,6 +143,8 @@ export class Consumer {
     const lengths = ring.lengths;
     const bytes = ring.bytes;
     const mask = ring.indexMask;
+    const dataOffsetBytes = ring.dataOffsetBytes;
+    const strideBytes = ring.slotStrideBytes;
     let sequence = addSequence(this.lastReleased, 1);
     let consumed = 0;
     this.polling = true;
@@ -151,7 +153,7 @@ export class Consumer {
         const lengthBytes = lengths[sequence & mask];
         consumed++; // counted before the handler runs: a throw does not replay this message
         if (lengthBytes !== ABORTED_LENGTH) {
-          handler(bytes, ring.offsetOf(sequence), lengthBytes, sequence, consumed === count);
+          handler(bytes, dataOffsetBytes + (sequence & mask) * strideBytes, lengthBytes, sequence, consumed === count);
         }
         sequence = addSequence(sequence, 1);
       }

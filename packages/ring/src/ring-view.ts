@@ -28,6 +28,8 @@ export interface RingMemory {
   readonly indexMask: number;
   readonly maxMessageBytes: number;
   readonly slotStrideBytes: number;
+  /** Where slot 0's payload starts: loops that walk known-good sequences compute offsets from it, unchecked. */
+  readonly dataOffsetBytes: number;
   readonly producerMode: ProducerModeName;
   offsetOf(sequence: number): number;
   lengthOf(sequence: number): number;

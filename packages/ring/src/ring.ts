@@ -103,7 +103,8 @@ export class Ring {
   readonly lengths: Int32Array;
   /** Multi-producer only: per slot, the last sequence of the batch that starts there. */
   readonly available: Int32Array;
-  private readonly dataOffsetBytes: number;
+  /** Where slot 0's payload starts in `bytes`: `offsetOf(s)` is `dataOffsetBytes + (s & indexMask) * slotStrideBytes`. */
+  readonly dataOffsetBytes: number;
 
   private constructor(token: symbol, buffer: SharedArrayBuffer, geometry: RingGeometry) {
     if (token !== CONSTRUCT) {

@@ -72,6 +72,11 @@ export function requireNumber(name: string, value: unknown, min: number, max: nu
   return value;
 }
 
+/** `undefined` gives `fallback`; anything else (null included) must pass requireNumber. */
+export function optionalNumber(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  return value === undefined ? fallback : requireNumber(name, value, min, max);
+}
+
 /** A finite number greater than 0. */
 export function requirePositive(name: string, value: unknown): number {
   if (typeof value !== 'number') throw new FluxTypeError(`${name} must be a number, got ${describe(value)}`);
@@ -148,12 +153,14 @@ export function requireFunction<F extends (...args: never[]) => unknown>(name: s
  * array, a number, a string) is a type error, so `open(5)` does not read as `open({})`.
  */
 export function optionsObject<T extends object>(name: string, value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_OPTIONS as Partial<T>; // shared and frozen: no allocation per call (waits pass none)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new FluxTypeError(`${name} must be an object, got ${describe(value)}`);
   }
   return value;
 }
+
+const NO_OPTIONS: Readonly<Record<string, never>> = Object.freeze({});
 
 /** A required options object: as optionsObject, but `undefined` is refused too. */
 export function requireObject<T extends object>(name: string, value: T | undefined): T {

@@ -34,7 +34,7 @@ import type { SendPath } from './paths.js';
 import { RingPacker } from './ring-packer.js';
 import { LocalOffer, type ResolvedRingFed, resolveRingFedOptions, type RingFedOptions } from './ring-fed.js';
 import { openUringSendPath } from './uring-backend.js';
-import { optionalBoolean, optionalChoice, optionalInteger, requireNumber } from '@flux/ring/validate';
+import { optionalBoolean, optionalChoice, optionalInteger, optionalNumber } from '@flux/ring/validate';
 import { DEFAULT_CLOSE_FLUSH_TIMEOUT_MS, DEFAULT_FLUSH_TIMEOUT_MS, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT } from './defaults.js';
 import { ErrorChannel, type ErrorListener } from './errors.js';
 
@@ -197,7 +197,7 @@ export class Publication {
    * node:dgram as an error on the socket; either way a later flush() says false.
    */
   async flush(timeoutMs?: number): Promise<boolean> {
-    const timeout = timeoutMs === undefined ? DEFAULT_FLUSH_TIMEOUT_MS : requireNumber('timeoutMs', timeoutMs, 0, Infinity);
+    const timeout = optionalNumber('timeoutMs', timeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 0, Infinity);
     const lossesBefore = this.lossesAtLastFlush;
     this.lossesAtLastFlush = this.losses;
     const deadline = Date.now() + timeout;
@@ -212,7 +212,7 @@ export class Publication {
 
   /** Sends what is queued (waiting up to `flushTimeoutMs`, default 1,000; 0 to Infinity), then closes the socket. */
   async close(flushTimeoutMs?: number): Promise<void> {
-    const timeout = flushTimeoutMs === undefined ? DEFAULT_CLOSE_FLUSH_TIMEOUT_MS : requireNumber('flushTimeoutMs', flushTimeoutMs, 0, Infinity);
+    const timeout = optionalNumber('flushTimeoutMs', flushTimeoutMs, DEFAULT_CLOSE_FLUSH_TIMEOUT_MS, 0, Infinity);
     if (!this.closing) {
       await this.flush(timeout);
       this.closing = true;

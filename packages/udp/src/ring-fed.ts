@@ -8,7 +8,7 @@
  *   offer() on this thread --> LocalOffer --> one producer of its own, made on first use
  */
 import { BACK_PRESSURED, FluxRangeError, type Producer, type ProducerModeName, type Ring } from '@flux/ring';
-import { optionalChoice, optionalInteger, optionsObject, requireBytes, requireInteger, requireString } from '@flux/ring/validate';
+import { optionalChoice, optionalInteger, requireBytes, requireInteger, requireObject, requireString } from '@flux/ring/validate';
 import { DEFAULT_RING_CAPACITY } from './defaults.js';
 import { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
@@ -57,7 +57,7 @@ export interface ResolvedRingFed {
 
 /** Checks and defaults the ring-fed options (a FluxTypeError / FluxRangeError naming the option). */
 export function resolveRingFedOptions(options: RingFedOptions): ResolvedRingFed {
-  const o = optionsObject('options', options);
+  const o = requireObject('options', options);
   const host = requireString('host', o.host);
   const port = requireInteger('port', o.port, 1, 65535);
   const streamId = requireInteger('streamId', o.streamId, 0, 0xffff_ffff);

@@ -57,6 +57,11 @@ export class RingPacker {
   pack(target: DatagramTarget, into: PackedDatagram, available: number, inPlaceMinBytes: number, maxFrames = 255): number {
     const ring = this.ring;
     const bytes = ring.bytes;
+    const lengths = ring.lengths;
+    const mask = ring.indexMask;
+    // The sequences walked here are the ring's own: offsets come from its geometry, unchecked (ring.offsetOf checks its argument).
+    const dataOffsetBytes = ring.dataOffsetBytes;
+    const strideBytes = ring.slotStrideBytes;
     const writer = this.writer;
     writer.begin(target);
     into.payloadBytes = 0;
@@ -64,13 +69,13 @@ export class RingPacker {
     let consumed = 0;
     let messages = 0;
     while (consumed < available && writer.frameCount < maxFrames) {
-      const lengthBytes = ring.lengthOf(sequence);
+      const lengthBytes = lengths[sequence & mask];
       if (lengthBytes === ABORTED_LENGTH) {
         consumed++;
         sequence = (sequence + 1) & SEQUENCE_MASK;
         continue;
       }
-      const offset = ring.offsetOf(sequence);
+      const offset = dataOffsetBytes + (sequence & mask) * strideBytes;
       const room = writer.roomBytes;
       if (this.fragmentOffsetBytes === 0 && lengthBytes <= room && (lengthBytes < inPlaceMinBytes || writer.frameCount > 0)) {
         writer.addFrame(bytes, offset, lengthBytes, FrameFlag.UNFRAGMENTED);

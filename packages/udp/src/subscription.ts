@@ -10,7 +10,7 @@
  * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
 import { BACK_PRESSURED, FluxHandlerError, FluxTypeError, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
-import { describe, optionalChoice, optionalInteger, optionsObject, requireFunction, requireInteger, requireNumber, requireString } from '@flux/ring/validate';
+import { describe, optionalChoice, optionalInteger, optionalNumber, requireFunction, requireInteger, requireObject, requireString } from '@flux/ring/validate';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
@@ -103,15 +103,18 @@ export class Subscription {
    * socket options (EADDRINUSE, a buffer size refused) rejects, as Node reports it.
    */
   static async open(options: SubscriptionOptions): Promise<Subscription> {
-    const o = optionsObject('options', options);
+    const o = requireObject('options', options);
     const port = requireInteger('port', o.port, 0, 65535);
     const maxMessageBytes = optionalInteger('maxMessageBytes', o.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 2 ** 30);
     const maxSessions = optionalInteger('maxSessions', o.maxSessions, DEFAULT_MAX_SESSIONS, 1, MAX_SESSIONS);
     const maxDatagramBytes = optionalInteger('maxDatagramBytes', o.maxDatagramBytes, MAX_UDP_PAYLOAD_BYTES, 16, MAX_UDP_PAYLOAD_BYTES);
-    const sessionIdleTimeoutMs =
-      o.sessionIdleTimeoutMs === undefined
-        ? DEFAULT_SESSION_IDLE_TIMEOUT_MS
-        : requireNumber('sessionIdleTimeoutMs', o.sessionIdleTimeoutMs, 1, MAX_SESSION_IDLE_TIMEOUT_MS);
+    const sessionIdleTimeoutMs = optionalNumber(
+      'sessionIdleTimeoutMs',
+      o.sessionIdleTimeoutMs,
+      DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      1,
+      MAX_SESSION_IDLE_TIMEOUT_MS,
+    );
     const sequenceWindowFrames = optionalInteger('sequenceWindowFrames', o.sequenceWindowFrames, DEFAULT_SEQUENCE_WINDOW_FRAMES, 1, MAX_SEQUENCE_WINDOW_FRAMES);
     checkBufferBytes('receiveBufferBytes', o.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', o.sendBufferBytes);
