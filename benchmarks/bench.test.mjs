@@ -22,14 +22,16 @@ describe('bench_* scripts', () => {
         encoding: 'utf8',
         timeout: 120_000,
       });
-      const [header, ...results] = output
+      const lines = output
         .trim()
         .split('\n')
         .map((line) => JSON.parse(line));
+      const [header] = lines;
+      const results = lines.filter((line) => line.variant !== undefined);
       expect(header.conditions.node).toBe(process.version);
       expect(results.length).toBeGreaterThan(0);
       for (const result of results) {
-        expect(Object.keys(result)).toEqual(['bench', 'variant', 'metric', 'value', 'unit', 'runs', 'baseline', 'ratio', 'min', 'max']);
+        expect(Object.keys(result)).toEqual(['bench', 'variant', 'metric', 'value', 'unit', 'runs', 'baseline', 'ratio', 'min', 'max', 'ratioMin', 'ratioMax']);
         expect(result.value).toBeGreaterThan(0);
         expect(result.runs).toBe(1);
         if (result.baseline !== null) expect(result.ratio).toBeGreaterThan(0);
@@ -68,5 +70,47 @@ describe('the suite chart (lib/chart.mjs)', () => {
     expect(svg).toContain('Measured 2026-11-22T00:00:00.000Z on Test CPU &lt;x&gt; (2 vCPU)');
     expect(svg).toContain('10.0x');
     expect(svg).toContain('0.50x');
+    expect(svg).toContain('vs base'); // every bar names its baseline
+  });
+
+  it('marks a bar past the axis, splits Flux-against-Flux rows into their own panel, and makes the label column fit', async () => {
+    const { renderChart, panelsOf, textWidthPx } = await import('./lib/chart.mjs');
+    const conditions = { date: 'd', cpu: 'c', cores: 2, platform: 'p', node: 'v20' };
+    const row = (bench, variant, baseline, ratio) => ({
+      bench,
+      variant,
+      metric: 'throughput',
+      value: 1,
+      unit: 'msg/s',
+      runs: 1,
+      baseline,
+      ratio,
+      min: 1,
+      max: 1,
+    });
+    const long = 'a variant label that is much longer than the default label column of the chart, really';
+    const rows = [
+      row('net', long, 'TCP cubic', 10866),
+      row('net', 'short', 'TCP cubic', 0.02),
+      row('ring', 'hinted', 'ring, no hints', 1.1),
+      row('net', 'reliable + FEC', '@flux/reliable', 0.9),
+      row('pipe', 'MessagePort (saturated at 190k msg/s)', null, null),
+    ];
+    const panels = panelsOf(rows);
+    expect(panels.map((p) => p.groups.map((g) => [g.bench, g.rows.length]))).toEqual([
+      [['net', 2]],
+      [
+        ['ring', 1],
+        ['net', 1],
+      ],
+    ]);
+    const svg = renderChart(rows, conditions, 'full');
+    expect(svg.match(/class="off-scale"/g)).toHaveLength(2); // 10,866x and 0.02x are both past the axis, and say so
+    expect(svg).toContain('10866.0x off scale');
+    expect(svg).toContain('off scale');
+    expect(svg).toContain('saturated at 190k msg/s');
+    // The label column is at least as wide as the longest label: the label's right edge (text-anchor end) is past its width.
+    const labelRight = Number(svg.match(new RegExp(`<text x="([\\d.]+)"[^>]*text-anchor="end">${long}`))[1]);
+    expect(labelRight).toBeGreaterThanOrEqual(textWidthPx(`${long} · throughput`));
   });
 });

@@ -5,7 +5,9 @@
 //                                        checks each message's length, its index (u32 LE at
 //                                        offset 0; its complement in the last 4 bytes): in
 //                                        order, no duplicate; gaps counted as lost
-//   a) node:dgram  send(64 B)                  one message per datagram             (baseline)
+//   a) node:dgram  send(64 B)                  one message per datagram             (context)
+//   p) node:dgram  21 length-prefixed 64 B messages per datagram, one send each  (baseline:
+//                  the same packing as @flux/udp, as a skilled user writes it)
 //   b) @flux/udp   claim/publish 64 B -> ring -> sender packs ~21 frames per datagram,
 //                  node:dgram backend on both ends
 //   c) the same, io_uring backend on both ends (a batch of datagrams per system call)
@@ -19,16 +21,30 @@
 //   flight); then tells the receiver how many were sent and collects its counts.
 //   throughput = verified messages / receiver elapsed (first to last verified message, the
 //   receiver's clock read once per 8 messages); lost = sent - verified (UDP does not
-//   retransmit), reported as a 'delivered' share.
+//   retransmit), reported as a 'delivered' share. cpu/msg = user + system CPU time of both
+//   processes (every thread) / verified messages.
+//   --rate N: every sender offers N msg/s (timer-paced, no spinning) instead of full speed,
+//   so cpu/msg compares the same work; a variant that delivers under 90% of N is reported
+//   as saturated, without a ratio.
 //
-// Run: node bench_transport_comparison.mjs [--json] [--runs N] [--quick] [--smoke]
+// Run: node bench_transport_comparison.mjs [--json] [--runs N] [--quick] [--smoke] [--rate N] [--only NAMES] [--help]
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Publication, Subscription } from '@flux/udp';
 import { capability } from '@flux/uring';
-import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
-import { IndexChecker, receiveWithDgram, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
+import { parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
+import {
+  IndexChecker,
+  pacer,
+  receivePackedWithDgram,
+  receiveWithDgram,
+  sendPackedWithDgram,
+  sendWithDgram,
+  stamp,
+  template,
+  yieldToEventLoop,
+} from './lib/indexed-messages.mjs';
 import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
@@ -46,9 +62,12 @@ const FULL_DURATION_MS = 2000;
 const SAMPLE_EVERY = 8; // receiver reads the clock once per this many verified messages (a power of two)
 const QUIET_MS = 200; // after the sender is done: no datagram for this long means the rest were lost
 const DEADLINE_MS = 60_000;
+const PACKED_PER_DATAGRAM = 21; // as many 4 + 64 B frames as fit 1,472 B: what @flux/udp packs (16 B header + 21 x 68 B)
+const SATURATED_SHARE = 0.9; // --rate: delivered under this share of the offered rate is "saturated"
 
 const variants = {
   dgramSmall: { transport: 'dgram', messageBytes: SMALL_MESSAGE_BYTES },
+  dgramPackedSmall: { transport: 'dgram-packed', messageBytes: SMALL_MESSAGE_BYTES },
   fluxSmall: { transport: 'flux', backend: 'dgram', messageBytes: SMALL_MESSAGE_BYTES, ringCapacity: 1 << 14 },
   fluxUringSmall: { transport: 'flux', backend: 'io_uring', messageBytes: SMALL_MESSAGE_BYTES, ringCapacity: 1 << 14 },
   dgramLarge: { transport: 'dgram', messageBytes: DATAGRAM_BYTES },
@@ -71,6 +90,10 @@ async function receiver({ variant }) {
   let transportCounters = () => ({});
   if (transport === 'dgram') {
     ({ port, close } = await receiveWithDgram({ host: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, check }));
+  } else if (transport === 'dgram-packed') {
+    let malformed;
+    ({ port, close, malformed } = await receivePackedWithDgram({ host: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, check }));
+    transportCounters = () => ({ malformed: malformed() });
   } else {
     const subscription = await Subscription.open({ port: 0, address: HOST, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend });
     subscription.onMessage(STREAM_ID, check);
@@ -108,7 +131,7 @@ async function receiver({ variant }) {
 
 // ---- child: sender ------------------------------------------------------------------------
 
-async function sender({ variant, port, durationMs }) {
+async function sender({ variant, port, durationMs, rate }) {
   const { transport, backend, messageBytes, ringCapacity } = variants[variant];
   const deadline = Date.now() + DEADLINE_MS;
   const source = template(messageBytes);
@@ -116,27 +139,46 @@ async function sender({ variant, port, durationMs }) {
   let datagrams = 0;
 
   if (transport === 'dgram') {
-    sent = await sendWithDgram({ host: HOST, port, lengthBytes: messageBytes, durationMs, window: SEND_WINDOW, deadline });
+    sent = await sendWithDgram({ host: HOST, port, lengthBytes: messageBytes, durationMs, window: SEND_WINDOW, deadline, rate });
     datagrams = sent;
+  } else if (transport === 'dgram-packed') {
+    ({ sent, datagrams } = await sendPackedWithDgram({
+      host: HOST,
+      port,
+      lengthBytes: messageBytes,
+      perDatagram: PACKED_PER_DATAGRAM,
+      durationMs,
+      window: SEND_WINDOW,
+      deadline,
+      rate,
+    }));
   } else {
     const publication = await Publication.open({ host: HOST, port, streamId: STREAM_ID, maxMessageBytes: messageBytes, ringCapacity, backend });
     const ring = publication.ring;
     const bytes = ring.bytes;
     const producer = ring.createProducer();
+    const pace = pacer(rate);
     const end = Date.now() + durationMs;
     while (Date.now() < end) {
-      const first = producer.tryClaim(CLAIM_BATCH, messageBytes);
+      const allowed = pace.due() - sent;
+      if (allowed <= 0) {
+        await pace.wait(); // paced: this tick's messages are out (the publication sends them meanwhile)
+        continue;
+      }
+      const batch = Math.min(CLAIM_BATCH, allowed);
+      const first = producer.tryClaim(batch, messageBytes);
       if (first < 0) {
         if (Date.now() > deadline) throw new Error('flux sender: deadline');
         await yieldToEventLoop(); // BACK_PRESSURED: the sender runs on this event loop
         continue;
       }
-      for (let i = 0; i < CLAIM_BATCH; i++) {
+      for (let i = 0; i < batch; i++) {
         const offset = ring.offsetOf(first + i);
         bytes.set(source, offset);
         stamp(bytes, offset, messageBytes, sent++);
       }
-      producer.publish(first, CLAIM_BATCH);
+      producer.publish(first, batch);
+      if (pace.paced && batch === allowed) await pace.wait(); // this tick's messages are claimed
     }
     verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux sender: flush timed out');
     const counters = publication.counters.snapshot();
@@ -151,8 +193,11 @@ async function sender({ variant, port, durationMs }) {
 }
 
 /** One measurement: a receiver process and a sender process; returns the receiver's counts. */
-async function measure(variant, durationMs) {
-  const m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS);
+async function measure(variant, durationMs, rate) {
+  const m = await measurePair(scriptPath, variant, durationMs, DEADLINE_MS, 'messages', { start: { rate } });
+  if (variants[variant].transport === 'dgram-packed') {
+    verify(m.received.counters.malformed === 0, `${variant}: ${m.received.counters.malformed} malformed datagrams`);
+  }
   if (variants[variant].transport === 'flux') {
     // The subscription counts gaps from the first datagram it heard, the checker from index 0.
     const { framesLost, dropped } = m.received.counters;
@@ -181,11 +226,29 @@ async function receiveBufferConditions() {
   return `asked ${RECEIVE_BUFFER_BYTES} B, getsockopt reports ${granted} B (net.core.rmem_max = ${rmemMax} B)`;
 }
 
+const labels = {
+  dgramSmall: 'node:dgram, 64 B, 1 per datagram',
+  dgramPackedSmall: 'node:dgram, 64 B, packed 21 per datagram',
+  fluxSmall: '@flux/udp on node:dgram, 64 B, packed',
+  fluxUringSmall: '@flux/udp on io_uring, 64 B, packed',
+  dgramLarge: 'node:dgram, 1,400 B datagrams',
+  fluxLarge: '@flux/udp on node:dgram, 1,380 B msgs, 1,400 B datagrams',
+  fluxUringLarge: '@flux/udp on io_uring, 1,380 B msgs, 1,400 B datagrams',
+};
+
 const roleIndex = process.argv.indexOf('--role');
 if (roleIndex >= 0) {
   await runChild(process.argv[roleIndex + 1], { receiver, sender }, DEADLINE_MS);
 } else {
-  const args = parseArgs();
+  const args = parseArgs({
+    options: { rate: { type: 'string', help: 'N: offered msg/s per sender (timer-paced) instead of full speed' } },
+    variants: Object.keys(variants),
+  });
+  const rate = args.rate === undefined ? 0 : Number(args.rate);
+  if (args.rate !== undefined && (!Number.isInteger(rate) || rate < 1000)) {
+    console.error(`bench_transport_comparison.mjs: --rate needs a whole number of msg/s >= 1000, got ${args.rate} (see --help)`);
+    process.exit(2);
+  }
   const durationMs = Math.max(50, Math.round(FULL_DURATION_MS * scaleOf(args)));
   const report = reporter(
     'transport_comparison',
@@ -193,83 +256,64 @@ if (roleIndex >= 0) {
     '  sender process -> UDP 127.0.0.1 -> receiver process; receiver verifies index and length of every message',
     {
       sendDurationMs: durationMs,
+      offered: rate ? `${rate} msg/s per sender, timer-paced (1 ms)` : 'full speed',
       receiveBuffer: await receiveBufferConditions(),
-      datagramPayloadBytes: `raw: ${SMALL_MESSAGE_BYTES} and ${DATAGRAM_BYTES}; flux: up to 1,472 (MTU 1500), ${DATAGRAM_BYTES} for ${LARGE_MESSAGE_BYTES} B messages`,
+      datagramPayloadBytes: `raw: ${SMALL_MESSAGE_BYTES} and ${DATAGRAM_BYTES}; packed raw: ${PACKED_PER_DATAGRAM} x (4 + ${SMALL_MESSAGE_BYTES}) B; flux: up to 1,472 (MTU 1500), ${DATAGRAM_BYTES} for ${LARGE_MESSAGE_BYTES} B messages`,
       sendWindow: `raw: ${SEND_WINDOW} datagrams; flux: ring (${variants.fluxSmall.ringCapacity} / ${variants.fluxLarge.ringCapacity} slots) + 256 datagrams in flight (the default), claim batch ${CLAIM_BATCH}`,
+      cpu: 'cpu/msg = user + system time of both processes (all threads) / verified messages',
       runs: args.runs,
     },
   );
   // Where io_uring is not usable, its variants are left out and the reason printed.
-  const order = ['dgramSmall', 'fluxSmall', 'fluxUringSmall', 'dgramLarge', 'fluxLarge', 'fluxUringLarge'].filter(
-    (name) => uringUsable || variants[name].backend !== 'io_uring',
-  );
+  const order = Object.keys(variants).filter((name) => uringUsable || variants[name].backend !== 'io_uring');
   if (!uringUsable && !args.json) console.log(`  io_uring variants skipped: ${capability().reason}`);
-  const measured = Object.fromEntries(order.map((name) => [name, []]));
-  for (let run = 0; run < args.runs; run++) {
-    for (const name of order) measured[name].push(await measure(name, durationMs));
-  }
-  const values = (name, key) => measured[name].map((m) => m[key]);
-  const dgramSmall = report.record({
-    variant: 'node:dgram, 64 B, 1 per datagram',
-    metric: 'throughput',
-    unit: 'msg/s',
-    values: values('dgramSmall', 'perSecond'),
-  });
-  report.record({
-    variant: '@flux/udp on node:dgram, 64 B, packed',
-    metric: 'throughput',
-    unit: 'msg/s',
-    values: values('fluxSmall', 'perSecond'),
-    baseline: dgramSmall,
-  });
-  if (uringUsable) {
-    report.record({
-      variant: '@flux/udp on io_uring, 64 B, packed',
-      metric: 'throughput',
-      unit: 'msg/s',
-      values: values('fluxUringSmall', 'perSecond'),
-      baseline: dgramSmall,
+  const { measured, method } = await runInterleaved(args, order, (name) => measure(name, durationMs, rate));
+  const values = (name, key) => measured[name]?.map((m) => m[key]);
+  // A paced variant that could not keep up is saturated: its figures are not comparable.
+  const saturated = (name) => rate > 0 && (measured[name] ?? []).some((m) => m.perSecond < rate * SATURATED_SHARE);
+  const recordPair = (name, baselines) => {
+    const label = saturated(name) ? `${labels[name]} (saturated below ${rate} msg/s)` : labels[name];
+    const base = saturated(name) ? {} : baselines;
+    const isLarge = name.endsWith('Large');
+    const throughput = report.record({
+      variant: label,
+      metric: isLarge ? 'datagrams' : 'throughput',
+      unit: isLarge ? 'dgram/s' : 'msg/s',
+      values: values(name, 'perSecond'),
+      baseline: base.throughput ?? null,
     });
-  }
-  const dgramLarge = report.record({
-    variant: 'node:dgram, 1,400 B datagrams',
-    metric: 'datagrams',
-    unit: 'dgram/s',
-    values: values('dgramLarge', 'perSecond'),
-  });
-  report.record({
-    variant: '@flux/udp on node:dgram, 1,380 B msgs, 1,400 B datagrams',
-    metric: 'datagrams',
-    unit: 'dgram/s',
-    values: values('fluxLarge', 'perSecond'),
-    baseline: dgramLarge,
-  });
-  if (uringUsable) {
-    report.record({
-      variant: '@flux/udp on io_uring, 1,380 B msgs, 1,400 B datagrams',
-      metric: 'datagrams',
-      unit: 'dgram/s',
-      values: values('fluxUringLarge', 'perSecond'),
-      baseline: dgramLarge,
+    const cpu = report.record({
+      variant: label,
+      metric: 'cpu/msg',
+      unit: 'ns',
+      values: values(name, 'cpuNsPerMessage'),
+      baseline: base.cpu ?? null,
+      better: 'lower',
     });
-  }
-  // Loss as a delivered share (a 'lost' line would be 0 when nothing is lost, and results are > 0).
-  const labels = {
-    dgramSmall: 'node:dgram, 64 B',
-    fluxSmall: '@flux/udp dgram, 64 B',
-    fluxUringSmall: '@flux/udp io_uring, 64 B',
-    dgramLarge: 'node:dgram, 1,400 B',
-    fluxLarge: '@flux/udp dgram, 1,380 B',
-    fluxUringLarge: '@flux/udp io_uring, 1,380 B',
+    return { throughput, cpu };
   };
+  recordPair('dgramSmall', {});
+  const packed = recordPair('dgramPackedSmall', {});
+  const small = saturated('dgramPackedSmall') ? {} : packed;
+  recordPair('fluxSmall', small);
+  if (uringUsable) recordPair('fluxUringSmall', small);
+  const dgramLarge = recordPair('dgramLarge', {});
+  const large = saturated('dgramLarge') ? {} : dgramLarge;
+  recordPair('fluxLarge', large);
+  if (uringUsable) recordPair('fluxUringLarge', large);
+  // Loss as a delivered share (a 'lost' line would be 0 when nothing is lost, and results are > 0).
   for (const name of order) {
     report.record({ variant: `${labels[name]}: delivered of sent`, metric: 'delivered', unit: '%', values: values(name, 'deliveredPercent') });
   }
+  report.method(method);
   if (!args.json) {
-    console.log('  per run (sent / verified / lost, messages per datagram sent):');
-    for (const name of order) {
-      const runs = measured[name].map((m) => `${m.sent} / ${m.verified} / ${m.lost}, ${(m.sent / m.datagrams).toFixed(1)}`);
-      console.log(`    ${labels[name].padEnd(28)} ${runs.join(';  ')}`);
+    console.log('  per run (sent / verified / lost, messages per datagram sent, sender + receiver CPU ns/msg):');
+    for (const name of order.filter((n) => measured[n])) {
+      const runs = measured[name].map(
+        (m) =>
+          `${m.sent} / ${m.verified} / ${m.lost}, ${(m.sent / m.datagrams).toFixed(1)}, ${m.senderCpuNsPerMessage.toFixed(0)} + ${m.receiverCpuNsPerMessage.toFixed(0)}`,
+      );
+      console.log(`    ${labels[name].padEnd(44)} ${runs.join(';  ')}`);
     }
   }
 }

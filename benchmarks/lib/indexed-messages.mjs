@@ -3,8 +3,32 @@
 // stamp and order, counts gaps as lost, and samples the clock for the rate.
 import dgram from 'node:dgram';
 import { verify } from './harness.mjs';
+import { LENGTH_PREFIX_BYTES, writeLengthPrefix } from './length-prefixed.mjs';
 
 export const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
+const sleepMs = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An offered rate: `due()` is how many messages should have been offered by now (from the
+ * first call of due()). With no rate (0 or undefined) it is unbounded: full speed. A paced
+ * sender wakes once per tick (`wait()`: a 1 ms timer, no spinning), offers everything due
+ * since the last tick in one go (so the messages of one tick are batched as an application
+ * timer would batch them), then waits for the next tick: CPU time per message at a fixed
+ * rate counts the work of sending, not of waiting or of re-checking the clock.
+ */
+export function pacer(ratePerSecond) {
+  if (!ratePerSecond) return { due: () => Number.POSITIVE_INFINITY, wait: yieldToEventLoop, paced: false };
+  let startMs = -1;
+  return {
+    due() {
+      const nowMs = performance.now();
+      if (startMs < 0) startMs = nowMs;
+      return Math.floor(((nowMs - startMs) * ratePerSecond) / 1000);
+    },
+    wait: () => sleepMs(1),
+    paced: true,
+  };
+}
 
 export function writeU32(bytes, offset, value) {
   bytes[offset] = value;
@@ -89,7 +113,7 @@ export async function receiveWithDgram({ host, receiveBufferBytes, check }) {
  * `durationMs`, with `window` datagrams in flight (a buffer is reused only after its send
  * completed: node:dgram holds it until then). Returns messages sent.
  */
-export async function sendWithDgram({ host, port, lengthBytes, durationMs, window, deadline }) {
+export async function sendWithDgram({ host, port, lengthBytes, durationMs, window, deadline, rate = 0 }) {
   const source = template(lengthBytes);
   const socket = dgram.createSocket({ type: 'udp4' });
   await new Promise((resolve, reject) => {
@@ -109,19 +133,26 @@ export async function sendWithDgram({ host, port, lengthBytes, durationMs, windo
     };
     pool.push(entry);
   }
+  const pace = pacer(rate);
   const end = Date.now() + durationMs;
   while (Date.now() < end) {
     if (Date.now() > deadline) throw new Error('dgram sender: deadline');
+    let allowed = pace.due() - sent;
+    if (allowed <= 0) {
+      await pace.wait();
+      continue;
+    }
     if (pool.length === 0) {
       await yieldToEventLoop();
       continue;
     }
-    while (pool.length > 0) {
+    while (pool.length > 0 && allowed-- > 0) {
       const entry = pool.pop();
       entry.buffer.set(source); // the message is written, as the flux producer writes its slot
       stamp(entry.buffer, 0, lengthBytes, sent++);
       socket.send(entry.buffer, 0, lengthBytes, entry.onSent);
     }
+    if (pace.paced && allowed <= 0) await pace.wait(); // this tick's messages are out
   }
   while (pool.length < window) {
     if (Date.now() > deadline) throw new Error('dgram sender: deadline waiting for sends');
@@ -130,4 +161,105 @@ export async function sendWithDgram({ host, port, lengthBytes, durationMs, windo
   await new Promise((resolve) => socket.close(resolve));
   verify(sendErrors === 0, `dgram sender: ${sendErrors} send errors`);
   return sent;
+}
+
+/**
+ * The packed node:dgram baseline, as a skilled user writes it with the same packing as
+ * @flux/udp: `perDatagram` stamped messages per datagram, each length-prefixed
+ * (length-prefixed.mjs), one socket.send per datagram, `window` datagrams in flight.
+ *
+ *   datagram: [len u32 | message] [len u32 | message] ...   (perDatagram frames)
+ *
+ * Returns { sent: messages, datagrams }.
+ */
+export async function sendPackedWithDgram({ host, port, lengthBytes, perDatagram, durationMs, window, deadline, rate = 0 }) {
+  const source = template(lengthBytes);
+  const frameBytes = LENGTH_PREFIX_BYTES + lengthBytes;
+  const socket = dgram.createSocket({ type: 'udp4' });
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, host, resolve);
+  });
+  let sent = 0;
+  let datagrams = 0;
+  let sendErrors = 0;
+  const pool = [];
+  for (let i = 0; i < window; i++) {
+    const entry = {
+      buffer: Buffer.alloc(frameBytes * perDatagram),
+      onSent: (error) => {
+        if (error) sendErrors++;
+        pool.push(entry);
+      },
+    };
+    pool.push(entry);
+  }
+  const pace = pacer(rate);
+  const end = Date.now() + durationMs;
+  while (Date.now() < end) {
+    if (Date.now() > deadline) throw new Error('packed dgram sender: deadline');
+    let allowed = pace.due() - sent;
+    if (allowed <= 0) {
+      await pace.wait();
+      continue;
+    }
+    if (pool.length === 0) {
+      await yieldToEventLoop();
+      continue;
+    }
+    while (pool.length > 0 && allowed > 0) {
+      const count = Math.min(perDatagram, allowed);
+      const entry = pool.pop();
+      const bytes = entry.buffer;
+      for (let m = 0, offset = 0; m < count; m++, offset += frameBytes) {
+        writeLengthPrefix(bytes, offset, lengthBytes);
+        bytes.set(source, offset + LENGTH_PREFIX_BYTES);
+        stamp(bytes, offset + LENGTH_PREFIX_BYTES, lengthBytes, sent++);
+      }
+      socket.send(bytes, 0, count * frameBytes, entry.onSent);
+      datagrams++;
+      allowed -= count;
+    }
+    if (pace.paced && allowed <= 0) await pace.wait(); // this tick's messages are out
+  }
+  while (pool.length < window) {
+    if (Date.now() > deadline) throw new Error('packed dgram sender: deadline waiting for sends');
+    await yieldToEventLoop();
+  }
+  await new Promise((resolve) => socket.close(resolve));
+  verify(sendErrors === 0, `packed dgram sender: ${sendErrors} send errors`);
+  return { sent, datagrams };
+}
+
+/**
+ * The packed baseline's receiver: binds `host`:0 and hands each length-prefixed message of
+ * each datagram to `check`. A datagram that does not split into whole frames counts as
+ * `malformed()` (it is not silently skipped).
+ */
+export async function receivePackedWithDgram({ host, receiveBufferBytes, check }) {
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: receiveBufferBytes });
+  let malformed = 0;
+  socket.on('message', (message) => {
+    const end = message.length;
+    let offset = 0;
+    while (offset < end) {
+      if (end - offset < LENGTH_PREFIX_BYTES) {
+        malformed++;
+        return;
+      }
+      const lengthBytes = (message[offset] | (message[offset + 1] << 8) | (message[offset + 2] << 16) | (message[offset + 3] << 24)) >>> 0;
+      offset += LENGTH_PREFIX_BYTES;
+      if (end - offset < lengthBytes) {
+        malformed++;
+        return;
+      }
+      check(message, offset, lengthBytes);
+      offset += lengthBytes;
+    }
+  });
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, resolve);
+  });
+  return { port: socket.address().port, close: () => new Promise((resolve) => socket.close(resolve)), malformed: () => malformed };
 }

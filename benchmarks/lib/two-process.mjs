@@ -36,8 +36,12 @@ export async function runChild(role, handlers, deadlineMs) {
   });
   const start = await nextParentMessage('start', Date.now() + deadlineMs);
   try {
+    // CPU time of the whole process (every thread: JS, libuv's pool, io_uring's) from the
+    // start message to the result: setup, the run and the shutdown it needs.
+    const cpuBefore = process.cpuUsage();
     const result = await handlers[role](start);
-    process.send({ type: 'result', ...result });
+    const cpu = process.cpuUsage(cpuBefore);
+    process.send({ type: 'result', ...result, cpuMicros: cpu.user + cpu.system });
   } catch (error) {
     process.send({ type: 'error', message: String(error?.stack ?? error) });
   }
@@ -116,7 +120,9 @@ export function startChild(scriptPath, role, { commandPrefix = [] } = {}) {
  * receiver, waits for its port, forks the sender, tells the receiver how many were sent,
  * and checks what every such bench checks (nothing wrong, nothing past what was sent,
  * enough to time, the loss adds up). Returns the sender's result, the receiver's counts,
- * and the common figures: { sender, received, perSecond, sent, verified, lost, deliveredPercent }.
+ * and the common figures: { sender, received, perSecond, sent, verified, lost, deliveredPercent,
+ * cpuNsPerMessage, senderCpuNsPerMessage, receiverCpuNsPerMessage } (CPU: both processes'
+ * user + system time from their start message to their result, per verified message).
  * Options: `start` (fields added to both children's start message), `receiverPrefix` and
  * `senderPrefix` (command prefixes, see startChild), `route` (async (receiverPort) => the
  * port the sender is given instead, e.g. a relay's).
@@ -156,6 +162,9 @@ export async function measurePair(scriptPath, variant, durationMs, deadlineMs, w
       verified: received.verified,
       lost,
       deliveredPercent: (received.verified / sent) * 100,
+      cpuNsPerMessage: ((sender.cpuMicros + received.cpuMicros) * 1000) / received.verified,
+      senderCpuNsPerMessage: (sender.cpuMicros * 1000) / received.verified,
+      receiverCpuNsPerMessage: (received.cpuMicros * 1000) / received.verified,
     };
   } finally {
     receiverProcess.stop();
