@@ -232,6 +232,24 @@ export async function sendPackedWithDgram({ host, port, lengthBytes, perDatagram
 }
 
 /**
+ * Splits one packed datagram (`lengthBytes` bytes of `bytes`) into its length-prefixed
+ * messages, calling check(bytes, offset, lengthBytes) for each; returns false (after
+ * delivering the whole frames before it) when the datagram does not end on a frame boundary.
+ */
+export function forEachPacked(bytes, lengthBytes, check) {
+  let offset = 0;
+  while (offset < lengthBytes) {
+    if (lengthBytes - offset < LENGTH_PREFIX_BYTES) return false;
+    const messageBytes = (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+    offset += LENGTH_PREFIX_BYTES;
+    if (lengthBytes - offset < messageBytes) return false;
+    check(bytes, offset, messageBytes);
+    offset += messageBytes;
+  }
+  return true;
+}
+
+/**
  * The packed baseline's receiver: binds `host`:0 and hands each length-prefixed message of
  * each datagram to `check`. A datagram that does not split into whole frames counts as
  * `malformed()` (it is not silently skipped).
@@ -240,22 +258,7 @@ export async function receivePackedWithDgram({ host, receiveBufferBytes, check }
   const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: receiveBufferBytes });
   let malformed = 0;
   socket.on('message', (message) => {
-    const end = message.length;
-    let offset = 0;
-    while (offset < end) {
-      if (end - offset < LENGTH_PREFIX_BYTES) {
-        malformed++;
-        return;
-      }
-      const lengthBytes = (message[offset] | (message[offset + 1] << 8) | (message[offset + 2] << 16) | (message[offset + 3] << 24)) >>> 0;
-      offset += LENGTH_PREFIX_BYTES;
-      if (end - offset < lengthBytes) {
-        malformed++;
-        return;
-      }
-      check(message, offset, lengthBytes);
-      offset += lengthBytes;
-    }
+    if (!forEachPacked(message, message.length, check)) malformed++;
   });
   await new Promise((resolve, reject) => {
     socket.once('error', reject);
