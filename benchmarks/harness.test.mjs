@@ -24,7 +24,7 @@ function silenced(fn) {
 }
 
 describe('parseArgs', () => {
-  it('reads the common flags in both spellings (--runs 3 and --runs=3), and the bench\'s own', () => {
+  it("reads the common flags in both spellings (--runs 3 and --runs=3), and the bench's own", () => {
     const a = args(['--runs=4', '--json', '--only', 'a,b', '--seed', '9', '--rate', '5'], { options: { rate: { type: 'string', help: 'x' } } });
     expect(a).toMatchObject({ runs: 4, json: true, only: ['a', 'b'], seed: 9, rate: '5', warmup: true });
     expect(args(['--runs', '2', '--no-warmup'])).toMatchObject({ runs: 2, only: null, warmup: false });
@@ -58,7 +58,12 @@ describe('the method (runInterleaved)', () => {
       calls.push([name, run]);
       return run;
     });
-    expect(calls.filter(([, run]) => run === -1).map(([name]) => name).sort()).toEqual(names);
+    expect(
+      calls
+        .filter(([, run]) => run === -1)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(names);
     for (const name of names) expect(measured[name]).toEqual([0, 1, 2, 3, 4, 5]); // the warm-up is not kept
     const orders = method.runs.map((r) => r.order.join(''));
     expect(new Set(orders).size).toBeGreaterThan(1);
