@@ -1,19 +1,35 @@
 // bench_ring_ping_pong_latency: round-trip time between two worker threads, one 64-byte
-// message each way, per wait strategy, against MessagePort in the same run.
+// message each way, per @flux/ring wait strategy, each against a hand-written
+// SharedArrayBuffer ping-pong that waits the same way, and MessagePort (what users do today)
+// as the common context row.
 //
 //   [worker: pinger] --ring A (claim/write/publish)--> [worker: ponger]
 //          ^                                                 |
 //          +-------------- ring B (claim/write/publish) <----+
 //   pinger times each round trip (one clock read per iteration) into an HDR histogram;
 //   both sides verify every stamp.
-//   baseline: [worker] --MessagePort postMessage(64 B)--> [worker] --postMessage--> back
 //
-// Run: node bench_ring_ping_pong_latency.mjs [--json] [--runs N] [--quick]
+//   variants (for --only), and what each ratio is against:
+//   port          MessagePort postMessage(64 B) each way, both sides on the event loop (context)
+//   sabAtomicsWait SAB + Atomics.wait/notify ping-pong, hand-written (lib/wait-baselines.mjs)
+//   blocking      flux ring, BlockingWaitStrategy (futex via Atomics.wait)      vs sabAtomicsWait
+//   sabWaitAsync  SAB + Atomics.waitAsync/notify ping-pong, on the event loop
+//   async         flux ring, AsyncWaitStrategy (Atomics.waitAsync)             vs sabWaitAsync,
+//                 and again vs MessagePort (event loop against event loop)
+//   sabSpin       SAB ping-pong spinning on Atomics.load: the physical limit, one core per side
+//   busySpin      flux ring, BusySpinWaitStrategy, one core per side           vs sabSpin
+//   A spinning side never sleeps, so spinning rows are not compared with MessagePort (a busy
+//   core against event-loop wake-ups). The SAB baselines check each message (stamp, and its
+//   complement in the last word; in order) as the Flux sides check their stamps.
+//   figures: p50 and p99 of the round trips of each run; ratio = baseline / variant.
+//
+// Run: node bench_ring_ping_pong_latency.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { AsyncWaitStrategy, BlockingWaitStrategy, BusySpinWaitStrategy, Ring } from '@flux/ring';
 import hdr from 'hdr-histogram-js';
 import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
-import { parseArgs, reporter, scaleOf, runWorker, verify } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, runWorker, scaleOf, verify } from './lib/harness.mjs';
+import { createPingPongBuffer, sabPingPongSide } from './lib/wait-baselines.mjs';
 
 const MESSAGE_BYTES = 64;
 const WAIT_TIMEOUT_MS = 10_000;
@@ -112,7 +128,15 @@ function portSide({ role, port, warmup, samples, barrier }) {
   });
 }
 
-if (!isMainThread) parentPort.postMessage(await (workerData.port ? portSide(workerData) : fluxSide(workerData)));
+async function sabSide({ role, buffer, kind, warmup, samples, barrier }) {
+  const { rttNs, bad } = await sabPingPongSide({ role, buffer, kind, warmup, samples, start: () => arriveAndWait(barrier, 2) });
+  return role === 'pinger' ? { ...summarize(rttNs, samples), bad, samples } : { bad };
+}
+
+if (!isMainThread) {
+  const side = { port: portSide, flux: fluxSide, sab: sabSide }[workerData.mode];
+  parentPort.postMessage(await side(workerData));
+}
 
 async function runFlux(strategy, warmup, samples) {
   const ping = Ring.create({ capacity: 1024, maxMessageBytes: MESSAGE_BYTES });
@@ -126,6 +150,7 @@ async function runFlux(strategy, warmup, samples) {
     warmup,
     samples,
     barrier: createBarrier(),
+    mode: 'flux',
   };
   const url = new URL(import.meta.url);
   const [result, other] = await Promise.all([runWorker(url, { ...shared, role: 'pinger' }), runWorker(url, { ...shared, role: 'ponger' })]);
@@ -135,7 +160,7 @@ async function runFlux(strategy, warmup, samples) {
 
 async function runPort(warmup, samples) {
   const { port1, port2 } = new MessageChannel();
-  const shared = { warmup, samples, barrier: createBarrier() };
+  const shared = { warmup, samples, barrier: createBarrier(), mode: 'port' };
   const url = new URL(import.meta.url);
   const [result, other] = await Promise.all([
     runWorker(url, { ...shared, role: 'pinger', port: port1 }, [port1]),
@@ -145,54 +170,64 @@ async function runPort(warmup, samples) {
   return result;
 }
 
+async function runSab(kind, warmup, samples) {
+  const shared = { buffer: createPingPongBuffer(), kind, warmup, samples, barrier: createBarrier(), mode: 'sab' };
+  const url = new URL(import.meta.url);
+  const [result, other] = await Promise.all([runWorker(url, { ...shared, role: 'pinger' }), runWorker(url, { ...shared, role: 'ponger' })]);
+  verify(result.bad === 0 && other.bad === 0, `SAB ${kind}: ${result.bad + other.bad} messages corrupted or out of order`);
+  return result;
+}
+
+// name: [label, what it runs, warm-up round trips, measured round trips] (full length).
+const variants = {
+  port: ['MessagePort round trip (event loop)', (w, n) => runPort(w, n), 2_000, 20_000],
+  sabAtomicsWait: ['SAB + Atomics.wait ping-pong, hand-written', (w, n) => runSab('wait', w, n), 2_000, 20_000],
+  blocking: ['flux ring, blocking wait', (w, n) => runFlux('blocking', w, n), 2_000, 20_000],
+  sabWaitAsync: ['SAB + Atomics.waitAsync ping-pong, hand-written (event loop)', (w, n) => runSab('waitAsync', w, n), 2_000, 20_000],
+  async: ['flux ring, async wait (event loop)', (w, n) => runFlux('async', w, n), 2_000, 20_000],
+  sabSpin: ['SAB spin ping-pong, one core per side (the limit)', (w, n) => runSab('spin', w, n), 20_000, 200_000],
+  busySpin: ['flux ring, busy-spin wait (one core per side)', (w, n) => runFlux('busy-spin', w, n), 20_000, 200_000],
+};
+
 if (isMainThread) {
-  const args = parseArgs();
+  const args = parseArgs({ variants: Object.keys(variants) });
   const scale = scaleOf(args);
-  const plan = {
-    'busy-spin': [20_000, 200_000],
-    blocking: [2_000, 20_000],
-    async: [2_000, 20_000],
-  };
+  const count = (n) => Math.max(10, Math.round(n * scale));
   const report = reporter(
     'ring_ping_pong_latency',
     args,
-    '  pinger worker <-> ponger worker over two rings (one 64 B message each way); round trip, HDR percentiles',
+    '  pinger worker <-> ponger worker (one 64 B message each way); round trip, HDR percentiles; each Flux wait against the hand-written SAB ping-pong that waits the same way',
     {
       messageBytes: MESSAGE_BYTES,
-      samplesPerRun:
-        Object.entries(plan)
-          .map(([k, [, s]]) => `${k} ${Math.round(s * scale)}`)
-          .join(', ') + `, MessagePort ${Math.round(20_000 * scale)}`,
+      samplesPerRun: Object.entries(variants)
+        .map(([name, [, , , samples]]) => `${name} ${count(samples)}`)
+        .join(', '),
+      spinning: 'sabSpin and busySpin keep both cores busy; they are compared with each other only, never with an event-loop row',
       runs: args.runs,
     },
   );
-  const results = { port: [], 'busy-spin': [], blocking: [], async: [] };
-  for (let run = 0; run < args.runs; run++) {
-    results.port.push(await runPort(Math.round(2_000 * scale), Math.round(20_000 * scale)));
-    for (const [strategy, [warmup, samples]] of Object.entries(plan)) {
-      results[strategy].push(await runFlux(strategy, Math.round(warmup * scale), Math.round(samples * scale)));
-    }
-  }
-  const baselines = {};
-  for (const percentile of ['p50', 'p99']) {
-    baselines[percentile] = report.record({
-      variant: 'MessagePort round trip',
-      metric: `rtt_${percentile}`,
-      unit: 'ns',
-      values: results.port.map((r) => r[percentile]),
-      better: 'lower',
-    });
-  }
-  for (const strategy of Object.keys(plan)) {
+  const { measured, method } = await runInterleaved(args, Object.keys(variants), (name) => {
+    const [, run, warmup, samples] = variants[name];
+    return run(count(warmup), count(samples));
+  });
+  const recordAgainst = (name, baselines) => {
+    const out = {};
     for (const percentile of ['p50', 'p99']) {
-      report.record({
-        variant: `flux ring, ${strategy} wait`,
+      out[percentile] = report.record({
+        variant: variants[name][0],
         metric: `rtt_${percentile}`,
         unit: 'ns',
-        values: results[strategy].map((r) => r[percentile]),
-        baseline: baselines[percentile],
+        values: measured[name]?.map((r) => r[percentile]),
+        baseline: baselines[percentile] ?? null,
         better: 'lower',
       });
     }
-  }
+    return out;
+  };
+  const port = recordAgainst('port', {});
+  recordAgainst('blocking', recordAgainst('sabAtomicsWait', {}));
+  recordAgainst('async', recordAgainst('sabWaitAsync', {}));
+  recordAgainst('async', port); // event loop against event loop: what users of MessagePort get
+  recordAgainst('busySpin', recordAgainst('sabSpin', {}));
+  report.method(method);
 }
