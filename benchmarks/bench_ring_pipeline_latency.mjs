@@ -4,8 +4,12 @@
 // corrected; against the same pipeline over MessagePort.
 //
 //   [worker: source] --ring A--> [worker: stage] --ring B--> [worker: sink]     (flux, blocking waits)
-//   baseline:
-//   [worker: source] --MessagePort--> [worker: stage] --MessagePort--> [worker: sink]
+//   baselines:
+//   [worker: source] --SAB queue--> [worker: stage] --SAB queue--> [worker: sink]   (hand-written, Atomics.wait)
+//   [worker: source] --MessagePort--> [worker: stage] --MessagePort--> [worker: sink] (what users do today)
+//
+// Variants (for --only): flux@50k, sab@50k, port@50k, and @200k (full length only). A variant
+// whose sink received under 90% of the offered rate is saturated: labelled so, no ratio.
 //
 // Sizes: message i is 4,096 B when i % 20 == 0, else 512 B when i % 4 == 0, else 64 B
 // (lib/pipeline-messages.mjs: the layout, and the sink's checker).
@@ -20,13 +24,14 @@
 //
 // Waits: the stage and the sink use BlockingWaitStrategy (a futex sleep when idle): three
 // threads on a two-core machine cannot all spin, and MessagePort's receivers sleep too.
-// Run: node bench_ring_pipeline_latency.mjs [--json] [--runs N] [--quick]
+// Run: node bench_ring_pipeline_latency.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { BACK_PRESSURED, BlockingWaitStrategy, Ring } from '@flux/ring';
 import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
-import { parseArgs, reporter, runWorker, verify } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, runWorker, verify } from './lib/harness.mjs';
 import { clockSince } from './lib/one-way-latency.mjs';
-import { fill, mark, MAX_MESSAGE_BYTES, PipelineChecker, sizeOf } from './lib/pipeline-messages.mjs';
+import { fill, MAX_MESSAGE_BYTES, mark, PipelineChecker, sizeOf } from './lib/pipeline-messages.mjs';
+import { createSabQueue, SabQueue } from './lib/wait-baselines.mjs';
 
 const RING_CAPACITY = 4096;
 const WAKE_MS = 0.1;
@@ -115,6 +120,7 @@ function fluxSink({ input, consumerId, total, epochNs, barrier }) {
   const check = (bytes, offset, length) => checker.check(bytes, offset, length);
   const deadline = Date.now() + DEADLINE_MS;
   arriveAndWait(barrier, 3);
+  checker.begin();
   while (checker.expected < total) {
     if (consumer.waitFor(wait, Math.max(1, deadline - Date.now())) === 0) throw new Error(`sink: deadline at ${checker.expected}`);
     consumer.poll(check);
@@ -159,10 +165,56 @@ function portSink({ port, total, epochNs, barrier }) {
       }
     });
     arriveAndWait(barrier, 3);
+    checker.begin();
   });
 }
 
-const roles = { fluxSource, fluxStage, fluxSink, portSource, portStage, portSink };
+// ---- baseline: a hand-written SAB queue per hop (lib/wait-baselines.mjs), Atomics.wait when idle ----
+
+function sabSource(data) {
+  const queue = new SabQueue(data.out);
+  return offerAtRate(data, (index, dueNs) => {
+    const at = queue.claim(sizeOf(index), 1000); // sleeps while the queue is full
+    fill(queue.bytes, at, index, dueNs);
+    queue.publish();
+    return true;
+  });
+}
+
+function sabStage({ input, out, total, barrier }) {
+  const from = new SabQueue(input);
+  const to = new SabQueue(out);
+  let index = 0;
+  const forward = (bytes, offset, length) => {
+    const at = to.claim(length, 1000);
+    to.bytes.set(bytes.subarray(offset, offset + length), at); // the transform: copy, then mark
+    mark(to.bytes, at, index++);
+    to.publish();
+  };
+  const deadline = Date.now() + DEADLINE_MS;
+  arriveAndWait(barrier, 3);
+  while (index < total) {
+    if (Date.now() > deadline) throw new Error(`stage: deadline at ${index}`);
+    from.drain(forward, 100);
+  }
+  return {};
+}
+
+function sabSink({ input, total, epochNs, barrier }) {
+  const queue = new SabQueue(input);
+  const checker = new PipelineChecker(clockSince(epochNs), total);
+  const check = (bytes, offset, length) => checker.check(bytes, offset, length);
+  const deadline = Date.now() + DEADLINE_MS;
+  arriveAndWait(barrier, 3);
+  checker.begin();
+  while (checker.expected < total) {
+    if (Date.now() > deadline) throw new Error(`sink: deadline at ${checker.expected}`);
+    queue.drain(check, 100);
+  }
+  return checker.result();
+}
+
+const roles = { fluxSource, fluxStage, fluxSink, portSource, portStage, portSink, sabSource, sabStage, sabSink };
 if (!isMainThread) parentPort.postMessage(await roles[workerData.role](workerData));
 
 async function runPipeline(kind, total, rate) {
@@ -176,6 +228,14 @@ async function runPipeline(kind, total, rate) {
       runWorker(url, { ...shared, role: 'fluxSource', out: a.handle }),
       runWorker(url, { ...shared, role: 'fluxStage', input: a.handle, consumerId: a.addConsumer(), out: b.handle }),
       runWorker(url, { ...shared, role: 'fluxSink', input: b.handle, consumerId: b.addConsumer() }),
+    ];
+  } else if (kind === 'sab') {
+    const a = createSabQueue(RING_CAPACITY, MAX_MESSAGE_BYTES);
+    const b = createSabQueue(RING_CAPACITY, MAX_MESSAGE_BYTES);
+    workers = [
+      runWorker(url, { ...shared, role: 'sabSource', out: a }),
+      runWorker(url, { ...shared, role: 'sabStage', input: a, out: b }),
+      runWorker(url, { ...shared, role: 'sabSink', input: b }),
     ];
   } else {
     const first = new MessageChannel();
@@ -192,32 +252,56 @@ async function runPipeline(kind, total, rate) {
   return sink;
 }
 
+// A variant whose sink received under this share of the offered rate fell behind the schedule:
+// its latency grows with the run's length, so it is reported as saturated, not as a ratio.
+const SATURATED_SHARE = 0.9;
+const KINDS = { flux: 'flux ring pipeline', sab: 'SAB queue pipeline, hand-written', port: 'MessagePort pipeline' };
+
 if (isMainThread) {
-  const args = parseArgs();
+  const args = parseArgs({ variants: ['flux@50k', 'sab@50k', 'port@50k', 'flux@200k', 'sab@200k', 'port@200k'] });
   const rates = args.quick || args.smoke ? [50_000] : [50_000, 200_000];
   const seconds = args.smoke ? 0.2 : args.quick ? 1 : 2;
   const report = reporter(
     'ring_pipeline_latency',
     args,
-    '  source worker -> ring -> stage worker -> ring -> sink worker, fixed offered rate, mixed sizes; latency from due time (coordinated omission corrected)',
-    { messageBytes: '64 (75%) / 512 (20%) / 4096 (5%)', ringCapacity: RING_CAPACITY, waitStrategy: 'blocking (futex)', runs: args.runs },
+    '  source worker -> hop -> stage worker -> hop -> sink worker, fixed offered rate, mixed sizes; latency from due time (coordinated omission corrected)',
+    {
+      messageBytes: '64 (75%) / 512 (20%) / 4096 (5%)',
+      ringCapacity: RING_CAPACITY,
+      waitStrategy: 'flux: blocking (futex); SAB queue: Atomics.wait with a sleeping flag (no notify while busy); MessagePort: the event loop',
+      saturated: `a variant whose sink received < ${SATURATED_SHARE * 100}% of the offered rate is labelled saturated and gets no ratio`,
+      runs: args.runs,
+    },
   );
+  const names = rates.flatMap((rate) => Object.keys(KINDS).map((kind) => `${kind}@${rate / 1000}k`));
+  const { measured, method } = await runInterleaved(args, names, (name) => {
+    const [kind, rateText] = name.split('@');
+    const rate = Number(rateText.slice(0, -1)) * 1000;
+    return runPipeline(kind, Math.round(rate * seconds), rate);
+  });
   for (const rate of rates) {
-    const total = Math.round(rate * seconds);
-    const flux = [];
-    const port = [];
-    for (let run = 0; run < args.runs; run++) {
-      flux.push(await runPipeline('flux', total, rate));
-      port.push(await runPipeline('port', total, rate));
-    }
     const rateText = `${rate / 1000}k msg/s`;
+    const runsOf = (kind) => measured[`${kind}@${rate / 1000}k`];
+    const saturated = (kind) => (runsOf(kind) ?? []).some((r) => r.deliveredPerSecond < rate * SATURATED_SHARE);
+    const label = (kind) => `${KINDS[kind]}, ${rateText}${saturated(kind) ? ' (saturated)' : ''}`;
     for (const [metric, key] of [
       ['lat_p50', 'p50'],
       ['lat_p99', 'p99'],
       ['lat_p99.9', 'p999'],
     ]) {
-      const baseline = report.record({ variant: `MessagePort pipeline, ${rateText}`, metric, unit: 'µs', values: port.map((r) => r[key]) });
-      report.record({ variant: `flux ring pipeline, ${rateText}`, metric, unit: 'µs', values: flux.map((r) => r[key]), baseline, better: 'lower' });
+      const values = (kind) => runsOf(kind)?.map((r) => r[key]);
+      const port = report.record({ variant: label('port'), metric, unit: 'µs', values: values('port') });
+      const sab = report.record({ variant: label('sab'), metric, unit: 'µs', values: values('sab') });
+      const comparable = (kind) => !saturated('flux') && !saturated(kind);
+      report.record({ variant: label('flux'), metric, unit: 'µs', values: values('flux'), baseline: comparable('sab') ? sab : null, better: 'lower' });
+      if (comparable('port')) report.record({ variant: label('flux'), metric, unit: 'µs', values: values('flux'), baseline: port, better: 'lower' });
+    }
+  }
+  report.method(method);
+  if (!args.json) {
+    console.log('  delivered rate per run (msg/s at the sink):');
+    for (const name of names) {
+      if (measured[name]) console.log(`    ${name.padEnd(10)} ${measured[name].map((r) => Math.round(r.deliveredPerSecond)).join(', ')}`);
     }
   }
 }

@@ -59,10 +59,17 @@ export class PipelineChecker {
     if (index >= this.warmup) this.histogram.recordValue(Math.max(1, Math.round(this.clockNs() - readSendTime(bytes, offset))));
   }
 
+  /** Marks the start line (call it once all stages have started): result() rates from here. */
+  begin() {
+    this.startNs = this.clockNs();
+  }
+
   result() {
     const h = this.histogram;
+    const elapsedNs = this.clockNs() - (this.startNs ?? 0);
     return {
       received: this.expected,
+      deliveredPerSecond: elapsedNs > 0 ? (this.expected * 1e9) / elapsedNs : 0,
       bad: this.bad,
       p50: h.getValueAtPercentile(50) / 1000,
       p99: h.getValueAtPercentile(99) / 1000,
