@@ -1,24 +1,31 @@
 // bench_ring_1p1c_throughput: peak throughput, one producer thread to one consumer thread,
-// 64-byte messages in batches, against MessagePort and ringbuf.js in the same run.
+// 64-byte messages in batches, against MessagePort and ringbuf.js at the same batch, in the
+// same run: every variant at 1, 16, 256 and 1,024 messages per claim / post / push.
 //
-//   [worker: producer] --claim 256 / copy 16 KiB / stamp / publish--> (ring) --> [worker: consumer]
+//   [worker: producer] --claim B / copy B x 64 B / stamp / publish--> (ring) --> [worker: consumer]
 //                                                                     verifies every stamp and length
-//   baselines:
-//   [worker] --postMessage(6,400 B = 100 messages)--> [worker]   (MessagePort's best: one copy per 100)
-//   [worker] --ringbuf.js push(256 x 64 B)-->          [worker]   (SPSC ring, same batch)
+//   baselines, at the same B:
+//   [worker] --postMessage(B x 64 B in one Uint8Array)--> [worker]   (one structured-clone copy per post)
+//   [worker] --ringbuf.js push(B x 16 int32)-->           [worker]   (SPSC ring over an Int32Array:
+//            ringbuf.js copies element by element, so int32 elements move 4 bytes per step, not 1)
 //
-// Run: node bench_ring_1p1c_throughput.mjs [--json] [--runs N] [--quick]
+// Variants (for --only): flux@B, port@B, ringbuf@B for B in 1, 16, 256, 1024; a whole name
+// selects that variant alone (--only flux@1), a part selects all that contain it (--only @256).
+// Waits: the ring's and ringbuf.js's sides busy-spin (one core each); MessagePort's consumer
+// is on the event loop, its producer sleeps in Atomics.wait when 256 posts are in flight.
+//
+// Run: node bench_ring_1p1c_throughput.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { Ring } from '@flux/ring';
 import { RingBuffer } from 'ringbuf.js';
 import { arriveAndWait } from './lib/barrier.mjs';
-import { parseArgs, reporter, scaleOf } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, scaleOf } from './lib/harness.mjs';
 import { batchTemplate, runPair, stampCheckingRingConsumer, stampingRingProducer } from './lib/pairs.mjs';
 
 const MESSAGE_BYTES = 64;
 const MESSAGE_INT32S = MESSAGE_BYTES / 4;
-const BATCH = 256;
-const MESSAGE_PORT_BATCH = 100;
+const BATCHES = [1, 16, 256, 1024];
+const POSTS_IN_FLIGHT = 256;
 const RING_CAPACITY = 1 << 14;
 const DEADLINE_MS = 120_000;
 
@@ -27,38 +34,39 @@ const template = (messages) => batchTemplate(messages, MESSAGE_BYTES);
 // ---- workers ------------------------------------------------------------------------------
 
 function fluxProducer(data) {
-  return stampingRingProducer({ ...data, messageBytes: MESSAGE_BYTES, batch: BATCH, deadlineMs: DEADLINE_MS });
+  return stampingRingProducer({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS });
 }
 
 function fluxConsumer(data) {
   return stampCheckingRingConsumer({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS });
 }
 
-function portProducer({ port, credits, count, barrier }) {
-  const source = template(MESSAGE_PORT_BATCH);
+function portProducer({ port, credits, count, batch, barrier }) {
+  const source = template(batch);
   const stamps = new Int32Array(source.buffer);
   const deadline = Date.now() + DEADLINE_MS;
   arriveAndWait(barrier, 2);
-  for (let sent = 0; sent < count; sent += MESSAGE_PORT_BATCH) {
-    // bounded memory: at most 256 posts in flight
-    while (sent / MESSAGE_PORT_BATCH - Atomics.load(credits, 0) >= 256) {
+  for (let sent = 0; sent < count; sent += batch) {
+    // bounded memory: at most POSTS_IN_FLIGHT posts in flight
+    while (sent / batch - Atomics.load(credits, 0) >= POSTS_IN_FLIGHT) {
       if (Date.now() > deadline) throw new Error('port producer: deadline');
       Atomics.wait(credits, 0, Atomics.load(credits, 0), 1);
     }
-    for (let i = 0; i < MESSAGE_PORT_BATCH; i++) stamps[i * MESSAGE_INT32S] = sent + i;
-    port.postMessage(source); // structured clone: one copy of 6,400 bytes
+    for (let i = 0; i < batch; i++) stamps[i * MESSAGE_INT32S] = sent + i;
+    port.postMessage(source); // structured clone: one copy of batch x 64 bytes
   }
   return {};
 }
 
-function portConsumer({ port, credits, count, barrier }) {
+function portConsumer({ port, credits, count, batch, barrier }) {
   return new Promise((resolve) => {
     let expected = 0;
     let bad = 0;
     let start = 0;
     port.on('message', (buffer) => {
       const stamps = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 2);
-      for (let i = 0; i < MESSAGE_PORT_BATCH; i++) if (stamps[i * MESSAGE_INT32S] !== expected++) bad++;
+      if (buffer.byteLength !== batch * MESSAGE_BYTES) bad += batch;
+      for (let i = 0; i < batch; i++) if (stamps[i * MESSAGE_INT32S] !== expected++) bad++;
       Atomics.add(credits, 0, 1);
       Atomics.notify(credits, 0);
       if (expected >= count) {
@@ -71,14 +79,13 @@ function portConsumer({ port, credits, count, barrier }) {
   });
 }
 
-function ringbufProducer({ storage, count, barrier }) {
-  const ring = new RingBuffer(storage, Uint8Array);
-  const source = template(BATCH);
-  const stamps = new Int32Array(source.buffer);
+function ringbufProducer({ storage, count, batch, barrier }) {
+  const ring = new RingBuffer(storage, Int32Array);
+  const source = new Int32Array(template(batch).buffer);
   const deadline = Date.now() + DEADLINE_MS;
   arriveAndWait(barrier, 2);
-  for (let sent = 0; sent < count; sent += BATCH) {
-    for (let i = 0; i < BATCH; i++) stamps[i * MESSAGE_INT32S] = sent + i;
+  for (let sent = 0; sent < count; sent += batch) {
+    for (let i = 0; i < batch; i++) source[i * MESSAGE_INT32S] = sent + i;
     let written = 0;
     while (written < source.length) {
       written += ring.push(source, source.length - written, written);
@@ -88,10 +95,9 @@ function ringbufProducer({ storage, count, barrier }) {
   return {};
 }
 
-function ringbufConsumer({ storage, count, barrier }) {
-  const ring = new RingBuffer(storage, Uint8Array);
-  const target = new Uint8Array(BATCH * MESSAGE_BYTES);
-  const stamps = new Int32Array(target.buffer);
+function ringbufConsumer({ storage, count, batch, barrier }) {
+  const ring = new RingBuffer(storage, Int32Array);
+  const target = new Int32Array(batch * MESSAGE_INT32S);
   const deadline = Date.now() + DEADLINE_MS;
   let expected = 0;
   let bad = 0;
@@ -103,7 +109,7 @@ function ringbufConsumer({ storage, count, barrier }) {
       read += ring.pop(target, target.length - read, read);
       if (Date.now() > deadline) throw new Error('ringbuf.js consumer: deadline');
     }
-    for (let i = 0; i < BATCH; i++) if (stamps[i * MESSAGE_INT32S] !== expected++) bad++;
+    for (let i = 0; i < batch; i++) if (target[i * MESSAGE_INT32S] !== expected++) bad++;
   }
   return { elapsedMs: performance.now() - start, received: expected, bad };
 }
@@ -119,43 +125,55 @@ if (!isMainThread) {
 
 const pair = (...args) => runPair(new URL(import.meta.url), ...args);
 
-async function runFlux(count) {
+async function runFlux(count, batch) {
   const ring = Ring.create({ capacity: RING_CAPACITY, maxMessageBytes: MESSAGE_BYTES });
   const consumerId = ring.addConsumer();
-  return pair('fluxProducer', 'fluxConsumer', { handle: ring.handle, consumerId, count });
+  return pair('fluxProducer', 'fluxConsumer', { handle: ring.handle, consumerId, count, batch });
 }
 
-async function runPort(count) {
+async function runPort(count, batch) {
   const { port1, port2 } = new MessageChannel();
   const credits = new Int32Array(new SharedArrayBuffer(64));
-  return pair('portProducer', 'portConsumer', { credits, count }, [port1, port2]);
+  return pair('portProducer', 'portConsumer', { credits, count, batch }, [port1, port2]);
 }
 
-async function runRingbuf(count) {
-  const storage = RingBuffer.getStorageForCapacity(RING_CAPACITY * MESSAGE_BYTES, Uint8Array);
-  return pair('ringbufProducer', 'ringbufConsumer', { storage, count });
+async function runRingbuf(count, batch) {
+  const storage = RingBuffer.getStorageForCapacity(RING_CAPACITY * MESSAGE_INT32S, Int32Array);
+  return pair('ringbufProducer', 'ringbufConsumer', { storage, count, batch });
 }
+
+// kind: [label, run, messages per full-length run at batch 1, 16, 256, 1024] (about a second each here).
+const KINDS = {
+  flux: [(b) => `flux ring, claim/publish ${b}`, runFlux, [5e6, 40e6, 200e6, 200e6]],
+  port: [(b) => `MessagePort, ${b} x 64 B per post`, runPort, [500e3, 5e6, 20e6, 40e6]],
+  ringbuf: [(b) => `ringbuf.js (Int32Array), push ${b} x 64 B`, runRingbuf, [1e6, 10e6, 20e6, 20e6]],
+};
+const nameOf = (kind, batch) => `${kind}@${batch}`;
+const VARIANTS = BATCHES.flatMap((batch) => Object.keys(KINDS).map((kind) => nameOf(kind, batch)));
 
 if (isMainThread) {
-  const args = parseArgs();
+  const args = parseArgs({ variants: VARIANTS });
   const scale = scaleOf(args);
   const report = reporter('ring_1p1c_throughput', args, '  producer worker -> ring -> consumer worker; 64 B messages; consumer verifies every message', {
     messageBytes: MESSAGE_BYTES,
-    batch: BATCH,
+    batches: BATCHES.join(', '),
     ringCapacity: RING_CAPACITY,
-    waitStrategy: 'busy spin (poll)',
+    waitStrategy: 'ring and ringbuf.js: busy spin, one core each; MessagePort: the event loop (consumer), Atomics.wait (producer, 256 posts in flight)',
     runs: args.runs,
   });
-  const flux = [];
-  const port = [];
-  const ringbuf = [];
-  for (let run = 0; run < args.runs; run++) {
-    flux.push(await runFlux(Math.round((200_000_000 * scale) / BATCH) * BATCH));
-    port.push(await runPort(Math.round((20_000_000 * scale) / MESSAGE_PORT_BATCH) * MESSAGE_PORT_BATCH));
-    ringbuf.push(await runRingbuf(Math.round((20_000_000 * scale) / BATCH) * BATCH));
+  const { measured, method } = await runInterleaved(args, VARIANTS, (name) => {
+    const [kind, batchText] = name.split('@');
+    const batch = Number(batchText);
+    const [, run, counts] = KINDS[kind];
+    const count = Math.max(1, Math.round((counts[BATCHES.indexOf(batch)] * scale) / batch)) * batch;
+    return run(count, batch);
+  });
+  for (const batch of BATCHES) {
+    const port = report.record({ variant: KINDS.port[0](batch), metric: 'throughput', unit: 'msg/s', values: measured[nameOf('port', batch)] });
+    const ringbuf = report.record({ variant: KINDS.ringbuf[0](batch), metric: 'throughput', unit: 'msg/s', values: measured[nameOf('ringbuf', batch)] });
+    const flux = measured[nameOf('flux', batch)];
+    report.record({ variant: `${KINDS.flux[0](batch)} (vs MessagePort)`, metric: 'throughput', unit: 'msg/s', values: flux, baseline: port });
+    report.record({ variant: `${KINDS.flux[0](batch)} (vs ringbuf.js)`, metric: 'throughput', unit: 'msg/s', values: flux, baseline: ringbuf });
   }
-  const portResult = report.record({ variant: 'MessagePort, 6,400 B post (100 messages)', metric: 'throughput', unit: 'msg/s', values: port });
-  const ringbufResult = report.record({ variant: 'ringbuf.js, push 256 x 64 B', metric: 'throughput', unit: 'msg/s', values: ringbuf });
-  report.record({ variant: 'flux ring, claim/publish 256 (vs MessagePort)', metric: 'throughput', unit: 'msg/s', values: flux, baseline: portResult });
-  report.record({ variant: 'flux ring, claim/publish 256 (vs ringbuf.js)', metric: 'throughput', unit: 'msg/s', values: flux, baseline: ringbufResult });
+  report.method(method);
 }

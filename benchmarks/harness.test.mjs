@@ -48,6 +48,14 @@ describe('parseArgs', () => {
     expect(selected({ only: ['udp', 'tcp'] }, 'tcp/loopback')).toBe(true);
     expect(selected({ only: ['udp'] }, 'tcp/loopback')).toBe(false);
   });
+
+  it('selected: a part that is a whole variant name selects that variant alone', () => {
+    const variants = ['flux@1', 'flux@16', 'flux@1024', 'port@1'];
+    const a = args(['--only', 'flux@1,port'], { variants });
+    expect(variants.filter((name) => selected(a, name))).toEqual(['flux@1', 'port@1']);
+    const b = args(['--only', 'flux@'], { variants });
+    expect(variants.filter((name) => selected(b, name))).toEqual(['flux@1', 'flux@16', 'flux@1024']);
+  });
 });
 
 describe('the method (runInterleaved)', () => {

@@ -27,7 +27,7 @@ const COMMON_OPTIONS = {
   seed: { type: 'string', help: 'N: seed of the per-run variant order (default: from the clock)' },
   quick: { type: 'boolean', default: false, help: 'shorter runs (the demo suite)' },
   smoke: { type: 'boolean', default: false, help: 'tiny runs that only check the bench works (the tests)' },
-  only: { type: 'string', help: 'A,B: only variants whose name contains A or B' },
+  only: { type: 'string', help: 'A,B: only variants whose name contains A or B (a whole variant name: that one only)' },
   'no-warmup': { type: 'boolean', default: false, help: 'skip the discarded warm-up run' },
   help: { type: 'boolean', short: 'h', default: false, help: 'this text' },
 };
@@ -89,12 +89,20 @@ export function parseArgs({ options: extra = {}, variants = [] } = {}, argv = pr
     fail(`--only ${values.only} matches no variant (known: ${variants.join(', ')})`);
   }
   const { 'no-warmup': noWarmup, help, ...rest } = values;
-  return { ...rest, runs, seed, only, warmup: !noWarmup };
+  // A part that is a variant's whole name selects that variant only (--only flux@1 is not flux@16).
+  const onlyExact = only ? only.filter((part) => variants.includes(part)) : [];
+  return { ...rest, runs, seed, only, onlyExact, warmup: !noWarmup };
 }
 
-/** Whether `--only` selects the variant named `name` (everything is selected without --only). */
+/**
+ * Whether `--only` selects the variant named `name` (everything is selected without --only):
+ * a part selects the variants whose name contains it, or, when it is a variant's whole name,
+ * that variant alone.
+ */
 export function selected(args, name) {
-  return args.only === null || args.only === undefined || args.only.some((part) => name.includes(part));
+  if (args.only === null || args.only === undefined) return true;
+  const exact = args.onlyExact ?? [];
+  return args.only.some((part) => (exact.includes(part) ? name === part : name.includes(part)));
 }
 
 /** CPU time counters from /proc/stat (all CPUs), or null where there is none. */
