@@ -15,7 +15,11 @@
 //   tcp       node:net, setNoDelay(true), 4-byte length prefix per message; one write() per batch
 //   udx       udx-native stream (Holepunch's reliable UDP), the same framing and batches
 //   zeromq    zeromq.js PUSH -> PULL over tcp://, one ZeroMQ message per message (its idiom:
-//             libzmq batches on the wire), a batch's sends awaited one after another
+//             libzmq batches on the wire), a batch's sends awaited one after another: the
+//             weaker use, shown, not compared with
+//   zeromqPacked     the same sockets, one ZeroMQ message per batch of 64 length-prefixed
+//                    messages (the framing TCP and udx get): the baseline the ratios use
+//   zeromqMultipart  one 64-frame multipart ZeroMQ message per batch
 //   fluxUdp   @flux/udp Publication/Subscription on node:dgram: lossless paths only, the
 //             rate @flux/reliable is held to (>= 0.85x) when nothing is lost
 //   reliable  @flux/reliable (node:dgram); its lossy
@@ -47,7 +51,15 @@ import { measureDropShare } from './lib/netns-loss-probe.mjs';
 import { clockSince, LatencyRecorder, sendAtOfferedRate, writeSendTime } from './lib/one-way-latency.mjs';
 import { openTcpReceiver, openTcpSender, openUdxReceiver, openUdxSender, udx } from './lib/stream-endpoints.mjs';
 import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
-import { openZeromqReceiver, openZeromqSender, zeromq } from './lib/zeromq-endpoints.mjs';
+import {
+  openZeromqMultipartReceiver,
+  openZeromqMultipartSender,
+  openZeromqPackedReceiver,
+  openZeromqPackedSender,
+  openZeromqReceiver,
+  openZeromqSender,
+  zeromq,
+} from './lib/zeromq-endpoints.mjs';
 
 const scriptPath = fileURLToPath(import.meta.url);
 
@@ -71,7 +83,27 @@ const PROBE_DATAGRAMS = 20_000;
 const transports = {
   tcp: { label: 'TCP (node:net, noDelay)', reliable: true, openReceiver: openTcpReceiver, openSender: openTcpSender },
   udx: { label: 'udx-native stream', reliable: true, openReceiver: openUdxReceiver, openSender: openUdxSender, pending: udx.reason },
-  zeromq: { label: 'zeromq PUSH/PULL (tcp)', reliable: true, openReceiver: openZeromqReceiver, openSender: openZeromqSender, pending: zeromq.reason },
+  zeromq: {
+    label: 'zeromq PUSH/PULL (tcp), one awaited send per message',
+    reliable: true,
+    openReceiver: openZeromqReceiver,
+    openSender: openZeromqSender,
+    pending: zeromq.reason,
+  },
+  zeromqPacked: {
+    label: 'zeromq PUSH/PULL (tcp), 64 length-prefixed per message',
+    reliable: true,
+    openReceiver: openZeromqPackedReceiver,
+    openSender: openZeromqPackedSender,
+    pending: zeromq.reason,
+  },
+  zeromqMultipart: {
+    label: 'zeromq PUSH/PULL (tcp), 64-frame multipart',
+    reliable: true,
+    openReceiver: openZeromqMultipartReceiver,
+    openSender: openZeromqMultipartSender,
+    pending: zeromq.reason,
+  },
   fluxUdp: {
     label: '@flux/udp (dgram, no retransmit)',
     reliable: false,
@@ -112,10 +144,11 @@ const comparisons = [
   ...['loopback', 'netns', 'lossy'].flatMap((path) => [
     ['throughput', `reliable/${path}`, `tcp/${path}`],
     ['throughput', `reliable/${path}`, `udx/${path}`],
-    ['throughput', `reliable/${path}`, `zeromq/${path}`],
+    ['throughput', `reliable/${path}`, `zeromqPacked/${path}`],
+    ['throughput', `reliable/${path}`, `zeromqMultipart/${path}`],
     ['latency', `reliable/${path}`, `tcp/${path}`], // lossy p99: >= 10x
     ['latency', `reliable/${path}`, `udx/${path}`],
-    ['latency', `reliable/${path}`, `zeromq/${path}`],
+    ['latency', `reliable/${path}`, `zeromqPacked/${path}`],
   ]),
   // Where forward error correction pays, and what it costs.
   ...['loopback', 'lossy'].map((path) => ['throughput', `reliableFec/${path}`, `reliable/${path}`]),
@@ -276,7 +309,7 @@ if (roleIndex >= 0) {
     );
   const plan = { throughput: variantsFor('throughput'), latency: variantsFor('latency') };
   if (args.only) {
-    const wanted = args.only.split(',');
+    const wanted = args.only;
     for (const mode of Object.keys(plan)) plan[mode] = plan[mode].filter((variant) => wanted.some((part) => `${mode}:${variant}`.includes(part)));
   }
   if (args.smoke) {

@@ -58,7 +58,7 @@ export function withDeadline(promise, deadline, what) {
 }
 
 /** One write's worth of frames: `count` length-prefixed messages of `messageBytes`, filled in place. */
-function encodeBatch(count, messageBytes, fill) {
+export function encodeBatch(count, messageBytes, fill) {
   const frameBytes = LENGTH_PREFIX_BYTES + messageBytes;
   const buffer = Buffer.allocUnsafe(count * frameBytes); // the stream holds it until written: never reused
   for (let offset = 0; offset < buffer.length; offset += frameBytes) {
