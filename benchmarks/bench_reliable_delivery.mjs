@@ -4,26 +4,35 @@
 //
 //   loopback      [process: sender] ------------ 127.0.0.1 -----------> [process: receiver]
 //   netns         netns B [sender] 10.204.0.2 <---- veth ----> 10.204.0.1 [receiver] netns A
-//   netns 5% loss the same, and in both namespaces an nftables input rule on the veth:
+//                 the veth's default offload (TSO/GSO: TCP crosses it in packets of up to
+//                 64 KB, as it would to a NIC that segments), no loss
+//   lossy         another pair, 10.205.0.2 -> 10.205.0.1, whose veth carries wire-sized packets
+//                 (gso_max_segs 1: every packet at most one MTU), and in both namespaces an
+//                 nftables input rule on the veth:
 //                   numgen random mod 100 < 5 drop    (data and acks/NAKs/TCP segments alike)
+//                 one packet per segment is what the loss rule needs (with offload it would
+//                 drop ~45 segments at once); it slows TCP, so it is used only here. UDP
+//                 from node:dgram is one datagram per packet either way.
 //   delayed       [sender] --> ChaosRelay (in the parent: 10 ms each way, 5% seeded loss each
 //                 way) --> [receiver], over loopback: a long round trip, where FEC can help
-//   Both netns paths carry wire-sized packets (veth gso_max_segs 1: no TSO/GSO aggregation),
-//   so the rule drops one MTU at a time and the two paths differ only by the loss. Without
-//   NIC offload, TCP on the veth runs several times slower than on loopback (64 KB packets).
 //
-//   tcp       node:net, setNoDelay(true), 4-byte length prefix per message; one write() per batch
+//   tcp       node:net, setNoDelay(true), 4-byte length prefix per message; one write() per
+//             batch; on the netns paths TCP CUBIC, set in both namespaces; on loopback the
+//             host's default congestion control (printed in the conditions)
+//   tcpBbr    the same with TCP BBR (netns paths): the better TCP under random loss
 //   udx       udx-native stream (Holepunch's reliable UDP), the same framing and batches
 //   zeromq    zeromq.js PUSH -> PULL over tcp://, one ZeroMQ message per message (its idiom:
 //             libzmq batches on the wire), a batch's sends awaited one after another: the
-//             weaker use, shown, not compared with
+//             weaker use, shown on loopback, not compared with
 //   zeromqPacked     the same sockets, one ZeroMQ message per batch of 64 length-prefixed
 //                    messages (the framing TCP and udx get): the baseline the ratios use
 //   zeromqMultipart  one 64-frame multipart ZeroMQ message per batch
 //   fluxUdp   @flux/udp Publication/Subscription on node:dgram: lossless paths only, the
 //             rate @flux/reliable is held to (>= 0.85x) when nothing is lost
-//   reliable  @flux/reliable (node:dgram); its lossy
-//             variant is held to >= 0.60x its own netns rate, its lossy p99 to <= TCP's / 10
+//   reliable  @flux/reliable (node:dgram). It has a flow-control window and a retransmit
+//             rate limit but no congestion control: under loss it does not back off, where
+//             TCP does by design; every row says so. Its lossy variant is held to >= 0.60x
+//             its own netns rate, its lossy p99 to <= the better TCP's / 10
 //   reliableFec  the same with forward error correction, one parity datagram per 4 DATA
 //             datagrams: compared with reliable on every path, to show where FEC pays
 //
@@ -33,16 +42,19 @@
 //     must deliver every one); rate = verified / receiver elapsed (first to last message).
 //   latency: 20,000 msg/s offered, the messages due sent every 1 ms (lib/one-way-latency.mjs),
 //     each carrying its send time on CLOCK_MONOTONIC, shared by both processes; the receiver
-//     records arrival - send after a warm-up: one-way p50 / p99 / p99.9 / max.
+//     records arrival - send after a warm-up: one-way p50 / p99 / p99.9 / max; and CPU time
+//     per message of both processes at that fixed rate (the steadiest figure here).
 //
 // Run: node bench_reliable_delivery.mjs [--json] [--runs N] [--quick] [--smoke] [--only SUBSTRING]
 //   --only keeps the variants whose "mode:transport/path" contains SUBSTRING, or one of
 //   several separated by commas (e.g. latency:, /delayed, throughput:reliable/loopback,throughput:fluxUdp/loopback)
+//   The variants run in the harness's method: a discarded warm-up run, a seeded random order per run.
 // The netns variants need root, `ip` and (for loss) `nft`; without them they are skipped,
 // with the reason printed (in --json: in the conditions line).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
+import { readFileSync } from 'node:fs';
+import { parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, stamp, template } from './lib/indexed-messages.mjs';
 import { ChaosRelay } from '@flux/reliable/chaos';
 import { openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender } from './lib/flux-endpoints.mjs';
@@ -81,7 +93,15 @@ const PROBE_DATAGRAMS = 20_000;
 
 // Each variant is transport/path. `pending` leaves a transport out, saying why.
 const transports = {
-  tcp: { label: 'TCP (node:net, noDelay)', reliable: true, openReceiver: openTcpReceiver, openSender: openTcpSender },
+  tcp: { label: 'TCP', reliable: true, openReceiver: openTcpReceiver, openSender: openTcpSender, tcpCongestionControl: 'cubic' },
+  tcpBbr: {
+    label: 'TCP BBR',
+    reliable: true,
+    openReceiver: openTcpReceiver,
+    openSender: openTcpSender,
+    tcpCongestionControl: 'bbr',
+    paths: ['netns', 'lossy'],
+  },
   udx: { label: 'udx-native stream', reliable: true, openReceiver: openUdxReceiver, openSender: openUdxSender, pending: udx.reason },
   zeromq: {
     label: 'zeromq PUSH/PULL (tcp), one awaited send per message',
@@ -89,6 +109,7 @@ const transports = {
     openReceiver: openZeromqReceiver,
     openSender: openZeromqSender,
     pending: zeromq.reason,
+    paths: ['loopback'],
   },
   zeromqPacked: {
     label: 'zeromq PUSH/PULL (tcp), 64 length-prefixed per message',
@@ -103,6 +124,7 @@ const transports = {
     openReceiver: openZeromqMultipartReceiver,
     openSender: openZeromqMultipartSender,
     pending: zeromq.reason,
+    modes: ['throughput'], // its latency is zeromqPacked's (the same sockets, one send per batch)
   },
   fluxUdp: {
     label: '@flux/udp (dgram, no retransmit)',
@@ -113,22 +135,23 @@ const transports = {
     modes: ['throughput'],
   },
   // reliable/lossy is the issue's "reliableLossy".
-  reliable: { label: '@flux/reliable', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliable: { label: '@flux/reliable (no congestion control)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
   reliableFec: {
-    label: `@flux/reliable + FEC 1/${FEC_GROUP_DATAGRAMS}`,
+    label: `@flux/reliable + FEC 1/${FEC_GROUP_DATAGRAMS} (no congestion control)`,
     reliable: true,
     openReceiver: openReliableReceiver,
     openSender: (options) => openReliableSender({ ...options, fecGroupDatagrams: FEC_GROUP_DATAGRAMS }),
+    paths: ['loopback', 'lossy', 'delayed'], // where it is compared with reliable
   },
 };
 const paths = {
-  loopback: { label: 'loopback', netns: false, lossPercent: 0 },
-  netns: { label: 'netns veth', netns: true, lossPercent: 0 },
-  lossy: { label: `netns veth ${LOSS_PERCENT}% loss`, netns: true, lossPercent: LOSS_PERCENT },
+  loopback: { label: 'loopback', netns: null, lossPercent: 0 },
+  netns: { label: 'netns veth (default offload)', netns: 'offload', lossPercent: 0 },
+  lossy: { label: `netns veth ${LOSS_PERCENT}% loss (1-MTU packets)`, netns: 'wire', lossPercent: LOSS_PERCENT },
   // Latency only (a 20 ms round trip caps a window's throughput), and only UDP transports pass the relay.
   delayed: {
     label: `relay ${RELAY_DELAY_MS} ms + ${LOSS_PERCENT}% loss each way`,
-    netns: false,
+    netns: null,
     lossPercent: 0,
     relay: { delayNs: RELAY_DELAY_MS * 1e6, lossPercent: LOSS_PERCENT },
     modes: ['latency'],
@@ -143,10 +166,12 @@ const comparisons = [
   ['throughput', 'reliable/lossy', 'reliable/netns'], // >= 0.60x, every message delivered
   ...['loopback', 'netns', 'lossy'].flatMap((path) => [
     ['throughput', `reliable/${path}`, `tcp/${path}`],
+    ['throughput', `reliable/${path}`, `tcpBbr/${path}`],
     ['throughput', `reliable/${path}`, `udx/${path}`],
     ['throughput', `reliable/${path}`, `zeromqPacked/${path}`],
     ['throughput', `reliable/${path}`, `zeromqMultipart/${path}`],
-    ['latency', `reliable/${path}`, `tcp/${path}`], // lossy p99: >= 10x
+    ['latency', `reliable/${path}`, `tcp/${path}`], // lossy p99: >= 10x the better TCP
+    ['latency', `reliable/${path}`, `tcpBbr/${path}`],
     ['latency', `reliable/${path}`, `udx/${path}`],
     ['latency', `reliable/${path}`, `zeromqPacked/${path}`],
   ]),
@@ -162,6 +187,23 @@ const LATENCY_METRICS = [
 ];
 
 const transportOf = (variant) => transports[variant.split('/')[0]];
+
+/** Every mode:transport/path this bench knows (what --help lists), before what this machine can run is known. */
+function variantsFor(mode, runnable = () => true) {
+  return Object.keys(paths).flatMap((path) =>
+    Object.entries(transports)
+      .filter(
+        ([name, t]) =>
+          runnable(name, path) &&
+          (t.paths ?? [path]).includes(path) &&
+          (t.modes ?? [mode]).includes(mode) &&
+          (paths[path].modes ?? [mode]).includes(mode) &&
+          (paths[path].transports ?? [name]).includes(name),
+      )
+      .map(([name]) => `${mode}:${name}/${path}`),
+  );
+}
+const MODES = ['throughput', 'latency'];
 
 // ---- child: receiver ----------------------------------------------------------------------
 
@@ -238,12 +280,16 @@ async function sender({ variant, mode, host, localHost, port, durationMs, epochN
 // ---- parent -------------------------------------------------------------------------------
 
 /** One measurement of `variant` in `mode`; a reliable transport must have delivered every message. */
-async function measure(mode, variant, durations, pair) {
+async function measure(mode, variant, durations, pairs) {
   const path = paths[variant.split('/')[1]];
-  const where = path.netns
+  const pair = path.netns ? pairs[path.netns] : null;
+  const where = pair
     ? { host: pair.addressA, localHost: pair.addressB, receiverPrefix: pair.commandPrefixA, senderPrefix: pair.commandPrefixB }
     : { host: LOOPBACK, localHost: LOOPBACK, receiverPrefix: [], senderPrefix: [] };
-  if (path.netns) pair.setLossPercent(path.lossPercent); // also zeroes the rule's counters
+  if (pair) {
+    pair.setLossPercent(path.lossPercent); // also zeroes the rule's counters
+    pair.setTcpCongestionControl(transportOf(variant).tcpCongestionControl ?? 'cubic'); // zeromq's TCP: cubic too
+  }
   const durationMs = mode === 'throughput' ? durations.throughputMs : durations.latencyMs;
   const start = { mode, host: where.host, localHost: where.localHost, epochNs: String(process.hrtime.bigint()), warmupMessages: durations.warmupMessages };
   let relay = null;
@@ -278,7 +324,7 @@ const roleIndex = process.argv.indexOf('--role');
 if (roleIndex >= 0) {
   await runChild(process.argv[roleIndex + 1], { receiver, sender }, DEADLINE_MS);
 } else {
-  const args = parseArgs();
+  const args = parseArgs({ variants: MODES.flatMap((mode) => variantsFor(mode)) });
   const scale = scaleOf(args);
   const durations = {
     throughputMs: Math.max(50, Math.round(FULL_THROUGHPUT_MS * scale)),
@@ -286,46 +332,35 @@ if (roleIndex >= 0) {
   };
   durations.warmupMessages = Math.round((OFFERED_RATE * Math.max(20, Math.round(FULL_WARMUP_MS * scale))) / 1000);
 
-  // Which variants can run here; the rest are skipped with the reason.
-  const { pair, reason: netnsReason } = openNetnsPair();
-  const lossReason = pair ? lossUnavailableReason() : netnsReason;
+  // Which variants can run here; the rest are skipped with the reason. Two namespace pairs:
+  // the lossless one keeps the veth's default offload, the lossy one carries 1-MTU packets.
+  const offload = openNetnsPair({ wirePackets: false });
+  const wire = offload.pair ? openNetnsPair({ wirePackets: true, subnet: '10.205.0' }) : offload;
+  const pairs = { offload: offload.pair, wire: wire.pair };
+  const lossReason = wire.pair ? lossUnavailableReason() : wire.reason;
   const skipped = [];
-  const pathReason = { loopback: null, netns: netnsReason, lossy: lossReason, delayed: null };
+  const pathReason = { loopback: null, netns: offload.reason, lossy: lossReason, delayed: null };
   for (const [name, reason] of Object.entries(pathReason)) if (reason) skipped.push(`${paths[name].label}: ${reason}`);
   for (const [name, t] of Object.entries(transports)) if (t.pending) skipped.push(`${name}: ${t.pending}`);
-  const variantsFor = (mode) =>
-    Object.keys(paths).flatMap((path) =>
-      Object.entries(transports)
-        .filter(
-          ([name, t]) =>
-            !t.pending &&
-            !pathReason[path] &&
-            (t.paths ?? [path]).includes(path) &&
-            (t.modes ?? [mode]).includes(mode) &&
-            (paths[path].modes ?? [mode]).includes(mode) &&
-            (paths[path].transports ?? [name]).includes(name),
-        )
-        .map(([name]) => `${name}/${path}`),
-    );
-  const plan = { throughput: variantsFor('throughput'), latency: variantsFor('latency') };
-  if (args.only) {
-    const wanted = args.only;
-    for (const mode of Object.keys(plan)) plan[mode] = plan[mode].filter((variant) => wanted.some((part) => `${mode}:${variant}`.includes(part)));
-  }
+  const runnable = (name, path) => !transports[name].pending && !pathReason[path];
+  let names = MODES.flatMap((mode) => variantsFor(mode, runnable));
   if (args.smoke) {
     // Only checks that it all works, in a few seconds: throughput on loopback, latency on the lossiest path here.
     const lossiest = ['lossy', 'netns', 'loopback'].find((path) => !pathReason[path]);
-    plan.throughput = plan.throughput.filter((variant) => variant.endsWith('/loopback'));
-    plan.latency = plan.latency.filter((variant) => variant.endsWith(`/${lossiest}`));
+    names = names.filter((name) => (name.startsWith('throughput:') ? name.endsWith('/loopback') : name.endsWith(`/${lossiest}`)));
   }
 
   // The loss rule checked once (not in --smoke: netns.test.mjs checks it).
   let probe = args.smoke ? 'not probed in --smoke' : 'no loss rule here';
   if (!lossReason && !args.smoke) {
-    pair.setLossPercent(LOSS_PERCENT);
-    const p = await measureDropShare(pair, { datagrams: PROBE_DATAGRAMS });
+    pairs.wire.setLossPercent(LOSS_PERCENT);
+    const p = await measureDropShare(pairs.wire, { datagrams: PROBE_DATAGRAMS });
     probe = `${(p.dropShare * 100).toFixed(1)}% of ${p.sent} paced UDP datagrams lost (rule counted ${p.counters.dropped})`;
   }
+  let hostCongestionControl = 'unknown';
+  try {
+    hostCongestionControl = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+  } catch {}
   const udxVersion = udx.UDX ? createRequire(import.meta.url)('udx-native/package.json').version : 'not loaded';
   const report = reporter(
     'reliable_delivery',
@@ -335,9 +370,13 @@ if (roleIndex >= 0) {
       messageBytes: MESSAGE_BYTES,
       throughput: `${durations.throughputMs} ms at full speed, ${BATCH} messages per write/claim`,
       latency: `${OFFERED_RATE} msg/s offered for ${durations.latencyMs} ms, first ${durations.warmupMessages} messages not recorded`,
-      link: pair
-        ? `${pair.addressB} -> ${pair.addressA} over veth, packets of at most one MTU (gso_max_segs 1); loss: numgen random mod 100 < ${LOSS_PERCENT} drop, input hook, both namespaces`
+      cpuPerMessage: `cpu/msg = user + system time of both processes (all threads) / verified messages, at ${OFFERED_RATE} msg/s offered (latency mode)`,
+      link: pairs.offload
+        ? `netns: ${pairs.offload.addressB} -> ${pairs.offload.addressA} over veth, default offload; lossy: ${pairs.wire?.addressB} -> ${pairs.wire?.addressA} over veth, packets of at most one MTU (gso_max_segs 1); loss: numgen random mod 100 < ${LOSS_PERCENT} drop, input hook, both namespaces`
         : 'loopback only',
+      tcpCongestionControl: `loopback: the host's default (${hostCongestionControl}); netns paths: tcp = cubic, tcpBbr = bbr (net.ipv4.tcp_congestion_control in both namespaces; zeromq's TCP: cubic)`,
+      congestionControl:
+        '@flux/reliable has none yet (a flow-control window and a retransmit rate limit): under loss it does not back off, where TCP does by design',
       relay: `delayed path: @flux/reliable/chaos ChaosRelay in the parent process, ${RELAY_DELAY_MS} ms delay (timer-driven, +0-1 ms) and ${LOSS_PERCENT}% seeded loss in each direction`,
       fec: `reliableFec: fecGroupDatagrams ${FEC_GROUP_DATAGRAMS} (one PARITY datagram per ${FEC_GROUP_DATAGRAMS} DATA datagrams)`,
       lossCheck: probe,
@@ -348,39 +387,51 @@ if (roleIndex >= 0) {
     },
   );
 
-  const measured = {};
+  let result;
   try {
-    for (let run = 0; run < args.runs; run++) {
-      durations.run = run;
-      for (const mode of ['throughput', 'latency']) {
-        for (const variant of plan[mode]) ((measured[mode] ??= {})[variant] ??= []).push(await measure(mode, variant, durations, pair));
-      }
-    }
+    result = await runInterleaved(args, names, (name, run) => {
+      const [mode, variant] = name.split(':');
+      durations.run = Math.max(0, run);
+      return measure(mode, variant, durations, pairs);
+    });
   } finally {
-    pair?.close();
+    pairs.offload?.close();
+    pairs.wire?.close();
+  }
+  const { method } = result;
+  const measured = { throughput: {}, latency: {} };
+  for (const [name, runs] of Object.entries(result.measured)) {
+    const [mode, variant] = name.split(':');
+    measured[mode][variant] = runs;
   }
 
-  const label = (variant) => `${transportOf(variant).label}, ${paths[variant.split('/')[1]].label}`;
+  const label = (variant) => {
+    const [transport, path] = variant.split('/');
+    const name = transport === 'tcp' ? `TCP ${path === 'loopback' ? hostCongestionControl : 'cubic'}` : transports[transport].label;
+    return `${name}${transport.startsWith('tcp') ? ' (node:net, noDelay)' : ''}, ${paths[path].label}`;
+  };
   const recorded = { throughput: {}, latency: {} };
-  for (const variant of plan.throughput) {
-    recorded.throughput[variant] = report.record({
-      variant: label(variant),
-      metric: 'throughput',
-      unit: 'msg/s',
-      values: measured.throughput[variant].map((m) => m.perSecond),
-    });
+  for (const [variant, runs] of Object.entries(measured.throughput)) {
+    recorded.throughput[variant] = report.record({ variant: label(variant), metric: 'throughput', unit: 'msg/s', values: runs.map((m) => m.perSecond) });
   }
-  for (const variant of plan.latency) {
+  for (const [variant, runs] of Object.entries(measured.latency)) {
     recorded.latency[variant] = {};
     for (const [metric, key] of LATENCY_METRICS) {
       recorded.latency[variant][metric] = report.record({
         variant: label(variant),
         metric,
         unit: 'us',
-        values: measured.latency[variant].map((m) => m.received.latency[key]),
+        values: runs.map((m) => m.received.latency[key]),
         better: 'lower',
       });
     }
+    recorded.latency[variant].cpu = report.record({
+      variant: label(variant),
+      metric: 'cpu/msg',
+      unit: 'ns',
+      values: runs.map((m) => m.cpuNsPerMessage),
+      better: 'lower',
+    });
   }
   for (const [mode, subject, base] of comparisons) {
     if (!recorded[mode][subject] || !recorded[mode][base]) continue;
@@ -393,30 +444,33 @@ if (roleIndex >= 0) {
         baseline: recorded.throughput[base],
       });
     } else {
-      report.record({
-        variant: label(subject),
-        metric: 'p99',
-        unit: 'us',
-        values: recorded.latency[subject].p99.values,
-        baseline: recorded.latency[base].p99,
-        better: 'lower',
-      });
+      for (const metric of ['p99', 'cpu']) {
+        report.record({
+          variant: label(subject),
+          metric: metric === 'cpu' ? 'cpu/msg' : metric,
+          unit: metric === 'cpu' ? 'ns' : 'us',
+          values: recorded.latency[subject][metric].values,
+          baseline: recorded.latency[base][metric],
+          better: 'lower',
+        });
+      }
     }
   }
+  report.method(method);
   if (!args.json) {
     console.log(
-      '  per run (sent / verified; on a lossy link: packets the rule or relay dropped of those that arrived at it; with FEC: datagrams rebuilt from parity):',
+      '  per run (sent / verified; on a lossy link: packets the rule or relay dropped of those that arrived at it; with FEC: datagrams rebuilt from parity; sender + receiver CPU ns/msg):',
     );
-    for (const mode of ['throughput', 'latency']) {
-      for (const variant of plan[mode]) {
-        const runs = measured[mode][variant].map((m) => {
+    for (const mode of MODES) {
+      for (const [variant, runs] of Object.entries(measured[mode])) {
+        const text = runs.map((m) => {
           const loss = m.linkLoss
             ? `, dropped ${m.linkLoss.dropped} of ${m.linkLoss.arrived} (${((m.linkLoss.dropped / Math.max(1, m.linkLoss.arrived)) * 100).toFixed(1)}%)`
             : '';
           const fec = m.received.counters?.fecRecoveries ? `, ${m.received.counters.fecRecoveries} rebuilt` : '';
-          return `${m.sent} / ${m.verified}${loss}${fec}`;
+          return `${m.sent} / ${m.verified}${loss}${fec}, ${m.senderCpuNsPerMessage.toFixed(0)} + ${m.receiverCpuNsPerMessage.toFixed(0)}`;
         });
-        console.log(`    ${mode.padEnd(10)} ${variant.padEnd(18)} ${runs.join(';  ')}`);
+        console.log(`    ${mode.padEnd(10)} ${variant.padEnd(22)} ${text.join(';  ')}`);
       }
     }
   }

@@ -260,7 +260,7 @@ if (roleIndex >= 0) {
       receiveBuffer: await receiveBufferConditions(),
       datagramPayloadBytes: `raw: ${SMALL_MESSAGE_BYTES} and ${DATAGRAM_BYTES}; packed raw: ${PACKED_PER_DATAGRAM} x (4 + ${SMALL_MESSAGE_BYTES}) B; flux: up to 1,472 (MTU 1500), ${DATAGRAM_BYTES} for ${LARGE_MESSAGE_BYTES} B messages`,
       sendWindow: `raw: ${SEND_WINDOW} datagrams; flux: ring (${variants.fluxSmall.ringCapacity} / ${variants.fluxLarge.ringCapacity} slots) + 256 datagrams in flight (the default), claim batch ${CLAIM_BATCH}`,
-      cpu: 'cpu/msg = user + system time of both processes (all threads) / verified messages',
+      cpuPerMessage: 'cpu/msg = user + system time of both processes (all threads) / verified messages',
       runs: args.runs,
     },
   );

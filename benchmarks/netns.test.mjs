@@ -5,8 +5,9 @@
 // none are lost. Needs root, `ip` and `nft`; otherwise skipped, saying why. No timing is
 // asserted; every wait has a deadline; the namespaces are deleted afterwards.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lossUnavailableReason, openNetnsPair } from '../test-support/netns.mjs';
+import { lossUnavailableReason, netnsUnavailableReason, openNetnsPair } from '../test-support/netns.mjs';
 import { measureDropShare } from './lib/netns-loss-probe.mjs';
 
 const LOSS_PERCENT = 5;
@@ -15,6 +16,7 @@ const DEADLINE_MS = 60_000;
 const MAX_OVERFLOW_SHARE = 0.01; // paced as it is, the receive buffer does not overflow; this allows a starved receiver a little
 
 const skipReason = lossUnavailableReason();
+const netnsReason = netnsUnavailableReason();
 if (skipReason) console.warn(`netns loss test skipped: ${skipReason}`);
 
 describe('a namespace pair with a random-loss rule', () => {
@@ -45,6 +47,8 @@ describe('a namespace pair with a random-loss rule', () => {
       const lossless = await measureDropShare(pair, { datagrams: DATAGRAMS, deadlineMs: DEADLINE_MS });
       expect(lossless.missing).toBeLessThanOrEqual(DATAGRAMS * MAX_OVERFLOW_SHARE);
       expect(lossless.duplicates).toBe(0);
+      pair.close();
+      pair = null;
     },
     2 * DEADLINE_MS + 10_000,
   );
@@ -59,4 +63,37 @@ describe('a namespace pair with a random-loss rule', () => {
       opened.pair?.close();
     }
   });
+
+  it.skipIf(netnsReason)(
+    'sets TCP congestion control per namespace (the host keeps its own) and keeps the default offload unless asked for wire packets',
+    () => {
+      const host = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+      const available = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/);
+      const allowed = readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim();
+      const wire = openNetnsPair();
+      const offload = openNetnsPair({ wirePackets: false, subnet: '10.205.0' });
+      try {
+        expect(wire.reason).toBeNull();
+        expect(offload.reason).toBeNull();
+        // Every algorithm the kernel offers, including those the host's allowed list lacks.
+        for (const name of available) {
+          wire.pair.setTcpCongestionControl(name);
+          expect(wire.pair.tcpCongestionControl()).toEqual({ a: name, b: name });
+          expect(offload.pair.tcpCongestionControl()).toEqual({ a: host, b: host });
+        }
+        expect(readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim()).toBe(host);
+        expect(() => wire.pair.setTcpCongestionControl('no_such_cc')).toThrow('no_such_cc is not offered');
+        expect(() => wire.pair.setTcpCongestionControl('bbr; reboot')).toThrow(RangeError);
+        const gsoMaxSegs = (pair) =>
+          JSON.parse(execFileSync('ip', ['-n', pair.namespaceA, '-d', '-j', 'link', 'show', pair.vethA], { encoding: 'utf8', timeout: 10_000 }))[0]
+            .gso_max_segs;
+        expect(gsoMaxSegs(wire.pair)).toBe(1);
+        expect(gsoMaxSegs(offload.pair)).toBeGreaterThan(1);
+      } finally {
+        wire.pair?.close();
+        offload.pair?.close();
+      }
+      expect(readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim()).toBe(allowed); // restored
+    },
+  );
 });

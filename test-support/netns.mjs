@@ -20,6 +20,7 @@
 // .ci/run installs it, and lossUnavailableReason({ install: true }) does with apt-get when
 // root). openNetnsPair() returns the reason instead of throwing when it cannot run. Every pair is deleted by close(), and on process exit or SIGINT/SIGTERM/SIGHUP.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export const DEFAULT_SUBNET = '10.204.0'; // the pair gets <subnet>.1/24 (A) and <subnet>.2/24 (B)
 const NAMESPACE_PREFIX = 'fbench';
@@ -95,6 +96,29 @@ function deleteStaleNamespaces() {
       if (error.code === 'ESRCH') quietly('ip', ['netns', 'del', match[1]]);
     }
   }
+}
+
+const ALLOWED_CONGESTION_CONTROL = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+let allowedBefore = null; // the host's list before a pair widened it, restored when the last pair closes
+
+/**
+ * A namespace other than the host's may only make an *allowed* algorithm its default (the
+ * kernel answers EPERM otherwise); the host's allowed list may lack one it offers (here:
+ * cubic, when bbr is the default). Adds `name` to the host's list while pairs are open.
+ */
+function allowCongestionControl(name) {
+  const allowed = readFileSync(ALLOWED_CONGESTION_CONTROL, 'utf8').trim().split(/\s+/).filter(Boolean);
+  if (allowed.includes(name)) return;
+  allowedBefore ??= allowed.join(' ');
+  writeFileSync(ALLOWED_CONGESTION_CONTROL, [...allowed, name].join(' '));
+}
+
+function restoreAllowedCongestionControl() {
+  if (allowedBefore === null || openPairs.size > 0) return;
+  try {
+    writeFileSync(ALLOWED_CONGESTION_CONTROL, allowedBefore);
+  } catch {}
+  allowedBefore = null;
 }
 
 function closeAll() {
@@ -190,6 +214,33 @@ export function openNetnsPair({ lossPercent = 0, subnet = DEFAULT_SUBNET, wirePa
       return counts;
     },
 
+    /**
+     * Sets TCP's congestion control in both namespaces (net.ipv4.tcp_congestion_control is per
+     * namespace; a new one inherits the host's, which may be bbr or cubic): sockets opened
+     * afterwards use it. Throws if the kernel does not offer `name`. May widen the host's
+     * tcp_allowed_congestion_control while pairs are open (see allowCongestionControl).
+     */
+    setTcpCongestionControl(name) {
+      if (closed) throw new Error(`setTcpCongestionControl(${name}) on a closed namespace pair`);
+      if (!/^[a-z0-9_]+$/.test(name)) throw new RangeError(`congestion control must be a kernel module name, got ${name}`);
+      const available = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/);
+      if (!available.includes(name)) throw new Error(`TCP congestion control ${name} is not offered by this kernel (it offers ${available.join(', ')})`);
+      allowCongestionControl(name);
+      for (const namespace of [namespaceA, namespaceB]) {
+        try {
+          run('ip', ['netns', 'exec', namespace, 'sysctl', '-q', '-w', `net.ipv4.tcp_congestion_control=${name}`]);
+        } catch (error) {
+          throw new Error(`setting TCP congestion control ${name} in ${namespace} failed: ${stderrOf(error)}`);
+        }
+      }
+    },
+
+    /** TCP's congestion control in namespace A (the receiver's) and B (the sender's). */
+    tcpCongestionControl() {
+      const read = (namespace) => run('ip', ['netns', 'exec', namespace, 'cat', '/proc/sys/net/ipv4/tcp_congestion_control']).trim();
+      return { a: read(namespaceA), b: read(namespaceB) };
+    },
+
     /** Deletes both namespaces (and with them the veth pair and the nft tables). Idempotent. */
     close() {
       if (closed) return;
@@ -198,6 +249,7 @@ export function openNetnsPair({ lossPercent = 0, subnet = DEFAULT_SUBNET, wirePa
       quietly('ip', ['netns', 'del', namespaceA]);
       quietly('ip', ['netns', 'del', namespaceB]);
       quietly('ip', ['link', 'del', vethA]); // only if a failed setup left it in this namespace
+      restoreAllowedCongestionControl();
     },
   };
   openPairs.add(pair);
