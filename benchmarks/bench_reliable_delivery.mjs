@@ -43,7 +43,9 @@
 //   latency: 20,000 msg/s offered, the messages due sent every 1 ms (lib/one-way-latency.mjs),
 //     each carrying its send time on CLOCK_MONOTONIC, shared by both processes; the receiver
 //     records arrival - send after a warm-up: one-way p50 / p99 / p99.9 / max; and CPU time
-//     per message of both processes at that fixed rate (the steadiest figure here).
+//     per message of both processes at that fixed rate (the steadiest figure here). A
+//     variant that in any run received under 90% of the offered rate (first to last message)
+//     could not carry it: its latency is queueing, labelled "saturated", and compared with nothing.
 //
 // Run: node bench_reliable_delivery.mjs [--json] [--runs N] [--quick] [--smoke] [--only SUBSTRING]
 //   --only keeps the variants whose "mode:transport/path" contains SUBSTRING, or one of
@@ -54,7 +56,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
+import { format, parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, stamp, template } from './lib/indexed-messages.mjs';
 import { ChaosRelay } from '@flux/reliable/chaos';
 import { openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender } from './lib/flux-endpoints.mjs';
@@ -79,6 +81,7 @@ const LOOPBACK = '127.0.0.1';
 const MESSAGE_BYTES = 64;
 const BATCH = 64; // messages per write (TCP, udx) or claim/publish (flux)
 const OFFERED_RATE = 20_000; // latency mode, messages per second
+const SATURATED_SHARE = 0.9; // latency mode: a run whose receiver got under this share of the offered rate is saturated
 const LOSS_PERCENT = 5;
 const FEC_GROUP_DATAGRAMS = 4;
 const RELAY_DELAY_MS = 10; // the delayed path, each way
@@ -410,6 +413,15 @@ if (roleIndex >= 0) {
     const name = transport === 'tcp' ? `TCP ${path === 'loopback' ? hostCongestionControl : 'cubic'}` : transports[transport].label;
     return `${name}${transport.startsWith('tcp') ? ' (node:net, noDelay)' : ''}, ${paths[path].label}`;
   };
+  // Latency mode: a variant that could not carry the offered rate in some run is saturated.
+  const saturatedAt = (variant) => {
+    const slowest = Math.min(...measured.latency[variant].map((m) => m.perSecond));
+    return slowest < OFFERED_RATE * SATURATED_SHARE ? slowest : null;
+  };
+  const latencyLabel = (variant) => {
+    const slowest = saturatedAt(variant);
+    return slowest === null ? label(variant) : `${label(variant)} (saturated: ${format(slowest)} of ${format(OFFERED_RATE)} msg/s received)`;
+  };
   const recorded = { throughput: {}, latency: {} };
   for (const [variant, runs] of Object.entries(measured.throughput)) {
     recorded.throughput[variant] = report.record({ variant: label(variant), metric: 'throughput', unit: 'msg/s', values: runs.map((m) => m.perSecond) });
@@ -418,7 +430,7 @@ if (roleIndex >= 0) {
     recorded.latency[variant] = {};
     for (const [metric, key] of LATENCY_METRICS) {
       recorded.latency[variant][metric] = report.record({
-        variant: label(variant),
+        variant: latencyLabel(variant),
         metric,
         unit: 'us',
         values: runs.map((m) => m.received.latency[key]),
@@ -426,7 +438,7 @@ if (roleIndex >= 0) {
       });
     }
     recorded.latency[variant].cpu = report.record({
-      variant: label(variant),
+      variant: latencyLabel(variant),
       metric: 'cpu/msg',
       unit: 'ns',
       values: runs.map((m) => m.cpuNsPerMessage),
@@ -443,7 +455,7 @@ if (roleIndex >= 0) {
         values: recorded.throughput[subject].values,
         baseline: recorded.throughput[base],
       });
-    } else {
+    } else if (saturatedAt(subject) === null && saturatedAt(base) === null) {
       for (const metric of ['p99', 'cpu']) {
         report.record({
           variant: label(subject),

@@ -6,14 +6,19 @@
 //   baselines:
 //   [worker] --MessagePort.postMessage(64 B Uint8Array) per message--> [worker]
 //   [worker] --BroadcastChannel.postMessage(64 B Uint8Array) per message--> [worker]
+//   the limit (lib/sab-handoff.mjs):
+//   [worker] --16 x int32 store in place / Atomics.store(head) per message--> [worker]
+//            (the least a JS ring can do per message: Flux against it is "how close to the limit")
 //
 // The consumer reads in place, in whatever batches are ready, and verifies every message.
-// Run: node bench_ring_1p1c_per_message.mjs [--json] [--runs N] [--quick]
+// Variants (for --only): inPlace, offer, port, channel, sab.
+// Run: node bench_ring_1p1c_per_message.mjs [--json] [--runs N] [--quick] [--only NAMES] [--help]
 import { BroadcastChannel, isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { BusySpinWaitStrategy, Ring } from '@flux/ring';
 import { arriveAndWait } from './lib/barrier.mjs';
-import { parseArgs, reporter, scaleOf } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, scaleOf } from './lib/harness.mjs';
 import { runPair, stampCheckingRingConsumer } from './lib/pairs.mjs';
+import { createSabHandoff, sabHandoffConsumer, sabHandoffProducer } from './lib/sab-handoff.mjs';
 
 const MESSAGE_BYTES = 64;
 const MESSAGE_INT32S = MESSAGE_BYTES / 4;
@@ -118,7 +123,10 @@ function channelConsumer(data) {
   );
 }
 
-const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer, channelProducer, channelConsumer };
+const sabProducer = (data) => sabHandoffProducer({ ...data, batch: 1, inPlace: true, deadlineMs: DEADLINE_MS });
+const sabConsumer = (data) => sabHandoffConsumer({ ...data, deadlineMs: DEADLINE_MS });
+
+const roles = { fluxProducer, fluxConsumer, portProducer, portConsumer, channelProducer, channelConsumer, sabProducer, sabConsumer };
 if (!isMainThread) parentPort.postMessage(await roles[workerData.role](workerData));
 
 const pair = (...args) => runPair(new URL(import.meta.url), ...args);
@@ -139,28 +147,45 @@ async function runChannel(count) {
   return pair('channelProducer', 'channelConsumer', { channelName, credits: new Int32Array(new SharedArrayBuffer(64)), count });
 }
 
+async function runSab(count) {
+  return pair('sabProducer', 'sabConsumer', { handoff: createSabHandoff(RING_CAPACITY, MESSAGE_BYTES), count });
+}
+
+// name: [label, run, messages per full-length run]
+const VARIANTS = {
+  inPlace: ['flux ring, claim/publish 1, written in place', (count) => runFlux(count, false), 40_000_000],
+  offer: ['flux ring, offer() (one copy per message)', (count) => runFlux(count, true), 20_000_000],
+  port: ['MessagePort, postMessage per 64 B message', runPort, 1_000_000],
+  channel: ['BroadcastChannel, postMessage per 64 B message', runChannel, 1_000_000],
+  sab: ['minimal SAB handoff, 1 per publish, written in place (the JS limit)', runSab, 40_000_000],
+};
+
 if (isMainThread) {
-  const args = parseArgs();
+  const args = parseArgs({ variants: Object.keys(VARIANTS) });
   const scale = scaleOf(args);
   const report = reporter(
     'ring_1p1c_per_message',
     args,
     '  producer worker -> ring -> consumer worker; one claim/publish per 64 B message; consumer verifies every message',
-    { messageBytes: MESSAGE_BYTES, ringCapacity: RING_CAPACITY, waitStrategy: 'busy spin', runs: args.runs },
+    {
+      messageBytes: MESSAGE_BYTES,
+      ringCapacity: RING_CAPACITY,
+      waitStrategy: 'ring and SAB handoff: busy spin; MessagePort and BroadcastChannel: the event loop',
+      runs: args.runs,
+    },
   );
-  const inPlace = [];
-  const copied = [];
-  const port = [];
-  const channel = [];
-  for (let run = 0; run < args.runs; run++) {
-    inPlace.push(await runFlux(Math.round(40_000_000 * scale), false));
-    copied.push(await runFlux(Math.round(20_000_000 * scale), true));
-    port.push(await runPort(Math.round(1_000_000 * scale)));
-    channel.push(await runChannel(Math.round(1_000_000 * scale)));
-  }
-  const baseline = report.record({ variant: 'MessagePort, postMessage per 64 B message', metric: 'throughput', unit: 'msg/s', values: port });
-  const channelBaseline = report.record({ variant: 'BroadcastChannel, postMessage per 64 B message', metric: 'throughput', unit: 'msg/s', values: channel });
-  report.record({ variant: 'flux ring, claim/publish 1, written in place', metric: 'throughput', unit: 'msg/s', values: inPlace, baseline });
-  report.record({ variant: 'flux ring, offer() (one copy per message)', metric: 'throughput', unit: 'msg/s', values: copied, baseline });
-  report.record({ variant: 'flux ring, offer() (vs BroadcastChannel)', metric: 'throughput', unit: 'msg/s', values: copied, baseline: channelBaseline });
+  const { measured, method } = await runInterleaved(args, Object.keys(VARIANTS), (name) => {
+    const [, run, count] = VARIANTS[name];
+    return run(Math.max(1, Math.round(count * scale)));
+  });
+  const row = (name, baseline = null, suffix = '') =>
+    report.record({ variant: `${VARIANTS[name][0]}${suffix}`, metric: 'throughput', unit: 'msg/s', values: measured[name], baseline });
+  const port = row('port');
+  const channel = row('channel');
+  const limit = row('sab');
+  row('inPlace', port);
+  row('offer', port);
+  row('offer', channel, ' (vs BroadcastChannel)');
+  row('inPlace', limit, ' (of the limit)');
+  report.method(method);
 }

@@ -14,11 +14,12 @@
 //   numa        bindToNode(ring, node of CPU 0) (MPOL_BIND)
 //   all         the three together
 //
-// Run: node bench_ring_placement_hints.mjs [--json] [--runs N] [--quick] [--smoke]
+// Run: node bench_ring_placement_hints.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
+//   (the no-hints baseline is measured whatever --only says)
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Ring } from '@flux/ring';
 import { adviseHugePages, bindToNode, getAffinity, hugePageResidency, numaInfo, setAffinity } from '@flux/uring';
-import { parseArgs, reporter, scaleOf } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, scaleOf, selected } from './lib/harness.mjs';
 import { runPairReports, stampCheckingRingConsumer, stampingRingProducer } from './lib/pairs.mjs';
 
 const MESSAGE_BYTES = 64;
@@ -81,26 +82,35 @@ function describe(outcome) {
 }
 
 if (isMainThread) {
-  const args = parseArgs();
+  const args = parseArgs({ variants: Object.keys(variants) });
   const scale = scaleOf(args);
   const count = Math.max(BATCH, Math.round((FULL_MESSAGES * scale) / BATCH) * BATCH);
   const numa = numaInfo();
   const cpus = getAffinity();
-  const measured = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
-  for (let run = 0; run < args.runs; run++) {
-    for (const name of Object.keys(variants)) measured[name].push(await measure(name, count));
-  }
+  // The baseline (no hints) is always measured: every other variant's ratio needs it.
+  const chosen = Object.keys(variants).filter((name) => name === 'none' || selected(args, name));
+  const { measured, method } = await runInterleaved({ ...args, only: null }, chosen, (name) => measure(name, count));
 
   // Which hints took effect, from the last run of the variants that asked for each (the
   // reporter prints them with the conditions, so it starts after the runs).
-  const last = (name) => measured[name][measured[name].length - 1];
+  const last = (name) => measured[name]?.[measured[name].length - 1];
   const backed = (name) => {
+    if (!last(name)) return 'not measured (--only)';
     const { hugePageBytes, reason } = last(name).residency;
     return reason ? `unknown (${reason})` : `${hugePageBytes / (1 << 20)} MiB`;
   };
-  const [producerPin, consumerPin] = last('affinity').pins;
-  const { huge } = last('hugePages');
+  const pins = last('affinity')?.pins;
+  const affinityTookEffect = pins
+    ? pins.map((pin, i) => `${['producer', 'consumer'][i]} ${describe(pin)}, runs on CPUs [${pin.cpus.join(',')}]`).join('; ')
+    : 'not measured (--only)';
+  const huge = last('hugePages')?.huge;
+  const hugePagesTookEffect = huge
+    ? `madvise ${describe(huge)} on ${huge.bytes} bytes (mode ${huge.mode}); on huge pages after the run: ${backed('hugePages')} of the ring (no hints: ${backed('none')})`
+    : 'not measured (--only)';
   const bound = last('numa');
+  const numaTookEffect = bound
+    ? `mbind ${describe(bound.numa)} on ${bound.numa.bytes} bytes to node ${bound.numaNode}${numa.nodes.length === 1 ? '; one node here, so binding cannot bring memory closer' : ''}`
+    : 'not measured (--only)';
   const report = reporter(
     'ring_placement_hints',
     args,
@@ -111,9 +121,9 @@ if (isMainThread) {
       ringCapacity: `${RING_CAPACITY} slots (${(RING_CAPACITY * MESSAGE_BYTES) / (1 << 20)} MiB)`,
       waitStrategy: 'busy spin (poll)',
       system: `CPUs ${cpus.join(',') || 'unknown'}; NUMA nodes ${numa.nodes.join(',')} (${numa.source}); transparent huge pages: ${numa.transparentHugePages}; reserved huge pages: ${numa.hugePagesReserved}`,
-      affinityTookEffect: `producer ${describe(producerPin)}, runs on CPUs [${producerPin.cpus.join(',')}]; consumer ${describe(consumerPin)}, runs on CPUs [${consumerPin.cpus.join(',')}]`,
-      hugePagesTookEffect: `madvise ${describe(huge)} on ${huge.bytes} bytes (mode ${huge.mode}); on huge pages after the run: ${backed('hugePages')} of the ring (no hints: ${backed('none')})`,
-      numaTookEffect: `mbind ${describe(bound.numa)} on ${bound.numa.bytes} bytes to node ${bound.numaNode}${numa.nodes.length === 1 ? '; one node here, so binding cannot bring memory closer' : ''}`,
+      affinityTookEffect,
+      hugePagesTookEffect,
+      numaTookEffect,
       messages: count,
       runs: args.runs,
     },
@@ -124,7 +134,7 @@ if (isMainThread) {
     unit: 'msg/s',
     values: measured.none.map((m) => m.perSecond),
   });
-  for (const name of Object.keys(variants).filter((n) => n !== 'none')) {
+  for (const name of chosen.filter((n) => n !== 'none')) {
     report.record({
       variant: `flux ring, ${variants[name].label}`,
       metric: 'throughput',
@@ -133,4 +143,5 @@ if (isMainThread) {
       baseline,
     });
   }
+  report.method(method);
 }

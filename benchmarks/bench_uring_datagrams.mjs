@@ -17,10 +17,10 @@
 //           what arrives by the segment size the kernel reports
 //
 // datagrams/s = verified datagrams / receiver elapsed (first to last verified datagram).
-// Run: node bench_uring_datagrams.mjs [--json] [--runs N] [--quick] [--smoke]
+// Run: node bench_uring_datagrams.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import { fileURLToPath } from 'node:url';
 import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/uring';
-import { parseArgs, reporter, scaleOf, verify } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
 import { IndexChecker, receiveWithDgram, sendWithDgram, stamp, template, yieldToEventLoop } from './lib/indexed-messages.mjs';
 import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
 
@@ -198,7 +198,8 @@ const roleIndex = process.argv.indexOf('--role');
 if (roleIndex >= 0) {
   await runChild(process.argv[roleIndex + 1], { receiver, sender }, DEADLINE_MS);
 } else {
-  const args = parseArgs();
+  const order = ['dgram64', 'uring64', 'dgram1400', 'uring1400', 'gso1400', 'dgram8k', 'uring8k', 'zc8k'];
+  const args = parseArgs({ variants: order });
   const cap = capability();
   const durationMs = Math.max(50, Math.round(FULL_DURATION_MS * scaleOf(args)));
   const report = reporter('uring_datagrams', args, '  sender process -> UDP 127.0.0.1 -> receiver process; io_uring on both ends vs node:dgram on both ends', {
@@ -211,12 +212,8 @@ if (roleIndex >= 0) {
     console.error(`bench_uring_datagrams: io_uring is not usable here (${cap.reason}); nothing to compare`);
     process.exit(args.smoke ? 0 : 1);
   }
-  const order = ['dgram64', 'uring64', 'dgram1400', 'uring1400', 'gso1400', 'dgram8k', 'uring8k', 'zc8k'];
-  const measured = Object.fromEntries(order.map((name) => [name, []]));
-  for (let run = 0; run < args.runs; run++) {
-    for (const name of order) measured[name].push(await measure(name, durationMs));
-  }
-  const values = (name) => measured[name].map((m) => m.perSecond);
+  const { measured, method } = await runInterleaved(args, order, (name) => measure(name, durationMs));
+  const values = (name) => measured[name]?.map((m) => m.perSecond);
   const d64 = report.record({ variant: 'node:dgram, 64 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('dgram64') });
   report.record({ variant: 'io_uring, 64 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('uring64'), baseline: d64 });
   const d1400 = report.record({ variant: 'node:dgram, 1,400 B datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('dgram1400') });
@@ -225,13 +222,32 @@ if (roleIndex >= 0) {
   const d8k = report.record({ variant: 'node:dgram, 8 KiB datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('dgram8k') });
   const u8k = report.record({ variant: 'io_uring, 8 KiB datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('uring8k'), baseline: d8k });
   report.record({ variant: 'io_uring zero-copy, 8 KiB datagrams', metric: 'datagrams', unit: 'dgram/s', values: values('zc8k'), baseline: u8k });
-  for (const name of order) {
+  // CPU time per datagram, both processes (all threads), for each pair compared above.
+  const cpu = (name) => measured[name]?.map((m) => m.cpuNsPerMessage);
+  const cpuRow = (name, label, baseline = null) =>
+    report.record({ variant: label, metric: 'cpu/dgram', unit: 'ns', values: cpu(name), baseline, better: 'lower' });
+  const c64 = cpuRow('dgram64', 'node:dgram, 64 B datagrams');
+  cpuRow('uring64', 'io_uring, 64 B datagrams', c64);
+  const c1400 = cpuRow('dgram1400', 'node:dgram, 1,400 B datagrams');
+  cpuRow('uring1400', 'io_uring, 1,400 B datagrams', c1400);
+  cpuRow('gso1400', 'io_uring GSO+GRO, 1,400 B datagrams', c1400);
+  const c8k = cpuRow('dgram8k', 'node:dgram, 8 KiB datagrams');
+  const cu8k = cpuRow('uring8k', 'io_uring, 8 KiB datagrams', c8k);
+  cpuRow('zc8k', 'io_uring zero-copy, 8 KiB datagrams', cu8k);
+  const measuredNames = order.filter((name) => measured[name]);
+  for (const name of measuredNames) {
     report.record({ variant: `${name}: delivered of sent`, metric: 'delivered', unit: '%', values: measured[name].map((m) => m.deliveredPercent) });
   }
+  report.method(method);
   if (!args.json) {
-    console.log('  per run (sent / verified / lost):');
-    for (const name of order) console.log(`    ${name.padEnd(10)} ${measured[name].map((m) => `${m.sent} / ${m.verified} / ${m.lost}`).join(';  ')}`);
-    const copied = measured.zc8k.reduce((sum, m) => sum + m.copiedZeroCopy, 0);
+    console.log('  per run (sent / verified / lost, sender + receiver CPU ns per datagram):');
+    for (const name of measuredNames) {
+      const runs = measured[name].map(
+        (m) => `${m.sent} / ${m.verified} / ${m.lost}, ${m.senderCpuNsPerMessage.toFixed(0)} + ${m.receiverCpuNsPerMessage.toFixed(0)}`,
+      );
+      console.log(`    ${name.padEnd(10)} ${runs.join(';  ')}`);
+    }
+    const copied = (measured.zc8k ?? []).reduce((sum, m) => sum + m.copiedZeroCopy, 0);
     console.log(`  zero-copy sends the kernel reported as copied after all: ${copied}`);
   }
 }

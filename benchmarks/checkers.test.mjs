@@ -2,6 +2,7 @@
 // must reject what a broken transport would deliver (a corrupted, missing, duplicated or
 // reordered message), not only accept what a working one does.
 import { describe, expect, it } from 'vitest';
+import { BatchStampChecker, ProducerOrderChecker } from './lib/batch-stamps.mjs';
 import { IndexChecker, stamp, template } from './lib/indexed-messages.mjs';
 import { fill, mark, MARK_OFFSET, MAX_MESSAGE_BYTES, PipelineChecker, sizeOf } from './lib/pipeline-messages.mjs';
 
@@ -82,5 +83,60 @@ describe('the network benches index checker (lib/indexed-messages.mjs)', () => {
     const checker = new IndexChecker(MESSAGE_BYTES, 1);
     checker.check(message(0), 0, MESSAGE_BYTES - 4);
     expect(checker.result().bad).toBe(1);
+  });
+});
+
+describe('the posting baselines’ checkers (lib/batch-stamps.mjs: ring throughput, fan-out, MPSC)', () => {
+  const BATCH = 4;
+  const MESSAGE_BYTES = 16;
+
+  /** One posted batch whose messages carry `stamps` (word 0) and, if given, `producer` (word 0) with the stamps in word 1. */
+  function post(stamps, producer = null) {
+    const words = new Int32Array((stamps.length * MESSAGE_BYTES) / 4);
+    stamps.forEach((value, i) => {
+      if (producer === null) words[i * 4] = value;
+      else {
+        words[i * 4] = producer;
+        words[i * 4 + 1] = value;
+      }
+    });
+    return new Uint8Array(words.buffer);
+  }
+
+  function checkBatches(posts) {
+    const checker = new BatchStampChecker(BATCH, MESSAGE_BYTES);
+    for (const p of posts) checker.check(p);
+    return { received: checker.expected, bad: checker.bad };
+  }
+
+  it.each([
+    ['intact batches', [post([0, 1, 2, 3]), post([4, 5, 6, 7])], { received: 8, bad: 0 }],
+    ['a corrupted stamp', [post([0, 1, 9, 3])], { bad: 1 }],
+    ['a missing batch', [post([0, 1, 2, 3]), post([8, 9, 10, 11])], { bad: 4 }],
+    ['a duplicated batch', [post([0, 1, 2, 3]), post([0, 1, 2, 3])], { bad: 4 }],
+    ['a short post', [post([0, 1, 2])], { bad: BATCH }],
+  ])('one producer: %s', (_, posts, expected) => {
+    expect(checkBatches(posts)).toMatchObject(expected);
+  });
+
+  it('several producers: interleaved in-order streams pass; a repeat, a skip or an unknown producer is counted', () => {
+    const ok = new ProducerOrderChecker(2);
+    for (const [producer, index] of [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+    ])
+      ok.check(producer, index);
+    expect(ok).toMatchObject({ received: 4, bad: 0 });
+    const broken = new ProducerOrderChecker(2);
+    for (const [producer, index] of [
+      [0, 0],
+      [0, 0], // repeated
+      [1, 1], // producer 1's message 0 is missing
+      [2, 0], // no such producer
+    ])
+      broken.check(producer, index);
+    expect(broken).toMatchObject({ received: 4, bad: 3 });
   });
 });
