@@ -30,7 +30,7 @@ export const HEADLINES = [
     variant: '4 consumers, claim/publish 256 (vs BroadcastChannel)',
     metric: 'throughput',
   },
-  { label: 'Multi-producer ring, 4 producers -> 1 consumer', bench: 'ring_mpsc', variant: '4 producers', metric: 'throughput' },
+  { label: 'Multi-producer ring, 4 producers -> 1 consumer', bench: 'ring_mpsc', variant: 'flux multi-producer ring, 4 producers', metric: 'throughput' },
   { label: 'Ping-pong, blocking wait (p50 round trip)', bench: 'ring_ping_pong_latency', variant: 'flux ring, blocking wait', metric: 'rtt_p50' },
   {
     label: 'Ping-pong, async wait (p50 round trip)',
@@ -79,11 +79,11 @@ export const HEADLINES = [
     baseline: 'TCP BBR',
   },
   {
-    label: 'Reliable, 5% loss, p99 at 20k msg/s, against TCP BBR',
+    label: 'Reliable, 5% loss, one-way p99 at 20k msg/s (TCP BBR saturated there, see docs)',
     bench: 'reliable_delivery',
     variant: '@flux/reliable (no congestion control), netns veth 5% loss',
     metric: 'p99',
-    baseline: 'TCP BBR',
+    baseline: 'TCP cubic',
   },
   {
     label: 'Reliable, loopback, CPU per message at 20k msg/s',
