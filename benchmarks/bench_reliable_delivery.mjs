@@ -57,14 +57,13 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { format, parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
-import { IndexChecker, stamp, template } from './lib/indexed-messages.mjs';
 import { ChaosRelay } from '@flux/reliable/chaos';
 import { openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender } from './lib/flux-endpoints.mjs';
 import { lossUnavailableReason, openNetnsPair } from '../test-support/netns.mjs';
 import { measureDropShare } from './lib/netns-loss-probe.mjs';
-import { clockSince, LatencyRecorder, sendAtOfferedRate, writeSendTime } from './lib/one-way-latency.mjs';
 import { openTcpReceiver, openTcpSender, openUdxReceiver, openUdxSender, udx } from './lib/stream-endpoints.mjs';
-import { measurePair, nextParentMessage, runChild } from './lib/two-process.mjs';
+import { streamRoles } from './lib/stream-roles.mjs';
+import { measurePair, runChild } from './lib/two-process.mjs';
 import {
   openZeromqMultipartReceiver,
   openZeromqMultipartSender,
@@ -208,77 +207,17 @@ function variantsFor(mode, runnable = () => true) {
 }
 const MODES = ['throughput', 'latency'];
 
-// ---- child: receiver ----------------------------------------------------------------------
+// ---- children: receiver and sender (lib/stream-roles.mjs) ---------------------------------
 
-async function receiver({ variant, mode, host, epochNs, warmupMessages }) {
-  const deadline = Date.now() + DEADLINE_MS;
-  const transport = transportOf(variant);
-  const checker = new IndexChecker(MESSAGE_BYTES, SAMPLE_EVERY);
-  const latency = mode === 'latency' ? new LatencyRecorder(clockSince(epochNs), warmupMessages) : null;
-  const check = checker.check;
-  const onMessage = latency
-    ? (bytes, offset, lengthBytes) => {
-        const verified = checker.verified;
-        check(bytes, offset, lengthBytes);
-        if (checker.verified !== verified) latency.record(bytes, offset);
-      }
-    : check;
-  const endpoint = await transport.openReceiver({ host, maxMessageBytes: MESSAGE_BYTES, onMessage });
-  process.send({ type: 'ready', port: endpoint.port });
-
-  const { sent } = await nextParentMessage('sent', deadline);
-  // Done when the last message has arrived, or when nothing has for a while (what is missing
-  // was lost: the parent's check fails a reliable transport for it).
-  const giveUpMs = transport.reliable ? STALL_MS : QUIET_MS;
-  let seen = -1;
-  let quietSinceMs = Date.now();
-  while (checker.expected < sent && Date.now() - quietSinceMs <= giveUpMs) {
-    if (Date.now() > deadline) throw new Error(`${variant} receiver: deadline`);
-    const arrived = checker.verified + checker.bad;
-    if (arrived !== seen) {
-      seen = arrived;
-      quietSinceMs = Date.now();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const counters = await endpoint.close(deadline);
-  return { ...checker.result(), counters, latency: latency?.summary() ?? null };
-}
-
-// ---- child: sender ------------------------------------------------------------------------
-
-async function sender({ variant, mode, host, localHost, port, durationMs, epochNs }) {
-  const deadline = Date.now() + DEADLINE_MS;
-  const endpoint = await transportOf(variant).openSender({ host, port, localHost, maxMessageBytes: MESSAGE_BYTES });
-  const source = template(MESSAGE_BYTES);
-  let sent = 0;
-  if (mode === 'throughput') {
-    const fill = (bytes, offset) => {
-      bytes.set(source, offset); // the message is written, as a flux producer writes its slot
-      stamp(bytes, offset, MESSAGE_BYTES, sent++);
-    };
-    const end = Date.now() + durationMs;
-    while (Date.now() < end) {
-      if (!endpoint.sendBatch(BATCH, fill)) await endpoint.waitForRoom(deadline);
-    }
-  } else {
-    sent = await sendAtOfferedRate({
-      sendBatch: endpoint.sendBatch,
-      ratePerSecond: OFFERED_RATE,
-      durationMs,
-      maxBatch: BATCH,
-      clockNs: clockSince(epochNs),
-      deadline,
-      fillMessage(bytes, offset, index, sendTimeNs) {
-        bytes.set(source, offset);
-        stamp(bytes, offset, MESSAGE_BYTES, index);
-        writeSendTime(bytes, offset, sendTimeNs);
-      },
-    });
-  }
-  const counters = await endpoint.finish(deadline);
-  return { sent, counters };
-}
+const roles = streamRoles({
+  transportOf,
+  messageBytes: MESSAGE_BYTES,
+  batch: BATCH,
+  deadlineMs: DEADLINE_MS,
+  sampleEvery: SAMPLE_EVERY,
+  quietMs: QUIET_MS,
+  stallMs: STALL_MS,
+});
 
 // ---- parent -------------------------------------------------------------------------------
 
@@ -294,7 +233,14 @@ async function measure(mode, variant, durations, pairs) {
     pair.setTcpCongestionControl(transportOf(variant).tcpCongestionControl ?? 'cubic'); // zeromq's TCP: cubic too
   }
   const durationMs = mode === 'throughput' ? durations.throughputMs : durations.latencyMs;
-  const start = { mode, host: where.host, localHost: where.localHost, epochNs: String(process.hrtime.bigint()), warmupMessages: durations.warmupMessages };
+  const start = {
+    mode,
+    ratePerSecond: OFFERED_RATE,
+    host: where.host,
+    localHost: where.localHost,
+    epochNs: String(process.hrtime.bigint()),
+    warmupMessages: durations.warmupMessages,
+  };
   let relay = null;
   // The relay sits between sender and receiver; its seed is the same for every variant of a run.
   const route = path.relay
@@ -325,7 +271,7 @@ async function measure(mode, variant, durations, pairs) {
 
 const roleIndex = process.argv.indexOf('--role');
 if (roleIndex >= 0) {
-  await runChild(process.argv[roleIndex + 1], { receiver, sender }, DEADLINE_MS);
+  await runChild(process.argv[roleIndex + 1], roles, DEADLINE_MS);
 } else {
   const args = parseArgs({ variants: MODES.flatMap((mode) => variantsFor(mode)) });
   const scale = scaleOf(args);

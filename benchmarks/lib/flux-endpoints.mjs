@@ -32,10 +32,10 @@ async function yieldUntil(deadline, what) {
   await yieldToEventLoop();
 }
 
-// ---- @flux/udp (backend node:dgram), the lossless rate base ---------------------------------
+// ---- @flux/udp (node:dgram by default; io_uring on request), the lossless rate base ------------
 
-export async function openFluxUdpReceiver({ host, onMessage }) {
-  const subscription = await Subscription.open({ port: 0, address: host, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend: 'dgram' });
+export async function openFluxUdpReceiver({ host, onMessage, backend = 'dgram' }) {
+  const subscription = await Subscription.open({ port: 0, address: host, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend });
   subscription.onMessage(STREAM_ID, onMessage);
   return {
     port: subscription.port,
@@ -72,8 +72,8 @@ function ringEndpoint(publication, maxMessageBytes, name, failures) {
   };
 }
 
-export async function openFluxUdpSender({ host, port, maxMessageBytes }) {
-  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, backend: 'dgram' });
+export async function openFluxUdpSender({ host, port, maxMessageBytes, backend = 'dgram' }) {
+  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, backend });
   return ringEndpoint(publication, maxMessageBytes, 'flux udp sender', (counters) => (counters.sendErrors === 0 ? '' : `, ${counters.sendErrors} send errors`));
 }
 
