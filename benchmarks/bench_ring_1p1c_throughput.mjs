@@ -23,19 +23,18 @@
 // posts are in flight.
 //
 // Run: node bench_ring_1p1c_throughput.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
-import { BroadcastChannel, isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { Ring } from '@flux/ring';
 import { RingBuffer } from 'ringbuf.js';
 import { arriveAndWait } from './lib/barrier.mjs';
-import { BatchStampChecker } from './lib/batch-stamps.mjs';
 import { parseArgs, reporter, runInterleaved, scaleOf } from './lib/harness.mjs';
 import { batchTemplate, runPair, stampCheckingRingConsumer, stampingRingProducer } from './lib/pairs.mjs';
+import { postingRoles } from './lib/post-batches.mjs';
 import { createSabHandoff, sabHandoffConsumer, sabHandoffProducer } from './lib/sab-handoff.mjs';
 
 const MESSAGE_BYTES = 64;
 const MESSAGE_INT32S = MESSAGE_BYTES / 4;
 const BATCHES = [1, 16, 256, 1024];
-const POSTS_IN_FLIGHT = 256;
 const RING_CAPACITY = 1 << 14;
 const DEADLINE_MS = 120_000;
 
@@ -49,69 +48,6 @@ function fluxProducer(data) {
 
 function fluxConsumer(data) {
   return stampCheckingRingConsumer({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS });
-}
-
-// MessagePort and BroadcastChannel: `endpoint` posts; at most POSTS_IN_FLIGHT posts ahead of
-// the consumer's credits, so memory stays bounded. `transfer`: a fresh buffer per post, moved.
-function postBatches(endpoint, { credits, count, batch, barrier, transfer = false }) {
-  const source = template(batch);
-  const stamps = new Int32Array(source.buffer);
-  const deadline = Date.now() + DEADLINE_MS;
-  arriveAndWait(barrier, 2);
-  for (let sent = 0; sent < count; sent += batch) {
-    while (sent / batch - Atomics.load(credits, 0) >= POSTS_IN_FLIGHT) {
-      if (Date.now() > deadline) throw new Error('posting producer: deadline');
-      Atomics.wait(credits, 0, Atomics.load(credits, 0), 1);
-    }
-    for (let i = 0; i < batch; i++) stamps[i * MESSAGE_INT32S] = sent + i;
-    if (transfer) {
-      const moved = source.slice(); // the buffer a transferring sender fills for each post
-      endpoint.postMessage(moved, [moved.buffer]);
-    } else endpoint.postMessage(source); // structured clone: one copy of batch x 64 bytes
-  }
-  return {};
-}
-
-/** Checks every message of each posted batch; `listen(onBatch)` subscribes, `close()` ends. */
-function checkBatches(listen, close, { credits, count, batch, barrier }) {
-  return new Promise((resolve) => {
-    const checker = new BatchStampChecker(batch, MESSAGE_BYTES);
-    let start = 0;
-    listen((buffer) => {
-      checker.check(buffer);
-      Atomics.add(credits, 0, 1);
-      Atomics.notify(credits, 0);
-      if (checker.expected >= count) {
-        close();
-        resolve({ elapsedMs: performance.now() - start, received: checker.expected, bad: checker.bad });
-      }
-    });
-    arriveAndWait(barrier, 2);
-    start = performance.now();
-  });
-}
-
-const portProducer = (data) => postBatches(data.port, data);
-const portConsumer = (data) =>
-  checkBatches(
-    (onBatch) => data.port.on('message', onBatch),
-    () => data.port.close(),
-    data,
-  );
-// BroadcastChannel: one channel name per run, one sender, one listener.
-function channelProducer(data) {
-  const channel = new BroadcastChannel(data.channelName);
-  postBatches(channel, data);
-  channel.close(); // what it posted is still delivered
-  return {};
-}
-function channelConsumer(data) {
-  const channel = new BroadcastChannel(data.channelName);
-  return checkBatches(
-    (onBatch) => (channel.onmessage = (event) => onBatch(event.data)),
-    () => channel.close(),
-    data,
-  );
 }
 
 function ringbufProducer({ storage, count, batch, barrier }) {
@@ -152,13 +88,16 @@ function ringbufConsumer({ storage, count, batch, barrier }) {
 const sabProducer = (data) => sabHandoffProducer({ ...data, deadlineMs: DEADLINE_MS });
 const sabConsumer = (data) => sabHandoffConsumer({ ...data, deadlineMs: DEADLINE_MS });
 
+// MessagePort and BroadcastChannel (lib/post-batches.mjs), at 64 B per message.
+const posting = (role) => (data) => postingRoles[role]({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS });
+
 const roles = {
   fluxProducer,
   fluxConsumer,
-  portProducer,
-  portConsumer,
-  channelProducer,
-  channelConsumer,
+  portProducer: posting('portProducer'),
+  portConsumer: posting('portConsumer'),
+  channelProducer: posting('channelProducer'),
+  channelConsumer: posting('channelConsumer'),
   ringbufProducer,
   ringbufConsumer,
   sabProducer,

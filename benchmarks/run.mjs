@@ -67,9 +67,13 @@ const demoBenches = [
   'bench_uring_datagrams.mjs',
 ].filter((script) => existsSync(new URL(script, import.meta.url)));
 // Too long for the demo: only in the full suite.
-const fullOnlyBenches = ['bench_reliable_delivery.mjs', 'bench_network_latency.mjs', 'bench_message_sizes.mjs', 'bench_memory.mjs'].filter((script) =>
-  existsSync(new URL(script, import.meta.url)),
-);
+const fullOnlyBenches = [
+  'bench_reliable_delivery.mjs',
+  'bench_network_latency.mjs',
+  'bench_ring_message_sizes.mjs',
+  'bench_udp_message_sizes.mjs',
+  'bench_memory.mjs',
+].filter((script) => existsSync(new URL(script, import.meta.url)));
 const benches = (mode === 'full' ? [...demoBenches, ...fullOnlyBenches] : demoBenches).filter(
   (script) => !onlyBenches || onlyBenches.some((part) => script.includes(part)),
 );

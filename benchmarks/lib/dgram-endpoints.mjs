@@ -2,8 +2,11 @@
 // skilled node:dgram user writes to send small messages fast, the same packing @flux/udp
 // does (as many length-prefixed messages per datagram as fit in one MTU), no retransmission.
 //
-//   datagram: [len u32 | message] [len u32 | message] ...   (at most PER_DATAGRAM frames,
-//             up to 1,472 B: one 1,500-byte MTU less the IPv4 and UDP headers)
+//   datagram: [len u32 | message] [len u32 | message] ...   (as many frames as fit in
+//             1,472 B: one 1,500-byte MTU less the IPv4 and UDP headers)
+//   a message too long for that goes alone in one datagram of up to 65,507 B, which the
+//   kernel fragments into IP fragments (what a node:dgram user can do without writing a
+//   fragmentation protocol; a lost fragment loses the whole datagram)
 //
 // The sender keeps a pool of `WINDOW_DATAGRAMS` buffers; a datagram's buffer returns to the
 // pool when node:dgram calls back, and sendBatch refuses (back-pressure) a batch that needs
@@ -15,11 +18,13 @@ import { LENGTH_PREFIX_BYTES, writeLengthPrefix } from './length-prefixed.mjs';
 import { RECEIVE_BUFFER_BYTES } from './stream-endpoints.mjs';
 
 const MAX_DATAGRAM_BYTES = 1472;
+const MAX_UDP_PAYLOAD_BYTES = 65_507;
 const WINDOW_DATAGRAMS = 256; // sends in flight, as @flux/udp's default
 
-/** How many frames of `messageBytes` one datagram carries. */
+/** How many frames of `messageBytes` one datagram carries (1 for a message longer than one MTU's room). */
 export function perDatagram(messageBytes) {
-  return Math.floor(MAX_DATAGRAM_BYTES / (LENGTH_PREFIX_BYTES + messageBytes));
+  if (LENGTH_PREFIX_BYTES + messageBytes > MAX_UDP_PAYLOAD_BYTES) throw new RangeError(`a ${messageBytes}-byte message does not fit in one UDP datagram`);
+  return Math.max(1, Math.floor(MAX_DATAGRAM_BYTES / (LENGTH_PREFIX_BYTES + messageBytes)));
 }
 
 export async function openPackedDgramReceiver({ host, onMessage }) {

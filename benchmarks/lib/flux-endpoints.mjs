@@ -72,8 +72,8 @@ function ringEndpoint(publication, maxMessageBytes, name, failures) {
   };
 }
 
-export async function openFluxUdpSender({ host, port, maxMessageBytes, backend = 'dgram' }) {
-  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, backend });
+export async function openFluxUdpSender({ host, port, maxMessageBytes, backend = 'dgram', ringCapacity = RING_CAPACITY }) {
+  const publication = await Publication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity, backend });
   return ringEndpoint(publication, maxMessageBytes, 'flux udp sender', (counters) => (counters.sendErrors === 0 ? '' : `, ${counters.sendErrors} send errors`));
 }
 

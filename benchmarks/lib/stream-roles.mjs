@@ -19,11 +19,16 @@ const POLL_MS = 10;
 
 /**
  * The roles for `transportOf(variant)` -> { reliable, openReceiver, openSender }; messages of
- * `messageBytes`, `batch` per write or claim. Returns { receiver, sender } for runChild.
+ * `messageBytes` (a number, or a function of the variant), `batch` per write or claim (the
+ * same). Returns { receiver, sender } for runChild.
  */
-export function streamRoles({ transportOf, messageBytes, batch, deadlineMs, sampleEvery = 8, quietMs = 200, stallMs = 15_000 }) {
+export function streamRoles({ transportOf, messageBytes: bytesOf, batch: batchOf, deadlineMs, sampleEvery = 8, quietMs = 200, stallMs = 15_000 }) {
+  const messageBytesOf = typeof bytesOf === 'function' ? bytesOf : () => bytesOf;
+  const batchFor = typeof batchOf === 'function' ? batchOf : () => batchOf;
+
   async function receiver({ variant, mode, host, epochNs, warmupMessages }) {
     const deadline = Date.now() + deadlineMs;
+    const messageBytes = messageBytesOf(variant);
     const transport = transportOf(variant);
     const checker = new IndexChecker(messageBytes, sampleEvery);
     const latency = mode === 'latency' ? new LatencyRecorder(clockSince(epochNs), warmupMessages) : null;
@@ -57,6 +62,8 @@ export function streamRoles({ transportOf, messageBytes, batch, deadlineMs, samp
 
   async function sender({ variant, mode, host, localHost, port, durationMs, epochNs, ratePerSecond }) {
     const deadline = Date.now() + deadlineMs;
+    const messageBytes = messageBytesOf(variant);
+    const batch = batchFor(variant);
     const endpoint = await transportOf(variant).openSender({ host, port, localHost, maxMessageBytes: messageBytes });
     const source = template(messageBytes);
     let sent = 0;
