@@ -18,12 +18,13 @@
 // test delivers is checked (stamp and length) and counted, and the count must equal the
 // calls Benchmark.js made times the messages per call: a fast wrong result is never reported.
 //
-// Run: node bench_single_thread_op_costs.mjs [--json] [--runs N] [--quick] [--smoke]
+// Run: node bench_single_thread_op_costs.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
+//   (each test is timed on its own, in a seeded order per run; a comparison's baseline is timed whatever --only says)
 import { createRequire } from 'node:module';
 import Benchmark from 'benchmark';
 import { Ring } from '@flux/ring';
 import { DatagramReader, DatagramWriter, FrameLayout, SubscriptionCounters } from '@flux/udp';
-import { parseArgs, reporter, verify } from './lib/harness.mjs';
+import { parseArgs, reporter, runInterleaved, selected, verify } from './lib/harness.mjs';
 import { LENGTH_PREFIX_BYTES, LengthPrefixedReader, writeLengthPrefix } from './lib/length-prefixed.mjs';
 import { readU32, stamp, template } from './lib/indexed-messages.mjs';
 
@@ -197,6 +198,12 @@ function makeTests() {
       reader.push(prefixed);
     });
   }
+  // The decoders read what the encoders write: encode once now, so a decoder measured alone
+  // (--only, or first in a shuffled run) reads a written datagram.
+  for (const encoder of tests.filter((t) => t.name.startsWith('frame encode'))) {
+    encoder.fn();
+    encoder.calls = 0;
+  }
   return tests;
 }
 
@@ -209,36 +216,33 @@ const comparisons = [
   ['frame decode: DatagramReader', 'frame decode: LengthPrefixedReader'],
 ];
 
-/** One run: every test once through Benchmark.js; ns per message for each, checked. */
-function runOnce(options) {
-  const tests = makeTests();
-  const byName = Object.fromEntries(tests.map((t) => [t.name, t]));
-  const nsPerMessage = {};
-  for (const test of tests) {
-    const bench = new Benchmark(test.name, test.fn, options);
-    bench.run({ async: false });
-    if (bench.error) throw bench.error;
-    nsPerMessage[test.name] = 1e9 / bench.hz / test.messagesPerOp;
-    verify(test.calls > 0, `${test.name}: never called`);
-    if (test.tally) {
-      verify(test.tally.bad === 0, `${test.name}: ${test.tally.bad} messages failed their check`);
-      verify(
-        test.tally.delivered === test.calls * test.messagesPerOp,
-        `${test.name}: delivered ${test.tally.delivered} messages in ${test.calls} calls of ${test.messagesPerOp}`,
-      );
-    }
-    if (test.counters) {
-      const dropped = test.counters.dropped;
-      verify(test.counters.framesLost === 0 && dropped === 0, `${test.name}: the reader lost ${test.counters.framesLost} frames, dropped ${dropped} datagrams`);
-    }
+/** Times one operation (a fresh set of tests each time, so no state carries over) and checks what it delivered. */
+function measureTest(name, options) {
+  const test = makeTests().find((t) => t.name === name);
+  const bench = new Benchmark(test.name, test.fn, options);
+  bench.run({ async: false });
+  if (bench.error) throw bench.error;
+  verify(test.calls > 0, `${test.name}: never called`);
+  if (test.tally) {
+    verify(
+      test.tally.bad === 0 && test.tally.delivered === test.calls * test.messagesPerOp,
+      `${test.name}: ${test.tally.bad} messages failed their check; delivered ${test.tally.delivered} in ${test.calls} calls of ${test.messagesPerOp}`,
+    );
   }
-  // The decoders checked every message the encoders wrote; the datagram's length is checked here.
-  const writtenBytes = byName['frame encode: DatagramWriter'].writtenBytes();
-  verify(writtenBytes === ENCODED_DATAGRAM_BYTES, `DatagramWriter wrote ${writtenBytes} bytes, not ${ENCODED_DATAGRAM_BYTES}`);
-  return nsPerMessage;
+  if (test.counters) {
+    const dropped = test.counters.dropped;
+    verify(test.counters.framesLost === 0 && dropped === 0, `${test.name}: the reader lost ${test.counters.framesLost} frames, dropped ${dropped} datagrams`);
+  }
+  // The decoders check every message the encoders wrote; the datagram's length is checked here.
+  if (test.writtenBytes) {
+    const writtenBytes = test.writtenBytes();
+    verify(writtenBytes === ENCODED_DATAGRAM_BYTES, `DatagramWriter wrote ${writtenBytes} bytes, not ${ENCODED_DATAGRAM_BYTES}`);
+  }
+  return 1e9 / bench.hz / test.messagesPerOp;
 }
 
-const args = parseArgs();
+const NAMES = makeTests().map((t) => t.name);
+const args = parseArgs({ variants: NAMES });
 // Benchmark.js options per test: sample for maxTime seconds, at least minSamples samples.
 const timing = args.smoke ? { maxTime: 0.02, minSamples: 2, initCount: 1 } : args.quick ? { maxTime: 0.1, minSamples: 5 } : { maxTime: 1, minSamples: 10 };
 const report = reporter(
@@ -253,14 +257,22 @@ const report = reporter(
     runs: args.runs,
   },
 );
-const runs = [];
-for (let run = 0; run < args.runs; run++) runs.push(runOnce(timing));
+// The harness's method: a warm-up run, a seeded order per run, steal time; a comparison's
+// baseline is measured whatever --only says (its ratio needs it).
+const wanted = NAMES.filter((name) => selected(args, name));
+const needed = new Set([...wanted, ...comparisons.filter(([subject]) => wanted.includes(subject)).map(([, base]) => base)]);
+const { measured, method } = await runInterleaved(
+  { ...args, only: null },
+  NAMES.filter((name) => needed.has(name)),
+  (name) => measureTest(name, timing),
+);
 const recorded = {};
-const names = Object.keys(runs[0]);
-for (const name of names) {
+for (const name of Object.keys(measured)) {
   if (comparisons.some(([subject]) => subject === name)) continue;
-  recorded[name] = report.record({ variant: name, metric: 'cost', unit: 'ns/msg', values: runs.map((r) => r[name]), better: 'lower' });
+  recorded[name] = report.record({ variant: name, metric: 'cost', unit: 'ns/msg', values: measured[name], better: 'lower' });
 }
 for (const [subject, base] of comparisons) {
-  report.record({ variant: subject, metric: 'cost', unit: 'ns/msg', values: runs.map((r) => r[subject]), baseline: recorded[base], better: 'lower' });
+  if (!measured[subject]) continue;
+  report.record({ variant: subject, metric: 'cost', unit: 'ns/msg', values: measured[subject], baseline: recorded[base] ?? null, better: 'lower' });
 }
+report.method(method);
