@@ -92,4 +92,28 @@ export const HEADLINES = [
     metric: 'cpu/msg',
     baseline: 'TCP',
   },
+  // Added after the suite of 2026-12-03: in the table from the next full run.
+  {
+    label: 'UDP one-way p99 at 200k msg/s, @flux/udp on io_uring',
+    bench: 'network_latency',
+    variant: '@flux/udp on io_uring, 200k msg/s, loopback',
+    metric: 'p99',
+    baseline: 'TCP',
+  },
+  {
+    label: 'Reliable one-way p99 at 50k msg/s, loopback',
+    bench: 'network_latency',
+    variant: '@flux/reliable (no congestion control), 50k msg/s, loopback',
+    metric: 'p99',
+    baseline: 'TCP',
+  },
+  {
+    label: 'UDP, 16 KiB messages (fragmented), @flux/udp on io_uring',
+    bench: 'udp_message_sizes',
+    variant: '@flux/udp on io_uring, 16,384 B',
+    metric: 'throughput',
+  },
+  { label: 'Ring, 64 KiB messages', bench: 'ring_message_sizes', variant: 'flux ring, claim/publish 1, 65,536 B (vs MessagePort)', metric: 'throughput' },
+  { label: 'Memory, @flux/udp pair on io_uring (RSS)', bench: 'memory', variant: '@flux/udp publication + subscription (io_uring)', metric: 'rss/pair' },
+  { label: 'Memory, node:dgram socket pair (RSS)', bench: 'memory', variant: 'node:dgram socket pair', metric: 'rss/pair' },
 ];
