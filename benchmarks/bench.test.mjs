@@ -114,5 +114,10 @@ describe('the suite chart (lib/chart.mjs)', () => {
     // The label column is at least as wide as the longest label: the label's right edge (text-anchor end) is past its width.
     const labelRight = Number(svg.match(new RegExp(`<text x="([\\d.]+)"[^>]*text-anchor="end">${long}`))[1]);
     expect(labelRight).toBeGreaterThanOrEqual(textWidthPx(`${long} · throughput`));
+    // The value column fits its longest text: the chart is at least as wide as where that text ends.
+    const { valueTextOf } = await import('./lib/chart.mjs');
+    const width = Number(svg.match(/<svg[^>]* width="([\d.]+)"/)[1]);
+    const valueX = Number(svg.match(/<text x="([\d.]+)" y="[\d.]+">10866\.0x/)[1]);
+    expect(width).toBeGreaterThanOrEqual(valueX + textWidthPx(valueTextOf(rows[0])));
   });
 });

@@ -66,6 +66,12 @@ export function panelsOf(results) {
   ].filter((panel) => panel.groups.length > 0);
 }
 
+/** The text right of a bar: the ratio, its per-run range, whether it is past the axis, and the figure. */
+export function valueTextOf(r) {
+  const range = r.ratioMin !== null && r.ratioMin !== undefined ? ` [${formatRatio(r.ratioMin)}-${formatRatio(r.ratioMax)}]` : '';
+  return `${formatRatio(r.ratio)}${range}${xOf(r.ratio).offScale ? ' off scale' : ''}  (${format(r.value)} ${r.unit})`;
+}
+
 /** The SVG text for `results` (the suite's result lines) measured under `conditions`. */
 export function renderChart(results, conditions, mode) {
   const panels = panelsOf(results);
@@ -79,7 +85,8 @@ export function renderChart(results, conditions, mode) {
     ...panels.flatMap((p) => p.groups.map((g) => textWidthPx(g.bench))),
   );
   const labelX = labelPx + 16;
-  const width = labelX + PLOT_PX + VALUE_PX;
+  const valuePx = Math.max(VALUE_PX, ...allRows.map((r) => textWidthPx(valueTextOf(r)) + 24)); // the value column fits its longest text
+  const width = labelX + PLOT_PX + valuePx;
   const groups = panels.reduce((n, p) => n + p.groups.length, 0);
   const height = TOP_PX + panels.length * PANEL_PX + groups * HEADING_PX + allRows.length * ROW_PX + 40 + saturated.length * 18 + (saturated.length ? 26 : 0);
   const one = labelX + xOf(1).x;
@@ -111,10 +118,7 @@ export function renderChart(results, conditions, mode) {
           const dir = r.ratio > 1 ? 1 : -1; // an arrowhead past the axis end, pointing on
           parts.push(`<path class="off-scale" d="M${x} ${y + 4} L${x + dir * 9} ${y + ROW_PX / 2 - 1} L${x} ${y + ROW_PX - 6} Z" fill="${colour}"/>`);
         }
-        const range = r.ratioMin !== null && r.ratioMin !== undefined ? ` [${formatRatio(r.ratioMin)}-${formatRatio(r.ratioMax)}]` : '';
-        parts.push(
-          `<text x="${labelX + PLOT_PX + 14}" y="${y + 20}">${escapeXml(`${formatRatio(r.ratio)}${range}${offScale ? ' off scale' : ''}  (${format(r.value)} ${r.unit})`)}</text>`,
-        );
+        parts.push(`<text x="${labelX + PLOT_PX + 14}" y="${y + 20}">${escapeXml(valueTextOf(r))}</text>`);
         y += ROW_PX;
       }
     }

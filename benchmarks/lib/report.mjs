@@ -56,6 +56,8 @@ export function benchmarksPage({ results, conditions, mode, benchConditions = {}
     'figure is the rate it reached, and nothing is compared with it. Rows "against Flux or a limit" compare Flux',
     'with itself (another backend, setting or hint) or with a hand-written minimal handoff: they are not competitor rows.',
     '',
+    '![Every result against the baseline measured in the same run, grouped by bench](../benchmarks/results/latest.svg)',
+    '',
   ];
   for (const bench of benches) {
     const rows = results.filter((r) => r.bench === bench);
