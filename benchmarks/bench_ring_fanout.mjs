@@ -18,11 +18,11 @@
 //
 // Run: node bench_ring_fanout.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import { BroadcastChannel, isMainThread, MessageChannel, parentPort, workerData } from 'node:worker_threads';
-import { BlockingWaitStrategy, Ring } from '@flux/ring';
+import { Ring } from '@flux/ring';
 import { arriveAndWait, createBarrier } from './lib/barrier.mjs';
 import { BatchStampChecker } from './lib/batch-stamps.mjs';
 import { parseArgs, reporter, runInterleaved, runWorker, scaleOf, verify } from './lib/harness.mjs';
-import { batchTemplate } from './lib/pairs.mjs';
+import { batchTemplate, stampCheckingRingConsumer, stampingRingProducer } from './lib/pairs.mjs';
 
 const MESSAGE_BYTES = 64;
 const MESSAGE_INT32S = MESSAGE_BYTES / 4;
@@ -35,53 +35,9 @@ const FULL_MESSAGES = { flux: 40e6, channel: 4e6, port: 4e6 }; // about a second
 
 // ---- workers ------------------------------------------------------------------------------
 
-function fluxProducer({ handle, count, barrier, parties }) {
-  const ring = Ring.attach(handle);
-  const producer = ring.createProducer();
-  const int32 = ring.int32;
-  const source = batchTemplate(BATCH, MESSAGE_BYTES);
-  const wait = new BlockingWaitStrategy();
-  const deadline = Date.now() + DEADLINE_MS;
-  arriveAndWait(barrier, parties);
-  for (let sent = 0; sent < count; ) {
-    const first = producer.tryClaim(BATCH, MESSAGE_BYTES);
-    if (first < 0) {
-      if (!producer.waitForCapacity(BATCH, wait, deadline - Date.now())) throw new Error('flux producer: deadline');
-      continue;
-    }
-    const offset = ring.offsetOf(first);
-    ring.bytes.set(source, offset);
-    let word = offset >> 2;
-    for (let i = 0; i < BATCH; i++, word += MESSAGE_INT32S) int32[word] = sent + i;
-    producer.publish(first, BATCH);
-    sent += BATCH;
-  }
-  return {};
-}
-
-function fluxConsumer({ handle, consumerId, count, barrier, parties }) {
-  const ring = Ring.attach(handle);
-  const consumer = ring.openConsumer(consumerId);
-  const { int32, lengths, indexMask } = ring;
-  const wait = new BlockingWaitStrategy();
-  const deadline = Date.now() + DEADLINE_MS;
-  let expected = 0;
-  let bad = 0;
-  arriveAndWait(barrier, parties);
-  const start = performance.now();
-  while (expected < count) {
-    const n = consumer.waitFor(wait, deadline - Date.now());
-    if (n === 0) throw new Error('flux consumer: deadline');
-    let sequence = consumer.nextSequence;
-    for (let i = 0; i < n; i++) {
-      if (int32[ring.offsetOf(sequence) >> 2] !== expected || lengths[sequence & indexMask] !== MESSAGE_BYTES) bad++;
-      expected++;
-      sequence = (sequence + 1) & 0x7fffffff;
-    }
-    consumer.release(n);
-  }
-  return { elapsedMs: performance.now() - start, received: expected, bad };
-}
+// The ring's sides are the 1P1C benches' (lib/pairs.mjs), sleeping: more threads than cores.
+const fluxProducer = (data) => stampingRingProducer({ ...data, messageBytes: MESSAGE_BYTES, batch: BATCH, deadlineMs: DEADLINE_MS, wait: 'blocking' });
+const fluxConsumer = (data) => stampCheckingRingConsumer({ ...data, messageBytes: MESSAGE_BYTES, deadlineMs: DEADLINE_MS, wait: 'blocking' });
 
 /** Posts batches to every endpoint in `endpoints`, at most POSTS_IN_FLIGHT ahead of the slowest consumer's credits. */
 function postBatches(endpoints, { credits, count, barrier, parties }) {

@@ -1,9 +1,12 @@
 // Pieces shared by the one-producer / one-consumer throughput benches: the batching ring
 // producer, the verifying ring consumer, and running a producer worker and a consumer
 // worker to completion.
-import { BusySpinWaitStrategy, Ring } from '@flux/ring';
+import { BlockingWaitStrategy, BusySpinWaitStrategy, Ring } from '@flux/ring';
 import { arriveAndWait, createBarrier } from './barrier.mjs';
 import { runWorker, verify } from './harness.mjs';
+
+/** The wait a role uses, by name (worker data cannot carry a strategy object): 'spin' (one core each) or 'blocking' (more threads than cores). */
+const waitStrategyOf = (name) => (name === 'blocking' ? new BlockingWaitStrategy() : new BusySpinWaitStrategy());
 
 /** `messages` messages of `messageBytes`, their bytes counting up (the first int32 is stamped per message). */
 export function batchTemplate(messages, messageBytes) {
@@ -15,10 +18,10 @@ export function batchTemplate(messages, messageBytes) {
 /**
  * Worker role: writes `count` messages of `messageBytes` in batches of `batch` (claim, one
  * copy of the whole batch, stamp each message's first int32 with its index, publish),
- * waiting with a busy spin when the ring is full. The ring's capacity must be a multiple of
+ * waiting when the ring is full (`wait`: 'spin' or 'blocking'; `parties` at the start line). The ring's capacity must be a multiple of
  * `batch`, so that no claim straddles the ring's end.
  */
-export function stampingRingProducer({ handle, count, barrier, messageBytes, batch, deadlineMs }) {
+export function stampingRingProducer({ handle, count, barrier, messageBytes, batch, deadlineMs, parties = 2, wait = 'spin' }) {
   const ring = Ring.attach(handle);
   verify(ring.capacity % batch === 0, `ring capacity ${ring.capacity} is not a multiple of the batch ${batch}`);
   const producer = ring.createProducer();
@@ -26,13 +29,13 @@ export function stampingRingProducer({ handle, count, barrier, messageBytes, bat
   const bytes = ring.bytes;
   const source = batchTemplate(batch, messageBytes);
   const messageInt32s = messageBytes >> 2;
-  const spin = new BusySpinWaitStrategy();
+  const waiting = waitStrategyOf(wait);
   const deadline = Date.now() + deadlineMs;
-  arriveAndWait(barrier, 2);
+  arriveAndWait(barrier, parties);
   for (let sent = 0; sent < count; ) {
     const first = producer.tryClaim(batch, messageBytes);
     if (first < 0) {
-      if (!producer.waitForCapacity(batch, spin, deadline - Date.now())) throw new Error('flux producer: deadline');
+      if (!producer.waitForCapacity(batch, waiting, deadline - Date.now())) throw new Error('flux producer: deadline');
       continue;
     }
     const offset = ring.offsetOf(first);
@@ -46,23 +49,23 @@ export function stampingRingProducer({ handle, count, barrier, messageBytes, bat
 }
 
 /**
- * Worker role: reads `count` messages of `messageBytes` in place with a busy-spin wait and
+ * Worker role: reads `count` messages of `messageBytes` in place (waiting as `wait` says) and
  * checks each one's stamp (its first int32 = its index) and length.
  */
-export function stampCheckingRingConsumer({ handle, consumerId, count, barrier, messageBytes, deadlineMs }) {
+export function stampCheckingRingConsumer({ handle, consumerId, count, barrier, messageBytes, deadlineMs, parties = 2, wait = 'spin' }) {
   const ring = Ring.attach(handle);
   const consumer = ring.openConsumer(consumerId);
   const int32 = ring.int32;
   const lengths = ring.lengths;
   const mask = ring.indexMask;
-  const spin = new BusySpinWaitStrategy();
+  const waiting = waitStrategyOf(wait);
   const deadline = Date.now() + deadlineMs;
   let expected = 0;
   let bad = 0;
-  arriveAndWait(barrier, 2);
+  arriveAndWait(barrier, parties);
   const start = performance.now();
   while (expected < count) {
-    const n = consumer.waitFor(spin, deadline - Date.now());
+    const n = consumer.waitFor(waiting, deadline - Date.now());
     if (n === 0) throw new Error('flux consumer: deadline');
     let sequence = consumer.nextSequence;
     for (let i = 0; i < n; i++) {
