@@ -96,6 +96,17 @@ constexpr int32_t RECORD_KIND_RECV_ERROR = RECORD_KIND_RECV + 1;
 constexpr int32_t RECORD_SEND_FLAG_ZERO_COPY_COPIED = 1;
 constexpr int32_t RECORD_RECV_FLAG_TRUNCATED = 1;
 
+// ---- receive parts: bytes ----------------------------------------------------------------
+// A part is [io_uring_recvmsg_out | sender address (sockaddr_in or sockaddr_in6) | UDP_GRO
+// cmsg | payload]. The sender's address starts this many bytes into the part (after the
+// 16-byte io_uring_recvmsg_out), in the kernel's sockaddr layout: family (uint16, host
+// order), port (uint16, network order), then the IPv4 address at +4 or the IPv6 address
+// at +8. A reliable receiver reads it there to answer each sender.
+constexpr uint32_t RECEIVE_PART_NAME_OFFSET = 16;
+// Its family word's values (AF_INET, AF_INET6 on Linux).
+constexpr uint32_t RECEIVE_NAME_FAMILY_IPV4 = 2;
+constexpr uint32_t RECEIVE_NAME_FAMILY_IPV6 = 10;
+
 // ---- bounds both sides check ---------------------------------------------------------------
 // Descriptors per send() call.
 constexpr uint32_t MAX_SEND_COUNT = 1u << 20;

@@ -12,6 +12,11 @@
 #include "udp_options.h"
 #include "udp_socket.h"
 
+static_assert(sizeof(io_uring_recvmsg_out) == flux::seam::RECEIVE_PART_NAME_OFFSET,
+              "the sender address follows the recvmsg header");
+static_assert(AF_INET == flux::seam::RECEIVE_NAME_FAMILY_IPV4 && AF_INET6 == flux::seam::RECEIVE_NAME_FAMILY_IPV6,
+              "address families");
+
 namespace flux {
 
 namespace {

@@ -1,5 +1,6 @@
 // Sends: registerBuffers() once, then send() turns a batch of descriptors (seam_layout.h)
 // into SQEs, coalescing runs of equal-length one-part datagrams into one GSO sendmsg.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -215,6 +216,24 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
   }
   if (accepted > 0 || io_->ring.Unsubmitted() > 0) ThrowIfEnterFailed(env, io_->ring.Submit());
   return Napi::Number::New(env, accepted);
+}
+
+// sendTo(bytes: ArrayBufferView, lengthBytes: number, address: string, port: number): the
+// bytes sent, or -errno (EAGAIN when the socket buffer is full: the frame is not sent). The
+// first lengthBytes bytes of `bytes` are read during the call only.
+Napi::Value UdpSocket::SendTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  Bytes bytes = BytesOf(env, info[0], "bytes");
+  uint32_t lengthBytes = RequireUint32(env, info[1], "lengthBytes", 1, 65535);
+  if (lengthBytes > bytes.length) {
+    throw FluxRangeError(
+        env, "lengthBytes " + std::to_string(lengthBytes) + " is more than the " + std::to_string(bytes.length) + " bytes given");
+  }
+  socklen_t addressBytes = 0;
+  sockaddr_storage to = ParseAddress(env, info[2], info[3], &addressBytes);
+  ssize_t sent = ::sendto(io_->fd, bytes.data, lengthBytes, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), addressBytes);
+  return Napi::Number::New(env, sent < 0 ? -errno : static_cast<double>(sent));
 }
 
 }  // namespace flux

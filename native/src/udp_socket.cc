@@ -24,6 +24,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                          InstanceMethod("localAddress", &UdpSocket::LocalAddress),
                          InstanceMethod("registerBuffers", &UdpSocket::RegisterBuffers),
                          InstanceMethod("send", &UdpSocket::Send),
+                         InstanceMethod("sendTo", &UdpSocket::SendTo),
                          InstanceMethod("poll", &UdpSocket::Poll),
                          InstanceMethod("startReceive", &UdpSocket::StartReceive),
                          InstanceMethod("setSegmentBytes", &UdpSocket::SetSegmentBytes),

@@ -12,6 +12,10 @@
 // where its payload sits in that buffer; the part is lent to JavaScript until the next
 // poll(), which hands it back to the kernel.
 //
+// sendTo(): one datagram to an address, by a plain sendto(2) outside the ring that never
+// waits (MSG_DONTWAIT): for an unbound-peer socket's rare answers (a reliable receiver's
+// STATUS and NAK frames to each sender), where a ring send would need an address per SQE.
+//
 // Coalesced sends (UDP GSO): consecutive descriptors flagged COALESCE, one part each, of one
 // length (the last may be shorter), go out as ONE sendmsg with a UDP_SEGMENT control
 // message: the kernel traverses its stack once and cuts the bytes into those datagrams
@@ -54,6 +58,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::Value LocalAddress(const Napi::CallbackInfo& info);
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value SendTo(const Napi::CallbackInfo& info);
   Napi::Value Poll(const Napi::CallbackInfo& info);
   Napi::Value StartReceive(const Napi::CallbackInfo& info);
   Napi::Value SetSegmentBytes(const Napi::CallbackInfo& info);

@@ -39,5 +39,9 @@ export {
   RECORD_SEND_FLAGS_OFFSET,
   RECORD_SEND_RESULT_OFFSET,
   RECORD_SEND_TOKEN_OFFSET,
+  RECEIVE_NAME_FAMILY_IPV4,
+  RECEIVE_NAME_FAMILY_IPV6,
+  RECEIVE_PART_NAME_OFFSET,
 } from './seam-layout.js';
+export { SenderAddressReader } from './sender-address.js';
 export { type ReceiveArea, type ReceiveOptions, type UringSocketOptions, UringUdpSocket } from './udp-socket.js';

@@ -75,6 +75,7 @@ export interface NativeUdpSocket {
   localAddress(): NativeAddress;
   registerBuffers(buffers: ArrayBufferView[]): number;
   send(descriptors: Uint32Array, count: number): number;
+  sendTo(bytes: ArrayBufferView, lengthBytes: number, address: string, port: number): number;
   poll(records: Int32Array, waitNs?: number): number;
   startReceive(buffer: ArrayBufferView, partBytes: number, parts: number): number;
   setSegmentBytes(segmentBytes: number): void;

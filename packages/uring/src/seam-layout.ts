@@ -91,6 +91,17 @@ export const RECORD_KIND_RECV_ERROR = RECORD_KIND_RECV + 1;
 export const RECORD_SEND_FLAG_ZERO_COPY_COPIED = 1;
 export const RECORD_RECV_FLAG_TRUNCATED = 1;
 
+// ---- receive parts: bytes ----------------------------------------------------------------
+/**
+ * A part is [io_uring_recvmsg_out | sender address | UDP_GRO cmsg | payload]; the sender's
+ * address starts this many bytes into the part, as the kernel's sockaddr: family (uint16,
+ * host order), port (uint16, network order), the IPv4 address at +4 or the IPv6 address at +8.
+ */
+export const RECEIVE_PART_NAME_OFFSET = 16;
+/** Its family word's values (AF_INET, AF_INET6 on Linux). */
+export const RECEIVE_NAME_FAMILY_IPV4 = 2;
+export const RECEIVE_NAME_FAMILY_IPV6 = 10;
+
 // ---- bounds both sides check ---------------------------------------------------------------
 /** Descriptors per send() call. */
 export const MAX_SEND_COUNT = 1 << 20;

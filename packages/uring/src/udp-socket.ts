@@ -4,6 +4,7 @@
  *   registerBuffers([a, b])      once: the kernel may read these; they stay alive until close()
  *   send(descriptors, count)     a batch of datagrams, one io_uring_enter; returns how many were
  *                                accepted (fewer = back-pressure: poll and retry)
+ *   sendTo(bytes, n, addr, port) one datagram to any peer, a plain sendto(2) (rare answers)
  *   poll(records, waitNs?)       completions: SEND (token, bytes or -errno) once the kernel is
  *                                done with the datagram's bytes; RECV (byteOffset, length) into
  *                                the receive buffer, lent until the next poll()
@@ -54,6 +55,8 @@ export interface ReceiveArea {
   readonly payloadOffset: number;
   /** Largest payload a part holds; longer datagrams are reported truncated. */
   readonly maxPayloadBytes: number;
+  /** Bytes per part (a datagram's sender is read from its part: SenderAddressReader). */
+  readonly partBytes: number;
 }
 
 function powerOfTwo(name: string, value: number, min: number, max: number): number {
@@ -121,6 +124,18 @@ export class UringUdpSocket {
     return this.native.send(requireUint32Array('descriptors', descriptors), requireInteger('count', count, 0, MAX_SEND_COUNT));
   }
 
+  /**
+   * Sends one datagram to `address:port` at once, by a plain sendto(2) outside the ring that
+   * never waits: for a bound socket's few answers to many peers (a reliable receiver's
+   * STATUS and NAK). Returns the bytes sent or -errno (-11, EAGAIN: the socket buffer was
+   * full and nothing was sent). `bytes` is read during the call only.
+   */
+  sendTo(bytes: Uint8Array, lengthBytes: number, address: string, port: number): number {
+    if (!(bytes instanceof Uint8Array)) throw new FluxTypeError(`bytes must be a Uint8Array, got ${describe(bytes)}`);
+    requireInteger('lengthBytes', lengthBytes, 1, Math.min(65535, bytes.length));
+    return this.native.sendTo(bytes, lengthBytes, requireString('address', address), requireInteger('port', port, 0, 65535));
+  }
+
   /** Writes completion records (4 int32s each) into `records`; returns how many. Waits at most `waitNs` (0 to 4e9) for one. */
   poll(records: Int32Array, waitNs = 0): number {
     if (!(records instanceof Int32Array)) throw new FluxTypeError(`records must be an Int32Array, got ${describe(records)}`);
@@ -138,7 +153,7 @@ export class UringUdpSocket {
     if ((parts & (parts - 1)) !== 0) throw new FluxRangeError(`parts must be a power of two, got ${parts}`);
     const bytes = new Uint8Array(new SharedArrayBuffer(partBytes * parts));
     const payloadOffset = this.native.startReceive(bytes, partBytes, parts);
-    return { bytes, payloadOffset, maxPayloadBytes: partBytes - payloadOffset };
+    return { bytes, payloadOffset, maxPayloadBytes: partBytes - payloadOffset, partBytes };
   }
 
   /** UDP_SEGMENT (GSO): a send longer than segmentBytes leaves as datagrams of that size (0: off). */

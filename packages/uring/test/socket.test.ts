@@ -7,6 +7,7 @@ import {
   RECORD_RECV_START_OFFSET,
   RecordKind,
   SendFlag,
+  SenderAddressReader,
   UringUdpSocket,
 } from '../src/index.js';
 import { describe, pollUntil } from './helpers.js';
@@ -117,6 +118,58 @@ group('UringUdpSocket over loopback', () => {
       if (coalescing) expect(rx.stats().receiveCoalesced).toBeGreaterThan(0);
       expect(tx.close().clean).toBe(true);
       expect(rx.close().clean).toBe(true);
+    });
+  }
+
+  for (const [family, loopback] of [
+    ['IPv4', '127.0.0.1'],
+    ['IPv6', '::1'],
+  ] as const) {
+    native(`names each datagram's sender from its part, and answers each by sendTo (${family}, GRO receive)`, () => {
+      const rx = UringUdpSocket.create({ family });
+      const { port } = rx.bind(loopback, 0);
+      rx.setReceiveCoalescing(true);
+      const area = rx.startReceive({ parts: 64, partBytes: 66_000 });
+      const senders = [0, 1].map(() => {
+        const tx = UringUdpSocket.create({ family });
+        tx.bind(loopback, 0);
+        tx.connect(loopback, port);
+        const txArea = tx.startReceive({ parts: 8, partBytes: 2048 });
+        return { tx, txArea, port: tx.address().port };
+      });
+      // Each sender: a GSO run of 8 datagrams, so the receiver may get them coalesced in one part.
+      const source = new Uint8Array(8 * 100);
+      for (let i = 0; i < 8; i++) source.set(pattern(100, i), i * 100);
+      const descriptors = new Uint32Array(8 * DESCRIPTOR_UINT32S);
+      for (let i = 0; i < 8; i++) describe(descriptors, i, i, [0, i * 100, 100], [0, 0, 0], SendFlag.COALESCE);
+      for (const { tx } of senders) {
+        tx.registerBuffers([source]);
+        expect(tx.send(descriptors, 8)).toBe(8);
+      }
+      const seen = pollUntil([rx, ...senders.map((s) => s.tx)], (_sends, recvs) => recvs[0].length === 16);
+      const reader = new SenderAddressReader(area.bytes, area.partBytes);
+      const ports = seen.recvs[0].map((r) => {
+        reader.read(r.offset);
+        expect([reader.address, reader.family]).toEqual([loopback, family]);
+        return reader.port;
+      });
+      expect(new Set(ports)).toEqual(new Set(senders.map((s) => s.port)));
+      expect(ports.filter((p) => p === senders[0].port).length).toBe(8);
+      // Answer each sender on its own port: a connected socket takes only its peer's datagrams.
+      const answer = pattern(40, 9);
+      for (const s of senders) expect(rx.sendTo(answer, 40, loopback, s.port)).toBe(40);
+      const back = pollUntil(
+        senders.map((s) => s.tx),
+        (_sends, recvs) => recvs.every((r) => r.length === 1),
+      );
+      senders.forEach((s, k) => {
+        const r = back.recvs[k][0];
+        expect(s.txArea.bytes.slice(r.offset, r.offset + r.length)).toEqual(answer);
+      });
+      expect(rx.sendTo(answer, 40, loopback, 0)).toBeLessThan(0); // port 0: EINVAL, as -errno
+      expect(() => rx.sendTo(answer, 41, loopback, 1)).toThrow(/lengthBytes must be/);
+      for (const s of senders) s.tx.close();
+      rx.close();
     });
   }
 
