@@ -27,8 +27,11 @@
 //   zeromqPacked     the same sockets, one ZeroMQ message per batch of 64 length-prefixed
 //                    messages (the framing TCP and udx get): the baseline the ratios use
 //   zeromqMultipart  one 64-frame multipart ZeroMQ message per batch
-//   fluxUdp   @flux/udp Publication/Subscription on node:dgram: lossless paths only, the
-//             rate @flux/reliable is held to (>= 0.85x) when nothing is lost
+//   fluxUdp   @flux/udp Publication/Subscription on node:dgram: lossless paths only
+//   fluxUdpUring  the same on io_uring (GSO sends, GRO receives): the rate @flux/reliable on
+//             io_uring is held to (>= 0.85x) when nothing is lost
+//   reliableUring  @flux/reliable on io_uring (GSO sends from the retransmit buffer, GRO
+//             receives), held to >= 1.0x TCP lossless and >= 2.5x reliable (node:dgram)
 //   reliable  @flux/reliable (node:dgram). It has a flow-control window and a retransmit
 //             rate limit but no congestion control: under loss it does not back off, where
 //             TCP does by design; every row says so. Its lossy variant is held to >= 0.60x
@@ -54,6 +57,7 @@
 // The netns variants need root, `ip` and (for loss) `nft`; without them they are skipped,
 // with the reason printed (in --json: in the conditions line).
 import { createRequire } from 'node:module';
+import { capability } from '@flux/uring';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { format, parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
@@ -94,6 +98,8 @@ const DEADLINE_MS = 120_000;
 const PROBE_DATAGRAMS = 20_000;
 
 // Each variant is transport/path. `pending` leaves a transport out, saying why.
+const uringReport = capability();
+const uringPending = uringReport.usable ? undefined : `io_uring: ${uringReport.reason}`;
 const transports = {
   tcp: { label: 'TCP', reliable: true, openReceiver: openTcpReceiver, openSender: openTcpSender, tcpCongestionControl: 'cubic' },
   tcpBbr: {
@@ -136,8 +142,24 @@ const transports = {
     paths: ['loopback', 'netns'],
     modes: ['throughput'],
   },
+  fluxUdpUring: {
+    label: '@flux/udp (io_uring, no retransmit)',
+    reliable: false,
+    openReceiver: (options) => openFluxUdpReceiver({ ...options, backend: 'io_uring' }),
+    openSender: (options) => openFluxUdpSender({ ...options, backend: 'io_uring' }),
+    paths: ['loopback', 'netns'],
+    modes: ['throughput'],
+    pending: uringPending,
+  },
   // reliable/lossy is the issue's "reliableLossy".
-  reliable: { label: '@flux/reliable (no congestion control)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliable: { label: '@flux/reliable (dgram, no congestion control)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliableUring: {
+    label: '@flux/reliable (io_uring, no congestion control)',
+    reliable: true,
+    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
+    openSender: (options) => openReliableSender({ ...options, backend: 'io_uring' }),
+    pending: uringPending,
+  },
   reliableFec: {
     label: `@flux/reliable + FEC 1/${FEC_GROUP_DATAGRAMS} (no congestion control)`,
     reliable: true,
@@ -163,10 +185,17 @@ const paths = {
 // Ratio lines, [mode, subject, baseline] (latency: p99 only): the issue's targets, then the
 // comparisons with what users pick instead.
 const comparisons = [
-  ['throughput', 'reliable/loopback', 'fluxUdp/loopback'], // >= 0.85x
+  ['throughput', 'reliableUring/loopback', 'fluxUdpUring/loopback'], // >= 0.85x
+  ['throughput', 'reliableUring/netns', 'fluxUdpUring/netns'],
+  ['throughput', 'reliableUring/loopback', 'reliable/loopback'], // >= 2.5x
+  ['throughput', 'reliable/loopback', 'fluxUdp/loopback'],
   ['throughput', 'reliable/netns', 'fluxUdp/netns'],
   ['throughput', 'reliable/lossy', 'reliable/netns'], // >= 0.60x, every message delivered
   ...['loopback', 'netns', 'lossy'].flatMap((path) => [
+    ['throughput', `reliableUring/${path}`, `tcp/${path}`], // >= 1.0x lossless
+    ['throughput', `reliableUring/${path}`, `tcpBbr/${path}`],
+    ['latency', `reliableUring/${path}`, `tcp/${path}`],
+    ['latency', `reliableUring/${path}`, `tcpBbr/${path}`],
     ['throughput', `reliable/${path}`, `tcp/${path}`],
     ['throughput', `reliable/${path}`, `tcpBbr/${path}`],
     ['throughput', `reliable/${path}`, `udx/${path}`],

@@ -77,10 +77,10 @@ export async function openFluxUdpSender({ host, port, maxMessageBytes, backend =
   return ringEndpoint(publication, maxMessageBytes, 'flux udp sender', (counters) => (counters.sendErrors === 0 ? '' : `, ${counters.sendErrors} send errors`));
 }
 
-// ---- @flux/reliable (node:dgram) ---------------------------------------------------------
+// ---- @flux/reliable (either backend; node:dgram unless asked) ------------------------------
 
-export async function openReliableReceiver({ host, maxMessageBytes, onMessage }) {
-  const subscription = await ReliableSubscription.open({ port: 0, address: host, maxMessageBytes, receiveBufferBytes: RECEIVE_BUFFER_BYTES });
+export async function openReliableReceiver({ host, maxMessageBytes, onMessage, backend = 'dgram' }) {
+  const subscription = await ReliableSubscription.open({ port: 0, address: host, maxMessageBytes, receiveBufferBytes: RECEIVE_BUFFER_BYTES, backend });
   subscription.onMessage(STREAM_ID, onMessage);
   return {
     port: subscription.port,
@@ -92,8 +92,16 @@ export async function openReliableReceiver({ host, maxMessageBytes, onMessage })
   };
 }
 
-export async function openReliableSender({ host, port, maxMessageBytes, fecGroupDatagrams = 0 }) {
-  const publication = await ReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY, fecGroupDatagrams });
+export async function openReliableSender({ host, port, maxMessageBytes, fecGroupDatagrams = 0, backend = 'dgram' }) {
+  const publication = await ReliablePublication.open({
+    host,
+    port,
+    streamId: STREAM_ID,
+    maxMessageBytes,
+    ringCapacity: RING_CAPACITY,
+    fecGroupDatagrams,
+    backend,
+  });
   verify(await publication.connected(10_000), 'flux reliable sender: the subscription never answered SETUP');
   return ringEndpoint(publication, maxMessageBytes, 'flux reliable sender', () => '');
 }

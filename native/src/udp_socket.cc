@@ -22,6 +22,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                          InstanceMethod("bind", &UdpSocket::Bind),
                          InstanceMethod("connect", &UdpSocket::Connect),
                          InstanceMethod("localAddress", &UdpSocket::LocalAddress),
+                         InstanceMethod("bufferSizes", &UdpSocket::BufferSizes),
                          InstanceMethod("registerBuffers", &UdpSocket::RegisterBuffers),
                          InstanceMethod("send", &UdpSocket::Send),
                          InstanceMethod("sendTo", &UdpSocket::SendTo),
@@ -140,6 +141,23 @@ Napi::Value UdpSocket::Connect(const Napi::CallbackInfo& info) {
   sockaddr_storage address = ParseAddress(env, info[0], info[1], &length);
   if (connect(io_->fd, reinterpret_cast<sockaddr*>(&address), length) != 0) throw SystemError(env, errno, "connect");
   return env.Undefined();
+}
+
+// bufferSizes(): { sendBufferBytes, receiveBufferBytes } as the kernel reports them
+// (getsockopt: Linux doubles what was granted, its bookkeeping share included).
+Napi::Value UdpSocket::BufferSizes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  auto get = [&](int name, const char* what) {
+    int value = 0;
+    socklen_t length = sizeof value;
+    if (getsockopt(io_->fd, SOL_SOCKET, name, &value, &length) != 0) throw SystemError(env, errno, "getsockopt", what);
+    return value;
+  };
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("sendBufferBytes", get(SO_SNDBUF, "(SO_SNDBUF)"));
+  result.Set("receiveBufferBytes", get(SO_RCVBUF, "(SO_RCVBUF)"));
+  return result;
 }
 
 Napi::Value UdpSocket::LocalAddress(const Napi::CallbackInfo& info) {

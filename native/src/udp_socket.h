@@ -56,6 +56,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::Value Bind(const Napi::CallbackInfo& info);
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value LocalAddress(const Napi::CallbackInfo& info);
+  Napi::Value BufferSizes(const Napi::CallbackInfo& info);
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendTo(const Napi::CallbackInfo& info);

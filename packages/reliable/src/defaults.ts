@@ -61,6 +61,22 @@ export const POLL_INTERVAL_MS = 1;
  */
 export const MIN_BUDGET_RTT_NS = 1_000_000;
 
+// ---- io_uring links (uring-links.ts) -----------------------------------------------------
+/** Control frames (SETUP, heartbeats, PARITY) a publication may have in flight on io_uring: far more than a batch sends. */
+export const URING_CONTROL_FRAMES = 64;
+/** Receive parts for the control frames a publication gets (STATUS, NAK): a few per round trip. */
+export const URING_CONTROL_RECEIVE_PARTS = 64;
+/**
+ * Receive parts of a subscription on io_uring, each URING_RECEIVE_PART_BYTES: a GRO receive
+ * holds up to 44 full datagrams, so 64 parts hold several default windows (4 MiB of parts);
+ * when all are lent, datagrams wait in the socket buffer (counted in the socket's stats).
+ */
+export const URING_DATA_RECEIVE_PARTS = 64;
+/** The longest UDP payload over IPv4: what one GRO receive may carry. */
+export const URING_RECEIVE_PART_BYTES = 65_507;
+/** Room before each part's payload (recvmsg header, sender address, GRO control message): under 256 bytes. */
+export const URING_PART_HEADER_BYTES = 256;
+
 // ---- subscription: option defaults ---------------------------------------------------------
 /** Largest message reassembled: as @flux/udp's Subscription. */
 export const DEFAULT_MAX_MESSAGE_BYTES = UDP_DEFAULT_MAX_MESSAGE_BYTES;

@@ -1,9 +1,10 @@
 /**
  * A reliable publication: messages published into a @flux/ring by any thread reach one
- * ReliableSubscription exactly once and in order, over node:dgram. The protocol is
- * sender.ts; this file moves its datagrams and runs its timers on this thread's event loop.
+ * ReliableSubscription exactly once and in order, over io_uring or node:dgram (links.ts;
+ * 'auto' chooses as @flux/udp does). The protocol is sender.ts; this file runs it on this
+ * thread's event loop and hands its datagrams to the link.
  *
- *   producers (any thread) --claim/publish--> ring --ReliableSender--> socket (connected)
+ *   producers (any thread) --claim/publish--> ring --ReliableSender--> link --> socket (connected)
  *                                                       ^  STATUS, NAK (the kernel passes only the peer's datagrams)
  *
  * Back-pressure: the sender stops packing at the receiver's window or a full retransmit
@@ -11,19 +12,23 @@
  * plus the retransmit buffer, whatever the send rate.
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:dgram';
 import { AsyncWaitStrategy, Ring } from '@flux/ring';
-import { requireNumber } from '@flux/ring/validate';
+import { optionalBoolean, optionalChoice, requireNumber } from '@flux/ring/validate';
 import {
+  type Backend,
+  type BackendChoice,
+  type BackendOption,
   ErrorChannel,
   type ErrorListener,
-  type OpenedSocket,
-  openConnectedSocket,
   LocalOffer,
+  openOnBackend,
   type ResolvedRingFed,
   type RingFedOptions,
   resolveRingFedOptions,
 } from '@flux/udp';
+import { openDgramSenderLink } from './dgram-links.js';
+import type { SenderLink, SenderLinkEvents } from './links.js';
+import { openUringSenderLink } from './uring-links.js';
 import { SenderCounters } from './counters.js';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
@@ -39,6 +44,14 @@ import { ReliableSender, type SenderState } from './sender.js';
 
 /** Destination, stream, session, MTU and ring are @flux/udp's ring-fed options (resolved by the same code, with the same defaults). */
 export interface ReliablePublicationOptions extends RingFedOptions {
+  /**
+   * The kernel interface: 'auto' (default: io_uring where @flux/uring says it is usable,
+   * else node:dgram, and `backendReason` says why), 'io_uring' (throws where it is not) or
+   * 'dgram'. Both run the same protocol and pass the same tests.
+   */
+  backend?: BackendOption;
+  /** io_uring: send runs of full datagrams as one UDP GSO send where the kernel offers it (default true). */
+  segmentOffload?: boolean;
   /** Datagrams kept for retransmission (default 4,096: 6 MB at the default MTU). */
   retransmitBufferDatagrams?: number;
   /**
@@ -82,8 +95,8 @@ export class ReliablePublication {
   readonly datagramBytes: number;
   private readonly sender: ReliableSender;
   private readonly consumerId: number;
-  private readonly opened: OpenedSocket;
-  private readonly socket: Socket;
+  private link!: SenderLink;
+  private choice: BackendChoice = { backend: 'dgram', reason: '' };
   private readonly wait = new AsyncWaitStrategy();
   private readonly errors = new ErrorChannel();
   private readonly local: LocalOffer;
@@ -92,9 +105,7 @@ export class ReliablePublication {
   private stopping = false;
   private closed: Promise<void> | undefined;
 
-  private constructor(opened: OpenedSocket, ring: Ring, options: ResolvedPublication, datagramBytes: number) {
-    this.opened = opened;
-    this.socket = opened.socket;
+  private constructor(ring: Ring, options: ResolvedPublication, datagramBytes: number) {
     this.ring = ring;
     this.sessionId = options.sessionId;
     this.streamId = options.streamId;
@@ -102,15 +113,6 @@ export class ReliablePublication {
     this.local = new LocalOffer(ring, this.counters);
     this.consumerId = ring.addConsumer();
     const consumer = ring.openConsumer(this.consumerId);
-    const socket = this.socket;
-    const callbacks: ((error: Error | null) => void)[] = [];
-    for (let slot = 0; slot < options.sender.retransmitBufferDatagrams; slot++) {
-      callbacks.push((error) => {
-        if (error) this.sendFailed(error);
-        this.sender.sendCompleted(slot);
-        this.wake();
-      });
-    }
     this.sender = new ReliableSender(
       ring,
       consumer,
@@ -123,17 +125,24 @@ export class ReliablePublication {
         ...options.sender,
       },
       {
-        sendData: (slot, bytes, lengthBytes) => socket.send(bytes, 0, lengthBytes, callbacks[slot]),
-        sendControl: (bytes, lengthBytes) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), this.controlSent),
+        sendData: (slot, _bytes, lengthBytes) => this.link.sendData(slot, lengthBytes),
+        sendControl: (bytes, lengthBytes) => this.link.sendControl(bytes, lengthBytes),
       },
       this.counters,
     );
-    socket.on('message', (message: Buffer) => {
-      this.sender.onControl(message, 0, message.length, nowNs());
-      this.wake();
-    });
-    socket.on('error', (error) => this.sendFailed(error));
   }
+
+  /** What the link tells the publication. */
+  private readonly linkEvents: SenderLinkEvents = {
+    onControl: (bytes, offsetBytes, lengthBytes) => this.sender.onControl(bytes, offsetBytes, lengthBytes, nowNs()),
+    onControlBatchEnd: () => this.wake(),
+    onSent: (slot, error) => {
+      if (error) this.sendFailed(error);
+      this.sender.sendCompleted(slot);
+      this.wake();
+    },
+    onError: (error) => this.sendFailed(error),
+  };
 
   /**
    * Socket errors (an ECONNREFUSED while the subscription is not up, an ENOBUFS), as Node
@@ -160,11 +169,32 @@ export class ReliablePublication {
       producerMode: resolved.producerMode,
       maxConsumers: 1,
     });
+    const o = options as Partial<ReliablePublicationOptions>;
+    const backend = optionalChoice('backend', o.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
+    const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
-    const opened = await openConnectedSocket({ host, port, family, receiveBufferBytes, sendBufferBytes });
-    const publication = new ReliablePublication(opened, ring, resolved, resolved.datagramBytes);
+    const target = { host, port, family, receiveBufferBytes, sendBufferBytes };
+    const publication = new ReliablePublication(ring, resolved, resolved.datagramBytes);
+    const buffer = publication.sender.buffer;
+    const { path, choice } = await openOnBackend<SenderLink>(
+      backend,
+      () => openUringSenderLink(target, buffer, publication.linkEvents, segmentOffload),
+      () => openDgramSenderLink(target, buffer, publication.linkEvents),
+    );
+    publication.link = path;
+    publication.choice = choice;
     publication.senderDone = publication.runSender();
     return publication;
+  }
+
+  /** The kernel interface the datagrams go through: 'io_uring' or 'dgram' (links.ts). */
+  get backend(): Backend {
+    return this.choice.backend;
+  }
+
+  /** Why node:dgram is used ('' on io_uring, 'asked for' when the option said 'dgram'). */
+  get backendReason(): string {
+    return this.choice.reason;
   }
 
   /** 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut' | 'closed' (see sender.ts). */
@@ -215,6 +245,7 @@ export class ReliablePublication {
       const deadline = Date.now() + timeoutMs;
       await this.flush(timeoutMs);
       this.sender.end(nowNs());
+      this.link.flush();
       await this.until(() => this.sender.state === 'ended' || this.sender.state === 'timedOut', Math.max(0, deadline - Date.now()));
       this.sender.abandon(); // not confirmed in time: 'closed', and nothing more goes out
       this.stopping = true;
@@ -222,16 +253,12 @@ export class ReliablePublication {
       this.wake();
       await this.senderDone;
     }
-    await (this.closed ??= this.opened.close());
+    await (this.closed ??= this.link.close());
   }
 
   private drained(target: number): boolean {
     return this.sender.packedThrough(target) && this.sender.caughtUp;
   }
-
-  private readonly controlSent = (error: Error | null): void => {
-    if (error) this.sendFailed(error);
-  };
 
   private wake(): void {
     const wake = this.wakeSender;
@@ -252,6 +279,7 @@ export class ReliablePublication {
     while (!this.stopping) {
       const now = nowNs();
       const sent = sender.doWork(now);
+      this.link.flush();
       if (sent > 0) {
         await new Promise((resolve) => setImmediate(resolve)); // the loop's other callbacks (STATUS, completions) get a turn
         continue;

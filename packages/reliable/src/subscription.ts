@@ -1,18 +1,20 @@
 /**
- * A reliable subscription: a bound node:dgram socket whose sessions (one per publication
- * and stream) are delivered exactly once and in order to a handler per stream. The
- * protocol is receiver.ts; this file feeds it datagrams and runs its timers.
+ * A reliable subscription: a bound socket (io_uring or node:dgram, links.ts) whose sessions
+ * (one per publication and stream) are delivered exactly once and in order to a handler per
+ * stream. The protocol is receiver.ts; this file feeds it datagrams and runs its timers.
  *
- *   socket --'message'--> ReliableReceiver --in order--> DatagramReader --> onMessage handler
- *                              |  STATUS, NAK, to each session's sender address
- *                              +--> socket
+ *   socket --link--> ReliableReceiver --in order--> DatagramReader --> onMessage handler
+ *                         |  STATUS, NAK, to each session's sender address
+ *                         +--> link --> socket
  *
  * A gap the sender can no longer fill is an event, never a silent hang: 'failed' (onGap
  * 'fail', the default) or 'gap' then delivery goes on (onGap 'skip'). Events: see
  * ReliableEvent in receiver.ts.
  */
-import type { Socket } from 'node:dgram';
 import {
+  type Backend,
+  type BackendChoice,
+  type BackendOption,
   checkBufferBytes,
   DatagramReader,
   ErrorChannel,
@@ -20,8 +22,7 @@ import {
   familyOf,
   type MessageIteratorOptions,
   type MessageSink,
-  type OpenedSocket,
-  openSocket,
+  openOnBackend,
   type ReceivedMessage,
   type SocketOptions,
   StreamIterators,
@@ -32,13 +33,18 @@ import { DEFAULT_RECEIVE_BUFFER_BYTES, IDLE_TIMER_MS, MIN_TIMER_MS, NS_PER_MS, R
 import { nowNs, requireInteger, type ResolvedReceiver, resolveReceiverOptions, windowWithin } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
 import { FluxHandlerError } from '@flux/ring';
-import { requireFunction, requireObject, requireString } from '@flux/ring/validate';
+import { optionalChoice, requireFunction, requireObject, requireString } from '@flux/ring/validate';
+import { openDgramReceiverLink } from './dgram-links.js';
+import type { ReceiverLink, ReceiverLinkEvents } from './links.js';
+import { openUringReceiverLink } from './uring-links.js';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
   port: number;
   /** Address to bind (default '0.0.0.0', or '::' with family 'IPv6'). */
   address?: string;
+  /** The kernel interface: 'auto' (default), 'io_uring' or 'dgram', as a publication's `backend`. */
+  backend?: BackendOption;
   /** Largest message reassembled (default 65,536). */
   maxMessageBytes?: number;
   /** Sessions at once (default 16); each holds windowDatagrams x maxDatagramBytes of window. */
@@ -81,8 +87,8 @@ export class ReliableSubscription {
   readonly messageCounters = new SubscriptionCounters();
   readonly port: number;
   readonly address: string;
-  private readonly opened: OpenedSocket;
-  private readonly socket: Socket;
+  private readonly link: ReceiverLink;
+  private readonly choice: BackendChoice;
   private readonly receiver: ReliableReceiver;
   private readonly sinks = new Map<number, MessageSink>();
   private readonly iterators = new StreamIterators(this.sinks);
@@ -93,12 +99,11 @@ export class ReliableSubscription {
   private timerDueNs = Infinity;
   private closed: Promise<void> | undefined;
 
-  private constructor(opened: OpenedSocket, resolved: ResolvedReceiver) {
-    this.opened = opened;
-    this.socket = opened.socket;
-    const bound = this.socket.address();
-    this.port = bound.port;
-    this.address = bound.address;
+  private constructor(link: ReceiverLink, choice: BackendChoice, resolved: ResolvedReceiver, events: { target?: ReceiverLinkEvents }) {
+    this.link = link;
+    this.choice = choice;
+    this.port = link.port;
+    this.address = link.address;
     const options = resolved.receiver;
     const reader = new DatagramReader({
       maxMessageBytes: resolved.maxMessageBytes,
@@ -109,14 +114,13 @@ export class ReliableSubscription {
       sequenceWindowFrames: READER_SEQUENCE_WINDOW_FRAMES,
       onHandlerError: (error, _sessionId, streamId) => this.errors.handlerError(new FluxHandlerError(`the onMessage handler of stream ${streamId}`, error)),
     });
-    const socket = this.socket;
     this.sessionMemory = sessionMemoryFor(options, resolved.maxMessageBytes);
     this.receiver = new ReliableReceiver(
       options,
       reader,
       (streamId) => this.sinks.has(streamId),
       {
-        sendControl: (bytes, lengthBytes, address, port) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), port, address, this.controlSent),
+        sendControl: (bytes, lengthBytes, address, port) => this.link.sendControl(bytes, lengthBytes, address, port),
       },
       this.counters,
       (event) => {
@@ -129,11 +133,12 @@ export class ReliableSubscription {
         }
       },
     );
-    socket.on('message', (message: Buffer, from: { address: string; port: number }) => {
-      this.receiver.onDatagram(message, 0, message.length, from.address, from.port, nowNs());
-      this.schedule();
-    });
-    socket.on('error', (error) => this.socketFailed(error));
+    events.target = {
+      onDatagram: (bytes, offsetBytes, lengthBytes, address, port) => this.receiver.onDatagram(bytes, offsetBytes, lengthBytes, address, port, nowNs()),
+      onBatchEnd: () => this.schedule(),
+      onTruncated: () => this.counters.malformed++, // longer than any datagram a sender sends (65,507 bytes)
+      onError: (error) => this.socketFailed(error),
+    };
   }
 
   /**
@@ -163,12 +168,42 @@ export class ReliableSubscription {
     const resolved = resolveReceiverOptions(options);
     const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
     const family = familyOf(address, options.family);
-    const opened = await openSocket(address, options.port, { receiveBufferBytes: DEFAULT_RECEIVE_BUFFER_BYTES, ...options, family });
+    const backend = optionalChoice('backend', options.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
+    const binding = {
+      address,
+      port: options.port,
+      family,
+      receiveBufferBytes: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
+      sendBufferBytes: options.sendBufferBytes,
+    };
+    // The link delivers to the subscription made once it is open: events go through this forwarder.
+    const events: { target?: ReceiverLinkEvents } = {};
+    const forward: ReceiverLinkEvents = {
+      onDatagram: (bytes, offsetBytes, lengthBytes, from, port) => events.target?.onDatagram(bytes, offsetBytes, lengthBytes, from, port),
+      onBatchEnd: () => events.target?.onBatchEnd(),
+      onTruncated: (lengthBytes) => events.target?.onTruncated(lengthBytes),
+      onError: (error) => events.target?.onError(error),
+    };
+    const { path: link, choice } = await openOnBackend<ReceiverLink>(
+      backend,
+      () => openUringReceiverLink(binding, forward),
+      () => openDgramReceiverLink(binding, forward),
+    );
     // Linux reports twice the size asked for (its bookkeeping share included): half is what a burst may fill.
-    if (options.windowBytes === undefined) resolved.receiver.windowBytes = windowWithin(resolved.receiver.windowBytes, opened.socket.getRecvBufferSize());
-    const subscription = new ReliableSubscription(opened, resolved);
+    if (options.windowBytes === undefined) resolved.receiver.windowBytes = windowWithin(resolved.receiver.windowBytes, link.receiveBufferBytes);
+    const subscription = new ReliableSubscription(link, choice, resolved, events);
     subscription.arm();
     return subscription;
+  }
+
+  /** The kernel interface datagrams arrive through: 'io_uring' or 'dgram' (links.ts). */
+  get backend(): Backend {
+    return this.choice.backend;
+  }
+
+  /** Why node:dgram is used ('' on io_uring, 'asked for' when the option said 'dgram'). */
+  get backendReason(): string {
+    return this.choice.reason;
   }
 
   /** Delivers stream `streamId`'s messages to `handler`, in order, exactly once per session. Register before publishers connect. */
@@ -229,7 +264,7 @@ export class ReliableSubscription {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDueNs = -1; // never re-armed
-    await (this.closed ??= this.opened.close());
+    await (this.closed ??= this.link.close());
     this.iterators.endAll();
   }
 
@@ -240,10 +275,6 @@ export class ReliableSubscription {
       setImmediate(this.work);
     }
   }
-
-  private readonly controlSent = (error: Error | null): void => {
-    if (error) this.socketFailed(error);
-  };
 
   private readonly work = (): void => {
     this.workScheduled = false;

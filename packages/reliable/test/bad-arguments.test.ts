@@ -49,6 +49,8 @@ const publicationOptions: [keyof ReliablePublicationOptions, unknown[]][] = [
   ['family', [null, 'IPv5', 4]],
   ['receiveBufferBytes', [null, 0, 2 ** 31, 1.5, '1']],
   ['sendBufferBytes', [null, 0, 2 ** 31, 1.5, '1']],
+  ['backend', [null, 'uring', 1]],
+  ['segmentOffload', [null, 1, 'yes']],
 ];
 
 const subscriptionOptions: [keyof ReliableSubscriptionOptions, unknown[]][] = [
@@ -68,6 +70,7 @@ const subscriptionOptions: [keyof ReliableSubscriptionOptions, unknown[]][] = [
   ['family', [null, 'IPv5']],
   ['receiveBufferBytes', [null, 0, 2 ** 31]],
   ['sendBufferBytes', [null, 0, 2 ** 31]],
+  ['backend', [null, 'uring', 1]],
 ];
 
 const validPublication: ReliablePublicationOptions = { host: HOST, port: QUIET_PORT, streamId: 1 };

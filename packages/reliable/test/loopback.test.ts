@@ -1,12 +1,15 @@
 /**
  * ReliablePublication and ReliableSubscription over real sockets on 127.0.0.1, directly and
  * through a seeded ChaosRelay (loss, duplication, reordering, corruption in both
- * directions). Every wait has a deadline; nothing asserts on time.
+ * directions), once on each backend (io_uring where @flux/uring is usable, and node:dgram).
+ * Every wait has a deadline; nothing asserts on time.
  *
  *   [ReliablePublication] --UDP--> [ChaosRelay] --UDP--> [ReliableSubscription]
  *            ^------------------------ STATUS / NAK <-----------+
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { capability } from '@flux/uring';
+import type { Backend } from '@flux/udp';
 import { BACK_PRESSURED, FluxHandlerError } from '@flux/ring';
 import { ChaosRelay } from '../src/chaos/index.js';
 import { ReliablePublication, type ReliablePublicationOptions } from '../src/publication.js';
@@ -16,6 +19,10 @@ import { ReliableSubscription } from '../src/subscription.js';
 const HOST = '127.0.0.1';
 const STREAM_ID = 5;
 const DEADLINE_MS = 20_000;
+const backends: Backend[] = ['io_uring', 'dgram'];
+const uring = capability();
+/** The backend of the describe block running (the tests of a file run one after another). */
+let backend: Backend = 'dgram';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -47,7 +54,8 @@ async function subscribe(
   lengthOf: (index: number) => number,
   options: { onGap?: 'fail' | 'skip' } = {},
 ): Promise<{ subscription: ReliableSubscription; received: Received }> {
-  const subscription = await ReliableSubscription.open({ port: 0, address: HOST, ...options });
+  const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend, ...options });
+  expect(subscription.backend).toBe(backend);
   closers.push(() => subscription.close());
   const received: Received = { indexes: [], wrong: 0, events: [] };
   subscription.onMessage(STREAM_ID, (bytes, offset, length) => {
@@ -61,7 +69,8 @@ async function subscribe(
 }
 
 async function publish(port: number, options: Partial<ReliablePublicationOptions> = {}): Promise<ReliablePublication> {
-  const publication = await ReliablePublication.open({ host: HOST, port, streamId: STREAM_ID, ...options });
+  const publication = await ReliablePublication.open({ host: HOST, port, streamId: STREAM_ID, backend, ...options });
+  expect(publication.backend).toBe(backend);
   closers.push(() => publication.close(1000));
   return publication;
 }
@@ -83,7 +92,15 @@ function inOrder(indexes: number[], count: number): boolean {
   return indexes.length === count && indexes.every((value, i) => value === i);
 }
 
-describe('reliable delivery over loopback', () => {
+describe.each(backends)('reliable delivery over loopback, %s backend', (which) => {
+  if (which === 'io_uring' && !uring.usable) {
+    it.skip(`needs io_uring (${uring.reason})`, () => {});
+    return;
+  }
+  beforeAll(() => {
+    backend = which;
+  });
+
   it('connects, delivers every message once in order, flushes, and ends the stream on close', async () => {
     const lengthOf = (index: number) => [64, 200, 3000, 64][index % 4];
     const { subscription, received } = await subscribe(lengthOf);
@@ -100,7 +117,7 @@ describe('reliable delivery over loopback', () => {
   });
 
   it('goes on past a handler that throws: every other message once, in order; the errors reach onError', async () => {
-    const subscription = await ReliableSubscription.open({ port: 0, address: HOST });
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend });
     closers.push(() => subscription.close());
     const indexes: number[] = [];
     subscription.onMessage(STREAM_ID, (bytes, offset, length) => {
@@ -128,7 +145,7 @@ describe('reliable delivery over loopback', () => {
   });
 
   it('reports a send error to onError, Node-style, and counts it', async () => {
-    const subscription = await ReliableSubscription.open({ port: 0, address: HOST });
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend });
     const port = subscription.port;
     await subscription.close(); // nothing listens there now: the kernel answers ECONNREFUSED
     const publication = await publish(port, { setupIntervalMs: 5 });
@@ -222,7 +239,7 @@ describe('reliable delivery over loopback', () => {
   it('iterates with for await: a loop body that falls behind holds the sender back (nothing dropped), then gets every message once, in order', async () => {
     const COUNT = 20_000;
     const MAX_QUEUED = 100;
-    const subscription = await ReliableSubscription.open({ port: 0, address: HOST, windowBytes: 64 * 1024 });
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST, windowBytes: 64 * 1024, backend });
     closers.push(() => subscription.close());
     const iterator = subscription.messages(STREAM_ID, { maxQueuedMessages: MAX_QUEUED, idleTimeoutMs: DEADLINE_MS });
     const publication = await publish(subscription.port);
@@ -247,7 +264,7 @@ describe('reliable delivery over loopback', () => {
   });
 
   it('ends the iteration when the subscription closes, after the messages already queued', async () => {
-    const subscription = await ReliableSubscription.open({ port: 0, address: HOST });
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend });
     const iterator = subscription.messages(STREAM_ID, { idleTimeoutMs: DEADLINE_MS });
     const publication = await publish(subscription.port);
     expect(await publication.connected(DEADLINE_MS)).toBe(true);

@@ -8,7 +8,9 @@ export { openConnectedSocket, type SendTarget } from './dgram-backend.js';
 export { checkBufferBytes, familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
 export { type MessageIteratorOptions, MessageQueue, type ReceivedMessage, StreamIterators } from './message-queue.js';
 export { Subscription, type SubscriptionOptions } from './subscription.js';
-export type { Backend, BackendOption } from './backend.js';
+export { type Backend, type BackendChoice, type BackendOption, chooseBackend, openOnBackend } from './backend.js';
+/** For @flux/reliable's io_uring links: the same socket setup and completion scheduling as this package's. */
+export { addressOf, boundedReaper, ringEntriesFor } from './uring-backend.js';
 export { type PackedDatagram, RingPacker } from './ring-packer.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,

@@ -63,7 +63,7 @@ const MAX_COALESCED_RECEIVE_BYTES = 65_507;
  * for a bounded number of rounds, and leaves the rest to a later turn of the event loop,
  * after other callbacks ran; it never leaves completions behind unscheduled.
  */
-function boundedReaper(reap: () => boolean): () => void {
+export function boundedReaper(reap: () => boolean): () => void {
   let scheduled = false;
   const onReady = (): void => {
     scheduled = false;
@@ -76,14 +76,14 @@ function boundedReaper(reap: () => boolean): () => void {
   return onReady;
 }
 
-function ringEntriesFor(count: number): number {
+export function ringEntriesFor(count: number): number {
   let entries = 8;
   while (entries < count && entries < 32768) entries *= 2;
   return entries;
 }
 
 /** An IP literal for `host` (io_uring sockets take addresses, not names). */
-async function addressOf(host: string, family: 'IPv4' | 'IPv6'): Promise<string> {
+export async function addressOf(host: string, family: 'IPv4' | 'IPv6'): Promise<string> {
   if (isIP(host) !== 0) return host;
   return (await lookup(host, { family: family === 'IPv6' ? 6 : 4 })).address;
 }

@@ -14,6 +14,7 @@ export {
   type HintOutcome,
   type HugePageResidency,
   type NativeAddress,
+  type NativeBufferSizes,
   type NativeSocketStats,
   type NumaReport,
   optedOut,

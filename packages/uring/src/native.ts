@@ -63,6 +63,12 @@ export interface NativeSocketStats {
   closed: boolean;
 }
 
+/** SO_SNDBUF / SO_RCVBUF as the kernel reports them (Linux: twice what it granted). */
+export interface NativeBufferSizes {
+  sendBufferBytes: number;
+  receiveBufferBytes: number;
+}
+
 export interface NativeAddress {
   address: string;
   port: number;
@@ -73,6 +79,7 @@ export interface NativeUdpSocket {
   bind(address: string, port: number): NativeAddress;
   connect(address: string, port: number): void;
   localAddress(): NativeAddress;
+  bufferSizes(): NativeBufferSizes;
   registerBuffers(buffers: ArrayBufferView[]): number;
   send(descriptors: Uint32Array, count: number): number;
   sendTo(bytes: ArrayBufferView, lengthBytes: number, address: string, port: number): number;

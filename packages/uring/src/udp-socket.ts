@@ -18,7 +18,7 @@ import { FluxRangeError, FluxTypeError } from '@flux/ring';
 import { describe, optionalBoolean, optionalChoice, optionalInteger, optionsObject, requireInteger, requireString } from '@flux/ring/validate';
 import { capability } from './capability.js';
 import { UringUnavailableError } from './errors.js';
-import { loadNative, type NativeAddress, type NativeSocketStats, type NativeUdpSocket } from './native.js';
+import { loadNative, type NativeAddress, type NativeBufferSizes, type NativeSocketStats, type NativeUdpSocket } from './native.js';
 // Socket buffer sizes (both this package and @flux/udp take them), poll() waits and send() counts: the native bounds.
 import { MAX_SEND_COUNT, MAX_SOCKET_BUFFER_BYTES, MAX_WAIT_NS } from './seam-layout.js';
 
@@ -107,6 +107,11 @@ export class UringUdpSocket {
 
   address(): NativeAddress {
     return this.native.localAddress();
+  }
+
+  /** SO_SNDBUF and SO_RCVBUF as the kernel reports them (Linux: twice what it granted, capped by net.core.wmem_max / rmem_max). */
+  bufferSizes(): NativeBufferSizes {
+    return this.native.bufferSizes();
   }
 
   /** Registers the buffers sends are described in (once per socket); kept alive until close(). */

@@ -64,8 +64,13 @@ describe('bad arguments get clear errors, never a crash', () => {
     expect(() => s.poll(new Int32Array(3))).toThrow(/at least one record/);
     expect(() => s.poll(new Uint32Array(8) as unknown as Int32Array)).toThrow(/records must be an Int32Array/);
     expect(() => s.poll(new Int32Array(8), -1)).toThrow(/waitNs must be an integer/);
+    expect(() => s.sendTo(new Uint16Array(4) as unknown as Uint8Array, 4, '127.0.0.1', 9)).toThrow(/bytes must be a Uint8Array/);
+    expect(() => s.sendTo(new Uint8Array(4), 0, '127.0.0.1', 9)).toThrow(/lengthBytes must be an integer/);
+    expect(() => s.sendTo(new Uint8Array(4), 4, 'not-an-ip', 9)).toThrow(/address must be an IPv4 address/);
+    expect(() => s.sendTo(new Uint8Array(4), 4, '127.0.0.1', 65_536)).toThrow(/port must be an integer/);
     s.close();
     expect(() => s.send(d, 1)).toThrow(/the socket is closed/);
+    expect(() => s.sendTo(new Uint8Array(4), 4, '127.0.0.1', 9)).toThrow(/the socket is closed/);
   });
 
   native('receive setup', () => {

@@ -9,7 +9,13 @@ import { connectToTest, fill } from './ipc.mjs';
 const [host, portText, streamIdText, configText] = process.argv.slice(2);
 const config = JSON.parse(configText);
 const test = connectToTest(config.deadlineMs);
-const publication = await ReliablePublication.open({ host, port: Number(portText), streamId: Number(streamIdText), ringCapacity: 1 << 14 });
+const publication = await ReliablePublication.open({
+  host,
+  port: Number(portText),
+  streamId: Number(streamIdText),
+  ringCapacity: 1 << 14,
+  backend: config.backend ?? 'auto',
+});
 const connected = await publication.connected(Math.max(1, config.deadlineMs - Date.now()));
 const message = new Uint8Array(config.messageBytes);
 for (let index = 0; connected && index < config.count; ) {
@@ -23,5 +29,5 @@ for (let index = 0; connected && index < config.count; ) {
 }
 const flushed = await publication.flush(Math.max(1, config.deadlineMs - Date.now()));
 await publication.close(Math.max(1, Math.min(5000, config.deadlineMs - Date.now())));
-test.send({ type: 'done', connected, flushed, state: publication.state, counters: publication.counters.snapshot() });
+test.send({ type: 'done', connected, flushed, state: publication.state, backend: publication.backend, counters: publication.counters.snapshot() });
 test.leave();

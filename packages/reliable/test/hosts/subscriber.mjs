@@ -9,7 +9,7 @@ import { connectToTest, matches } from './ipc.mjs';
 const [address, streamIdText, configText] = process.argv.slice(2);
 const config = JSON.parse(configText);
 const test = connectToTest(config.deadlineMs);
-const subscription = await ReliableSubscription.open({ port: 0, address });
+const subscription = await ReliableSubscription.open({ port: 0, address, backend: config.backend ?? 'auto' });
 let received = 0;
 let wrong = 0;
 let firstProblem = null;
@@ -22,7 +22,7 @@ subscription.onMessage(Number(streamIdText), (bytes, offset, length) => {
 });
 const events = [];
 subscription.onEvent((event) => events.push(event.type));
-test.send({ type: 'ready', port: subscription.port });
+test.send({ type: 'ready', port: subscription.port, backend: subscription.backend });
 await test.next('finish');
 const report = {
   type: 'report',
