@@ -101,6 +101,12 @@ export class ReliablePublication {
   private readonly errors = new ErrorChannel();
   private readonly local: LocalOffer;
   private wakeSender: (() => void) | undefined;
+  /**
+   * Something the sender may act on (a STATUS, a completion) came while no wait was set:
+   * on io_uring the flush after doWork reaps control frames, after doWork decided to stall.
+   * The next wait is then skipped.
+   */
+  private woken = false;
   private senderDone: Promise<void> = Promise.resolve();
   private stopping = false;
   private closed: Promise<void> | undefined;
@@ -261,6 +267,7 @@ export class ReliablePublication {
   }
 
   private wake(): void {
+    this.woken = true;
     const wake = this.wakeSender;
     if (wake !== undefined) {
       this.wakeSender = undefined;
@@ -278,10 +285,13 @@ export class ReliablePublication {
     const sender = this.sender;
     while (!this.stopping) {
       const now = nowNs();
+      this.woken = false;
       const sent = sender.doWork(now);
-      this.link.flush();
-      if (sent > 0) {
-        await new Promise((resolve) => setImmediate(resolve)); // the loop's other callbacks (STATUS, completions) get a turn
+      this.link.flush(); // on io_uring this also reaps: completions and control frames that came meanwhile
+      // Sent, or the window or a slot may have opened after doWork looked: the loop's other
+      // callbacks (STATUS, completions) get a turn, then doWork again.
+      if (sent > 0 || this.woken) {
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       const untilDeadlineMs = Math.min(IDLE_WAIT_MS, Math.max(0, (sender.nextDeadlineNs() - now) / NS_PER_MS));

@@ -198,6 +198,9 @@ export class SessionImage {
         this.dirty = true;
         context.pending = true;
       }
+      // A quarter window consumed: STATUS now, not at the end of the receive batch (one
+      // io_uring poll may hand over a whole window), so the sender never waits on it.
+      if (this.consumedBytes >= this.options.windowBytes >>> STATUS_CONSUMED_WINDOW_SHIFT) this.sendStatus(nowNs);
       this.checkEnd();
       return true;
     }

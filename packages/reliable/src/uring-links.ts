@@ -7,8 +7,8 @@
  *     sendData / sendControl queue descriptors; flush() submits them with one system call
  *     (the publication flushes after each sender doWork, this link after each batch of
  *     control frames, whose NAKs queue resends). Nothing here polls from inside the
- *     protocol's calls, so a completion never re-enters the sender. Full-length DATA datagrams are flagged COALESCE: a run goes
- *     out as one UDP GSO send. Receives: one multishot recvmsg into small parts (STATUS,
+ *     protocol's calls, so a completion never re-enters the sender. DATA datagrams are
+ *     flagged COALESCE: a run of one length goes out as one UDP GSO send. Receives: one multishot recvmsg into small parts (STATUS,
  *     NAK, CHALLENGE; the kernel passes a connected socket only its peer's datagrams).
  *   subscription socket (bound):
  *     one multishot recvmsg into 64 KiB parts with UDP GRO (a run of a sender's datagrams
@@ -67,7 +67,6 @@ class UringSenderLink implements SenderLink {
   private readonly freeControl: number[] = [];
   private readonly capacity: number;
   private readonly coalesce: number;
-  private readonly fullBytes: number;
   private readonly area: { bytes: Uint8Array };
   private readonly maxQueued: number;
   private queued = 0;
@@ -82,7 +81,6 @@ class UringSenderLink implements SenderLink {
   ) {
     this.capacity = buffer.capacity;
     this.coalesce = segmentOffload ? SendFlag.COALESCE : 0;
-    this.fullBytes = buffer.datagramBytes;
     this.controlStrideBytes = (Math.max(MAX_CONTROL_BYTES, buffer.datagramBytes) + 7) & ~7; // PARITY is as long as DATA
     this.control = new Uint8Array(URING_CONTROL_FRAMES * this.controlStrideBytes);
     for (let frame = URING_CONTROL_FRAMES - 1; frame >= 0; frame--) this.freeControl.push(frame);
@@ -96,7 +94,8 @@ class UringSenderLink implements SenderLink {
   }
 
   sendData(slot: number, lengthBytes: number): void {
-    this.queue(slot, RETRANSMIT_BUFFER, slot * this.buffer.strideBytes, lengthBytes, lengthBytes === this.fullBytes ? this.coalesce : 0);
+    // Every DATA datagram may coalesce: the addon forms runs of equal lengths (the last may be shorter).
+    this.queue(slot, RETRANSMIT_BUFFER, slot * this.buffer.strideBytes, lengthBytes, this.coalesce);
   }
 
   sendControl(bytes: Uint8Array, lengthBytes: number): void {
