@@ -32,10 +32,11 @@
 //             io_uring is held to (>= 0.85x) when nothing is lost
 //   reliableUring  @flux/reliable on io_uring (GSO sends from the retransmit buffer, GRO
 //             receives), held to >= 1.0x TCP lossless and >= 2.5x reliable (node:dgram)
-//   reliable  @flux/reliable (node:dgram). It has a flow-control window and a retransmit
-//             rate limit but no congestion control: under loss it does not back off, where
-//             TCP does by design; every row says so. Its lossy variant is held to >= 0.60x
+//   reliable  @flux/reliable (node:dgram), CUBIC congestion control with pacing (the
+//             default): it backs off on loss as TCP does. Its lossy variant is held to >= 0.60x
 //             its own netns rate, its lossy p99 to <= the better TCP's / 10
+//   reliableStatic  @flux/reliable on io_uring with congestionControl 'static' (the receiver's
+//             window only: no back-off on loss), on the netns paths: what CUBIC costs
 //   reliableFec  the same with forward error correction, one parity datagram per 4 DATA
 //             datagrams: compared with reliable on every path, to show where FEC pays
 //
@@ -152,16 +153,24 @@ const transports = {
     pending: uringPending,
   },
   // reliable/lossy is the issue's "reliableLossy".
-  reliable: { label: '@flux/reliable (dgram, no congestion control)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliable: { label: '@flux/reliable (dgram, CUBIC)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
   reliableUring: {
-    label: '@flux/reliable (io_uring, no congestion control)',
+    label: '@flux/reliable (io_uring, CUBIC)',
     reliable: true,
     openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
     openSender: (options) => openReliableSender({ ...options, backend: 'io_uring' }),
     pending: uringPending,
   },
+  reliableStatic: {
+    label: "@flux/reliable (io_uring, 'static': no congestion control)",
+    reliable: true,
+    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
+    openSender: (options) => openReliableSender({ ...options, backend: 'io_uring', congestionControl: 'static' }),
+    paths: ['netns', 'lossy'],
+    pending: uringPending,
+  },
   reliableFec: {
-    label: `@flux/reliable + FEC 1/${FEC_GROUP_DATAGRAMS} (no congestion control)`,
+    label: `@flux/reliable + FEC 1/${FEC_GROUP_DATAGRAMS} (dgram, CUBIC)`,
     reliable: true,
     openReceiver: openReliableReceiver,
     openSender: (options) => openReliableSender({ ...options, fecGroupDatagrams: FEC_GROUP_DATAGRAMS }),
@@ -196,6 +205,7 @@ const comparisons = [
     ['throughput', `reliableUring/${path}`, `tcpBbr/${path}`],
     ['latency', `reliableUring/${path}`, `tcp/${path}`],
     ['latency', `reliableUring/${path}`, `tcpBbr/${path}`],
+    ['throughput', `reliableUring/${path}`, `reliableStatic/${path}`], // what CUBIC costs against none
     ['throughput', `reliable/${path}`, `tcp/${path}`],
     ['throughput', `reliable/${path}`, `tcpBbr/${path}`],
     ['throughput', `reliable/${path}`, `udx/${path}`],
@@ -354,7 +364,7 @@ if (roleIndex >= 0) {
         : 'loopback only',
       tcpCongestionControl: `loopback: the host's default (${hostCongestionControl}); netns paths: tcp = cubic, tcpBbr = bbr (net.ipv4.tcp_congestion_control in both namespaces; zeromq's TCP: cubic)`,
       congestionControl:
-        '@flux/reliable has none yet (a flow-control window and a retransmit rate limit): under loss it does not back off, where TCP does by design',
+        "@flux/reliable: CUBIC with pacing (the default) on every row but reliableStatic (congestionControl 'static': the receiver's window only, no back-off on loss)",
       relay: `delayed path: @flux/reliable/chaos ChaosRelay in the parent process, ${RELAY_DELAY_MS} ms delay (timer-driven, +0-1 ms) and ${LOSS_PERCENT}% seeded loss in each direction`,
       fec: `reliableFec: fecGroupDatagrams ${FEC_GROUP_DATAGRAMS} (one PARITY datagram per ${FEC_GROUP_DATAGRAMS} DATA datagrams)`,
       lossCheck: probe,

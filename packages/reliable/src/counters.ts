@@ -42,6 +42,16 @@ export class SenderCounters extends Counters {
   staleStatus = 0;
   /** NAKed datagrams not resent because a window's worth was resent within the last round trip. */
   retransmitsWindowLimited = 0;
+  /** The congestion window now (bytes; 0: none, 'static'). A gauge, not a count. */
+  congestionWindowBytes = 0;
+  /** The pacing rate now (bytes per second; 0: unpaced). A gauge, not a count. */
+  pacingBytesPerSecond = 0;
+  /** Losses answered by shrinking the congestion window (at most one per round trip). */
+  congestionEvents = 0;
+  /** Times packing stopped on the congestion window (not the receiver's). */
+  congestionStalls = 0;
+  /** Times the pacer held the next datagram back (it goes at the next tick). */
+  pacingDelays = 0;
 }
 
 export class ReceiverCounters extends Counters {

@@ -61,6 +61,27 @@ export const POLL_INTERVAL_MS = 1;
  */
 export const MIN_BUDGET_RTT_NS = 1_000_000;
 
+// ---- publication: congestion control (cubic.ts, pacer.ts) -----------------------------------
+/** On by default: a stream that shares a path with others backs off on loss, as TCP does. */
+export const DEFAULT_CONGESTION_CONTROL = 'cubic';
+/** CUBIC's C (RFC 9438 §4.1): segments per second cubed. */
+export const CUBIC_C = 0.4;
+/** CUBIC's multiplicative decrease factor β (RFC 9438 §4.6). */
+export const CUBIC_BETA = 0.7;
+/** The window a session starts with and restarts with after idling: 10 datagrams (RFC 6928's initial window). */
+export const INITIAL_WINDOW_DATAGRAMS = 10;
+/** The window never falls below 2 datagrams (RFC 5681's loss window floor, doubled as Linux's). */
+export const MIN_CONGESTION_WINDOW_DATAGRAMS = 2;
+/** Pacing rate = gain x window / RTT: twice in slow start (the window doubles per round trip), 1.25x after (as Linux's 200% / 120%, quinn's 1.25). */
+export const PACING_GAIN_SLOW_START = 2;
+export const PACING_GAIN_AVOIDANCE = 1.25;
+/** The pacer lets out bursts of this long at its rate: an event loop's timers wake at 1 ms at best, so a shorter burst would idle the link between ticks. */
+export const PACING_BURST_NS = 2 * NS_PER_MS;
+/** ...and of at least this many datagrams (at low rates). */
+export const PACING_MIN_BURST_DATAGRAMS = 10;
+/** Idle (nothing unconsumed) this long, or 4 RTTs if longer, restarts the window at the initial one (RFC 5681 §4.1; 200 ms is Linux's minimum RTO). */
+export const IDLE_RESTART_MIN_NS = 200 * NS_PER_MS;
+
 // ---- io_uring links (uring-links.ts) -----------------------------------------------------
 /** Control frames (SETUP, heartbeats, PARITY) a publication may have in flight on io_uring: far more than a batch sends. */
 export const URING_CONTROL_FRAMES = 64;

@@ -7,6 +7,7 @@
 import { FluxRangeError } from '@flux/ring';
 import { optionalChoice, optionalInteger, optionalNumber } from '@flux/ring/validate';
 import {
+  DEFAULT_CONGESTION_CONTROL,
   DEFAULT_FEC_GROUP_DATAGRAMS,
   DEFAULT_HEARTBEAT_MAX_MS,
   DEFAULT_HEARTBEAT_MIN_MS,
@@ -56,6 +57,7 @@ export type SenderChoices = Pick<
   | 'retransmitPolicy'
   | 'fecGroupDatagrams'
   | 'maxRetransmitBytesPerSecond'
+  | 'congestionControl'
   | 'setupIntervalMs'
   | 'heartbeatMinMs'
   | 'heartbeatMaxMs'
@@ -65,7 +67,7 @@ export type SenderChoices = Pick<
 /** What of SenderOptions the publication's options decide (the rest is the session's identity and the MTU's). */
 export type SenderTuning = Pick<
   SenderOptions,
-  'retransmitBufferDatagrams' | 'retransmitPolicy' | 'fecGroupDatagrams' | 'maxRetransmitBytesPerSecond' | 'timing'
+  'retransmitBufferDatagrams' | 'retransmitPolicy' | 'fecGroupDatagrams' | 'maxRetransmitBytesPerSecond' | 'congestionControl' | 'timing'
 >;
 
 /** Checks the sender's options and applies the defaults; `{}` is what a publication gets by default. */
@@ -81,6 +83,7 @@ export function resolveSenderTuning(options: SenderChoices = {}): SenderTuning {
       1,
       Number.MAX_SAFE_INTEGER,
     ),
+    congestionControl: optionalChoice('congestionControl', options.congestionControl, ['cubic', 'static'] as const, DEFAULT_CONGESTION_CONTROL),
   };
   const setupIntervalMs = optionalNumber('setupIntervalMs', options.setupIntervalMs, DEFAULT_SETUP_INTERVAL_MS, 0.001, MAX_INTERVAL_MS);
   const heartbeatMinMs = optionalNumber('heartbeatMinMs', options.heartbeatMinMs, DEFAULT_HEARTBEAT_MIN_MS, 0.001, MAX_INTERVAL_MS);

@@ -67,6 +67,14 @@ export interface ReliablePublicationOptions extends RingFedOptions {
    * Default 0: off (a NAK repairs every loss).
    */
   fecGroupDatagrams?: number;
+  /**
+   * 'cubic' (default): CUBIC congestion control (RFC 9438) with pacing: the stream backs off
+   * on loss as TCP does, so on a path it shares it takes about its fair share. 'static': no
+   * congestion window, only the receiver's: the stream sends as fast as the receiver takes,
+   * whatever is lost. Only for a link it has to itself; on a shared path it takes bandwidth
+   * from every other flow, and under congestion keeps the path congested.
+   */
+  congestionControl?: 'cubic' | 'static';
   /** Retransmission rate limit (default 64 MiB/s). */
   maxRetransmitBytesPerSecond?: number;
   /** SETUP repeated this often until the subscription answers (default 100 ms). */
@@ -206,6 +214,16 @@ export class ReliablePublication {
   /** 'setup' | 'connected' | 'ending' | 'ended' | 'timedOut' | 'closed' (see sender.ts). */
   get state(): SenderState {
     return this.sender.state;
+  }
+
+  /** The congestion window (bytes; Infinity under congestionControl 'static'). */
+  get congestionWindowBytes(): number {
+    return this.sender.congestionWindowBytes;
+  }
+
+  /** The pacing rate (bytes per second; Infinity: unpaced, as under 'static' and before an RTT sample). */
+  get pacingBytesPerSecond(): number {
+    return this.sender.pacingBytesPerSecond;
   }
 
   /** The subscription's smoothed round trip (ns; 0 before the first sample). */

@@ -72,6 +72,9 @@ import {
 } from './control-frames.js';
 import type { SenderCounters } from './counters.js';
 import { INITIAL_WINDOW_BYTES, MAX_DATAGRAMS_PER_WORK } from './defaults.js';
+import { type CongestionController, StaticWindow } from './congestion-controller.js';
+import { Cubic } from './cubic.js';
+import { Pacer } from './pacer.js';
 import { ParityEncoder } from './parity-encoder.js';
 import { RetransmitBuffer } from './retransmit-buffer.js';
 import { RetransmitHandler } from './retransmit-handler.js';
@@ -100,6 +103,8 @@ export interface SenderOptions {
   retransmitBufferDatagrams: number;
   retransmitPolicy: 'back-pressure' | 'overwrite';
   maxRetransmitBytesPerSecond: number;
+  /** 'cubic' (cubic.ts, with pacing) or 'static' (the receiver's window only). */
+  congestionControl: 'cubic' | 'static';
   timing: SenderTiming;
 }
 
@@ -149,6 +154,19 @@ export class ReliableSender {
    */
   private evictedBytes = 0;
   private evictedEndSequence = 0;
+  private readonly congestion: CongestionController;
+  private readonly pacer: Pacer;
+  /** The congestion window limited sending since the last STATUS (it may grow only then). */
+  private cwndLimited = false;
+  /** The congestion window stopped packing (counted once per stall). */
+  private congestionStalled = false;
+  /** A loss was answered with a reduction: no other until the receiver consumed past recoveryEndSequence (once per round trip). */
+  private inRecovery = false;
+  private recoveryEndSequence = 0;
+  /** Since when nothing has been unconsumed (ns), or -1 while something is. */
+  private idleSinceNs = 0;
+  /** The pacer's next send time while it holds packing back (ns), else Infinity. */
+  private pacedUntilNs = Number.POSITIVE_INFINITY;
 
   constructor(ring: Ring, consumer: Consumer, options: SenderOptions, transport: SenderTransport, counters: SenderCounters) {
     this.options = options;
@@ -181,6 +199,19 @@ export class ReliableSender {
       options.maxRetransmitBytesPerSecond,
     );
     this.heartbeatIntervalNs = options.timing.heartbeatMinNs;
+    this.congestion = options.congestionControl === 'static' ? new StaticWindow() : new Cubic(dataBytes);
+    this.pacer = new Pacer(dataBytes);
+    this.publishCongestion();
+  }
+
+  /** The congestion window (bytes; Infinity under 'static'). */
+  get congestionWindowBytes(): number {
+    return this.congestion.windowBytes;
+  }
+
+  /** The pacing rate (bytes per second; Infinity: unpaced). */
+  get pacingBytesPerSecond(): number {
+    return this.congestion.pacingBytesPerSecond;
   }
 
   get state(): SenderState {
@@ -240,7 +271,7 @@ export class ReliableSender {
       this.counters.livenessTimeouts++;
       return 0;
     }
-    const sent = this.sendNew();
+    const sent = this.sendNew(nowNs);
     if (sent > 0) {
       this.lastSendNs = nowNs;
       this.heartbeatIntervalNs = this.timing.heartbeatMinNs;
@@ -257,7 +288,11 @@ export class ReliableSender {
         return this.lastSetupNs + this.timing.setupIntervalNs;
       case 'connected':
       case 'ending':
-        return Math.min(this.lastSendNs + this.heartbeatIntervalNs, this.lastStatusNs + this.timing.livenessTimeoutNs + 1);
+        return Math.min(
+          this.lastSendNs + this.heartbeatIntervalNs,
+          this.lastStatusNs + this.timing.livenessTimeoutNs + 1,
+          this.pacedUntilNs, // the pacer lets the next datagram go
+        );
       default:
         return Infinity;
     }
@@ -350,7 +385,16 @@ export class ReliableSender {
       this.retransmits.lingerNs = Math.max(this.timing.minLingerNs, rttNs);
     }
     this.retransmits.setWindow(this.windowBytes, this.rttNsValue);
+    const heldBytes = this.buffer.heldBytes;
     this.buffer.releaseConsumed(consumed);
+    const ackedBytes = heldBytes - this.buffer.heldBytes;
+    if (ackedBytes > 0) {
+      this.congestion.onAck(ackedBytes, this.rttNsValue, this.cwndLimited, nowNs);
+      this.cwndLimited = false;
+      if (this.buffer.heldBytes === 0) this.idleSinceNs = nowNs;
+    }
+    if (this.inRecovery && frameSequenceDelta(consumed, this.recoveryEndSequence) >= 0) this.inRecovery = false;
+    this.publishCongestion(nowNs);
     if (this.evictedBytes > 0 && frameSequenceDelta(this.evictedEndSequence, consumed) <= 0) this.evictedBytes = 0;
     if ((bytes[base + FLAGS_OFFSET] & ControlFlag.ECHO_REQUEST) !== 0) {
       const echo = readFloat64LE(bytes, base + STATUS_ECHO_OFFSET);
@@ -361,6 +405,14 @@ export class ReliableSender {
 
   private onNak(bytes: Uint8Array, base: number, nowNs: number): void {
     this.counters.naksReceived++;
+    // A loss: the window shrinks, once per round trip (until what was sent by now is consumed).
+    if (this.options.congestionControl !== 'static' && !this.inRecovery && frameSequenceDelta(this.writer.nextSequence, this.consumed) > 0) {
+      this.inRecovery = true;
+      this.recoveryEndSequence = this.writer.nextSequence;
+      this.congestion.onCongestionEvent(nowNs);
+      this.counters.congestionEvents++;
+      this.publishCongestion(nowNs);
+    }
     const ranges = bytes[base + COUNT_OFFSET];
     const next = this.writer.nextSequence;
     for (let i = 0; i < ranges; i++) {
@@ -378,15 +430,36 @@ export class ReliableSender {
     }
   }
 
-  private sendNew(): number {
+  private sendNew(nowNs: number): number {
     const buffer = this.buffer;
     const overwrite = this.options.retransmitPolicy === 'overwrite';
+    const congestion = this.congestion;
     let sent = 0;
+    this.pacedUntilNs = Number.POSITIVE_INFINITY;
+    if (this.idleSinceNs >= 0 && this.packer.unpacked() > 0) {
+      if (buffer.heldBytes === 0) congestion.onIdleRestart(nowNs - this.idleSinceNs, this.rttNsValue, nowNs);
+      this.idleSinceNs = -1;
+      this.publishCongestion(nowNs);
+    }
     while (sent < MAX_DATAGRAMS_PER_WORK) {
       const unpackedSlots = this.packer.unpacked();
       if (unpackedSlots === 0) break;
-      if (buffer.heldBytes + this.evictedBytes >= this.windowBytes) {
+      const inFlightBytes = buffer.heldBytes + this.evictedBytes;
+      if (inFlightBytes >= this.windowBytes) {
         this.stall(); // the receiver's window is full of datagrams it has not consumed
+        break;
+      }
+      if (inFlightBytes >= congestion.windowBytes) {
+        this.cwndLimited = true;
+        if (!this.congestionStalled) {
+          this.congestionStalled = true;
+          this.counters.congestionStalls++;
+        }
+        break;
+      }
+      if (!this.pacer.canSend(nowNs)) {
+        this.pacedUntilNs = this.pacer.nextSendNs(nowNs);
+        this.counters.pacingDelays++;
         break;
       }
       if (buffer.isFull) {
@@ -417,6 +490,9 @@ export class ReliableSender {
       this.counters.datagramsSent++;
       this.counters.messagesSent += packed.messages;
       this.counters.bytesSent += packed.lengthBytes;
+      this.pacer.onSent(packed.lengthBytes);
+      if (buffer.heldBytes + this.evictedBytes >= congestion.windowBytes / 2) this.cwndLimited = true; // RFC 7661: in use, not app-limited
+      this.congestionStalled = false;
       this.transport.sendData(slot, buffer.views[slot], packed.lengthBytes);
       if (this.parity?.add(buffer.bytes, buffer.words, slot * buffer.strideBytes, packed.lengthBytes, firstSequence, this.writer.nextSequence))
         this.sendParity();
@@ -424,6 +500,15 @@ export class ReliableSender {
       this.stalled = false;
     }
     return sent;
+  }
+
+  /** The window and rate into the counters, and the rate into the pacer. */
+  private publishCongestion(nowNs = 0): void {
+    const windowBytes = this.congestion.windowBytes;
+    const rate = this.congestion.pacingBytesPerSecond;
+    this.pacer.setRate(rate, nowNs);
+    this.counters.congestionWindowBytes = windowBytes === Number.POSITIVE_INFINITY ? 0 : Math.round(windowBytes);
+    this.counters.pacingBytesPerSecond = rate === Number.POSITIVE_INFINITY ? 0 : Math.round(rate);
   }
 
   private stall(): void {

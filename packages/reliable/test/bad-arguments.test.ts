@@ -51,6 +51,7 @@ const publicationOptions: [keyof ReliablePublicationOptions, unknown[]][] = [
   ['sendBufferBytes', [null, 0, 2 ** 31, 1.5, '1']],
   ['backend', [null, 'uring', 1]],
   ['segmentOffload', [null, 1, 'yes']],
+  ['congestionControl', [null, 'reno', 1]],
 ];
 
 const subscriptionOptions: [keyof ReliableSubscriptionOptions, unknown[]][] = [

@@ -125,9 +125,13 @@ describe('an off-path spoofer (no session token)', () => {
 
 describe('an on-path NAK flood (the token known)', () => {
   it('resends no more than the NAKs name, and at most one window per round trip', () => {
-    // 100 ms each way, a 64 KiB window: the sender may resend 64 KiB per 200 ms.
+    // 100 ms each way, a 64 KiB window: the sender may resend 64 KiB per 200 ms. 'static': the
+    // receiver's window, not a congestion window, is what the sender fills.
     const windowBytes = 64 * 1024;
-    const simulation = connected({ receiver: { windowBytes }, forward: { delayNs: 100 * MS }, backward: { delayNs: 100 * MS } }, 100);
+    const simulation = connected(
+      { receiver: { windowBytes }, sender: { congestionControl: 'static' }, forward: { delayNs: 100 * MS }, backward: { delayNs: 100 * MS } },
+      100,
+    );
     expect(stepUntil(simulation, () => simulation.sender.rttNs > 150 * MS)).toBe(true);
     simulation.backwardCut = true; // the real receiver's STATUS and NAKs stop: only the flood reaches the sender
     simulation.publishUpTo(10_000);
@@ -240,8 +244,12 @@ describe('a reordered STATUS', () => {
 describe("flow control under retransmitPolicy 'overwrite'", () => {
   it('never sends more than the window past what the receiver consumed, evicted datagrams included', () => {
     const windowBytes = 64 * 1024;
-    // 8 datagrams of history against a 64 KiB window: the buffer, not the window, fills first.
-    const simulation = connected({ receiver: { windowBytes }, sender: { retransmitPolicy: 'overwrite', retransmitBufferDatagrams: 8 } }, 100);
+    // 8 datagrams of history against a 64 KiB window: the buffer, not the window, fills first
+    // ('static': the receiver's window, not a congestion window, bounds the sender).
+    const simulation = connected(
+      { receiver: { windowBytes }, sender: { retransmitPolicy: 'overwrite', retransmitBufferDatagrams: 8, congestionControl: 'static' } },
+      100,
+    );
     simulation.backwardCut = true; // no STATUS: nothing more is consumed
     const sentBefore = simulation.senderCounters.bytesSent;
     simulation.publishUpTo(100_000);

@@ -291,3 +291,42 @@ describe('a gap the sender can no longer fill', () => {
     expect(simulation.senderCounters.unavailableSent).toBe(0);
   });
 });
+
+describe('congestion control in a session', () => {
+  it("keeps the congestion window under the receiver's: never past it, and not grown while the receiver limits", () => {
+    const windowBytes = 64 * 1024;
+    const simulation = deliverAll({ receiver: { windowBytes } }, 20_000);
+    expect(simulation.deliveredInOrder(20_000)).toBe(true);
+    expect(simulation.windowOverruns).toBe(0);
+    // Grown only while it limited sending (at least half of it in use, RFC 7661): about twice
+    // the receiver's window at most, where growing on every STATUS would have reached the ~1.4 MB sent.
+    expect(simulation.sender.congestionWindowBytes).toBeLessThan(2.5 * windowBytes);
+    expect(simulation.senderCounters.congestionEvents).toBe(0);
+  });
+
+  it('shrinks once for a burst of losses within one round trip, and repairs them', () => {
+    const simulation = deliverAll({ dropNewData: (n) => n >= 40 && n < 50, forward: { delayNs: 2 * MS }, backward: { delayNs: 2 * MS } }, 5_000);
+    expect(simulation.deliveredInOrder(5_000)).toBe(true);
+    expect(simulation.senderCounters.naksReceived).toBeGreaterThan(0);
+    expect(simulation.senderCounters.congestionEvents).toBe(1);
+  });
+
+  it("under 'static' has no congestion window, pacing or events: only the receiver's window", () => {
+    const simulation = deliverAll({ sender: { congestionControl: 'static' }, forward: { lossPercent: 5 }, backward: { lossPercent: 5 } }, 5_000);
+    expect(simulation.deliveredInOrder(5_000)).toBe(true);
+    expect(simulation.sender.congestionWindowBytes).toBe(Number.POSITIVE_INFINITY);
+    expect(simulation.senderCounters.congestionWindowBytes).toBe(0);
+    expect(simulation.senderCounters.congestionEvents).toBe(0);
+    expect(simulation.senderCounters.pacingDelays).toBe(0);
+  });
+
+  it("under 'cubic' (the default) answers loss by shrinking, and the counters say so", () => {
+    const simulation = deliverAll({ forward: { lossPercent: 5 }, backward: { lossPercent: 5 } }, 5_000);
+    expect(simulation.deliveredInOrder(5_000)).toBe(true);
+    const counters = simulation.senderCounters;
+    expect(counters.congestionEvents).toBeGreaterThan(0);
+    expect(counters.congestionEvents).toBeLessThanOrEqual(counters.naksReceived);
+    expect(counters.congestionWindowBytes).toBeGreaterThan(0);
+    expect(counters.pacingBytesPerSecond).toBeGreaterThan(0);
+  });
+});

@@ -91,6 +91,7 @@ export class Simulation {
       retransmitPolicy: senderOverrides.retransmitPolicy,
       fecGroupDatagrams: senderOverrides.fecGroupDatagrams,
       maxRetransmitBytesPerSecond: senderOverrides.maxRetransmitBytesPerSecond,
+      congestionControl: senderOverrides.congestionControl,
     });
     const senderOptions: SenderOptions = {
       sessionId: 77,
@@ -218,8 +219,12 @@ export class Simulation {
     if (this.sender.buffer.heldBytes > this.windowBytes + this.sender.buffer.datagramBytes) this.windowOverruns++;
   }
 
-  /** Publishes `count` messages and steps until `done` holds; returns the steps taken, or throws past `maxSteps`. */
-  run(count: number, done: () => boolean, maxSteps = 200_000): number {
+  /**
+   * Publishes `count` messages and steps until `done` holds; returns the steps taken, or
+   * throws past `maxSteps` (a step is at most 10 µs while data waits: 10 s of virtual time,
+   * enough for a congestion window held small by delay, jitter and loss).
+   */
+  run(count: number, done: () => boolean, maxSteps = 1_000_000): number {
     for (let steps = 0; steps < maxSteps; steps++) {
       this.publishUpTo(count);
       if (done()) return steps;
