@@ -12,11 +12,16 @@ export interface NetnsPair {
   lossPercent: number;
   setLossPercent(percent: number): void;
   lossCounters(): { arrived: number; dropped: number };
+  setTcpCongestionControl(name: string): void;
+  tcpCongestionControl(): { a: string; b: string };
+  setRateLimit(rateBitsPerSecond: number, options?: { queueMs?: number }): void;
+  rateLimitCounters(): { sentPackets: number; dropped: number; overlimits: number };
   close(): void;
 }
 
 export function netnsUnavailableReason(): string | null;
 export function lossUnavailableReason(options?: { install?: boolean }): string | null;
+export function rateLimitUnavailableReason(): string | null;
 export function openNetnsPair(options?: {
   lossPercent?: number;
   subnet?: string;

@@ -56,6 +56,14 @@ export function netnsUnavailableReason() {
   return null;
 }
 
+/** Why a rate-limited bottleneck (tc tbf) cannot be made here, or null. */
+export function rateLimitUnavailableReason() {
+  const reason = netnsUnavailableReason();
+  if (reason) return reason;
+  if (!works('tc', ['-V'])) return "the 'tc' command (iproute2) is missing";
+  return null;
+}
+
 const APT_TIMEOUT_MS = 300_000;
 
 /** Installs Debian's nftables with apt-get (root, bounded), as .ci/run does; returns whether nft works afterwards. */
@@ -233,6 +241,32 @@ export function openNetnsPair({ lossPercent = 0, subnet = DEFAULT_SUBNET, wirePa
           throw new Error(`setting TCP congestion control ${name} in ${namespace} failed: ${stderrOf(error)}`);
         }
       }
+    },
+
+    /**
+     * A bottleneck: everything B sends to A leaves B's veth through a tbf qdisc of
+     * `rateBitsPerSecond`, holding at most `queueMs` of it (a router's buffer; beyond it
+     * packets drop, which is what congestion control reacts to). 0 removes it. Throws if tc fails.
+     */
+    setRateLimit(rateBitsPerSecond, { queueMs = 20 } = {}) {
+      if (!Number.isInteger(rateBitsPerSecond) || rateBitsPerSecond < 0)
+        throw new RangeError(`rateBitsPerSecond must be a whole number >= 0, got ${rateBitsPerSecond}`);
+      if (closed) throw new Error(`setRateLimit(${rateBitsPerSecond}) on a closed namespace pair`);
+      const tc = (args) => run('ip', ['netns', 'exec', namespaceB, 'tc', ...args]);
+      try {
+        if (rateBitsPerSecond === 0) quietly('ip', ['netns', 'exec', namespaceB, 'tc', 'qdisc', 'del', 'dev', vethB, 'root']);
+        // burst: a 64 KiB GSO packet passes whole (tbf splits larger ones); latency: the queue's length in time.
+        else tc(['qdisc', 'replace', 'dev', vethB, 'root', 'tbf', 'rate', `${rateBitsPerSecond}bit`, 'burst', '65536', 'latency', `${queueMs}ms`]);
+      } catch (error) {
+        throw new Error(`tc in ${namespaceB} failed: ${stderrOf(error)}`);
+      }
+    },
+
+    /** tbf's counters on B's veth: { sentPackets, dropped, overlimits } (zeros without a limit). */
+    rateLimitCounters() {
+      const listing = JSON.parse(run('ip', ['netns', 'exec', namespaceB, 'tc', '-s', '-j', 'qdisc', 'show', 'dev', vethB]));
+      const tbf = listing.find((q) => q.kind === 'tbf');
+      return { sentPackets: tbf?.packets ?? 0, dropped: tbf?.drops ?? 0, overlimits: tbf?.overlimits ?? 0 };
     },
 
     /** TCP's congestion control in namespace A (the receiver's) and B (the sender's). */
