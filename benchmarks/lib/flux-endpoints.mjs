@@ -92,7 +92,7 @@ export async function openReliableReceiver({ host, maxMessageBytes, onMessage, b
   };
 }
 
-export async function openReliableSender({ host, port, maxMessageBytes, fecGroupDatagrams = 0, backend = 'dgram' }) {
+export async function openReliableSender({ host, port, maxMessageBytes, fecGroupDatagrams = 0, backend = 'dgram', congestionControl = 'cubic' }) {
   const publication = await ReliablePublication.open({
     host,
     port,
@@ -101,6 +101,7 @@ export async function openReliableSender({ host, port, maxMessageBytes, fecGroup
     ringCapacity: RING_CAPACITY,
     fecGroupDatagrams,
     backend,
+    congestionControl,
   });
   verify(await publication.connected(10_000), 'flux reliable sender: the subscription never answered SETUP');
   return ringEndpoint(publication, maxMessageBytes, 'flux reliable sender', () => '');
