@@ -87,6 +87,7 @@ const BATCH = 64; // messages per write (TCP, udx) or claim/publish (flux)
 const OFFERED_RATE = 20_000; // latency mode, messages per second
 const SATURATED_SHARE = 0.9; // latency mode: a run whose receiver got under this share of the offered rate is saturated
 const LOSS_PERCENT = 5;
+const LIGHT_LOSS_PERCENT = 1;
 const FEC_GROUP_DATAGRAMS = 4;
 const RELAY_DELAY_MS = 10; // the delayed path, each way
 const FULL_THROUGHPUT_MS = 2000;
@@ -109,7 +110,7 @@ const transports = {
     openReceiver: openTcpReceiver,
     openSender: openTcpSender,
     tcpCongestionControl: 'bbr',
-    paths: ['netns', 'lossy'],
+    paths: ['netns', 'lossy', 'lossy1'],
   },
   udx: { label: 'udx-native stream', reliable: true, openReceiver: openUdxReceiver, openSender: openUdxSender, pending: udx.reason },
   zeromq: {
@@ -166,7 +167,7 @@ const transports = {
     reliable: true,
     openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
     openSender: (options) => openReliableSender({ ...options, backend: 'io_uring', congestionControl: 'static' }),
-    paths: ['netns', 'lossy'],
+    paths: ['netns', 'lossy', 'lossy1'],
     pending: uringPending,
   },
   reliableFec: {
@@ -181,6 +182,13 @@ const paths = {
   loopback: { label: 'loopback', netns: null, lossPercent: 0 },
   netns: { label: 'netns veth (default offload)', netns: 'offload', lossPercent: 0 },
   lossy: { label: `netns veth ${LOSS_PERCENT}% loss (1-MTU packets)`, netns: 'wire', lossPercent: LOSS_PERCENT },
+  // The same pair at 1% loss, for the TCPs and @flux/reliable on io_uring (both congestion modes).
+  lossy1: {
+    label: `netns veth ${LIGHT_LOSS_PERCENT}% loss (1-MTU packets)`,
+    netns: 'wire',
+    lossPercent: LIGHT_LOSS_PERCENT,
+    transports: ['tcp', 'tcpBbr', 'reliableUring', 'reliableStatic'],
+  },
   // Latency only (a 20 ms round trip caps a window's throughput), and only UDP transports pass the relay.
   delayed: {
     label: `relay ${RELAY_DELAY_MS} ms + ${LOSS_PERCENT}% loss each way`,
@@ -200,7 +208,7 @@ const comparisons = [
   ['throughput', 'reliable/loopback', 'fluxUdp/loopback'],
   ['throughput', 'reliable/netns', 'fluxUdp/netns'],
   ['throughput', 'reliable/lossy', 'reliable/netns'], // >= 0.60x, every message delivered
-  ...['loopback', 'netns', 'lossy'].flatMap((path) => [
+  ...['loopback', 'netns', 'lossy', 'lossy1'].flatMap((path) => [
     ['throughput', `reliableUring/${path}`, `tcp/${path}`], // >= 1.0x lossless
     ['throughput', `reliableUring/${path}`, `tcpBbr/${path}`],
     ['latency', `reliableUring/${path}`, `tcp/${path}`],
@@ -327,7 +335,7 @@ if (roleIndex >= 0) {
   const pairs = { offload: offload.pair, wire: wire.pair };
   const lossReason = wire.pair ? lossUnavailableReason() : wire.reason;
   const skipped = [];
-  const pathReason = { loopback: null, netns: offload.reason, lossy: lossReason, delayed: null };
+  const pathReason = { loopback: null, netns: offload.reason, lossy: lossReason, lossy1: lossReason, delayed: null };
   for (const [name, reason] of Object.entries(pathReason)) if (reason) skipped.push(`${paths[name].label}: ${reason}`);
   for (const [name, t] of Object.entries(transports)) if (t.pending) skipped.push(`${name}: ${t.pending}`);
   const runnable = (name, path) => !transports[name].pending && !pathReason[path];
