@@ -23,7 +23,7 @@
 // ArrayBuffer bytes (what process.memoryUsage().arrayBuffers counts: rings, socket buffers
 // held by JS) and JS heap. Kernel socket buffers are not in any of them. No ratios: the
 // baselines do less (no ring, no retransmission), and the rows say what each holds.
-// Variants (for --only): ring, udp, udpUring, reliable, dgram, tcp, port.
+// Variants (for --only): ring, udp, udpUring, reliable, reliableUring, dgram, tcp, port.
 // Run: node bench_memory.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import dgram from 'node:dgram';
 import { fork } from 'node:child_process';
@@ -74,6 +74,28 @@ async function pump(offer, received, messages, what) {
   }
 }
 
+/** A reliable publication + subscription pair on `backend`, `messages` sent through. */
+async function openReliable(messages, backend) {
+  const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend });
+  let received = 0;
+  subscription.onMessage(1, () => received++);
+  const publication = await ReliablePublication.open({ host: HOST, port: subscription.port, streamId: 1, backend });
+  verify(await publication.connected(10_000), 'reliable: no SETUP answer');
+  await pump(
+    (m) => publication.offer(m) >= 0,
+    () => received,
+    messages,
+    'reliable',
+  );
+  return {
+    keep: [publication, subscription],
+    close: async () => {
+      await publication.close();
+      await subscription.close();
+    },
+  };
+}
+
 // Each kind: open one pair, move `messages` through it; returns what keeps it alive and closes it.
 const kinds = {
   ring: {
@@ -95,27 +117,13 @@ const kinds = {
   udp: { label: '@flux/udp publication + subscription (node:dgram)', open: (messages) => openUdp(messages, 'dgram') },
   udpUring: { label: '@flux/udp publication + subscription (io_uring)', open: (messages) => openUdp(messages, 'io_uring'), pending: uringReason },
   reliable: {
-    label: '@flux/reliable publication + subscription, one session',
-    async open(messages) {
-      const subscription = await ReliableSubscription.open({ port: 0, address: HOST });
-      let received = 0;
-      subscription.onMessage(1, () => received++);
-      const publication = await ReliablePublication.open({ host: HOST, port: subscription.port, streamId: 1 });
-      verify(await publication.connected(10_000), 'reliable: no SETUP answer');
-      await pump(
-        (m) => publication.offer(m) >= 0,
-        () => received,
-        messages,
-        'reliable',
-      );
-      return {
-        keep: [publication, subscription],
-        close: async () => {
-          await publication.close();
-          await subscription.close();
-        },
-      };
-    },
+    label: '@flux/reliable publication + subscription, one session (node:dgram)',
+    open: (messages) => openReliable(messages, 'dgram'),
+  },
+  reliableUring: {
+    label: '@flux/reliable publication + subscription, one session (io_uring)',
+    open: (messages) => openReliable(messages, 'io_uring'),
+    pending: uringReason,
   },
   dgram: {
     label: 'node:dgram socket pair',

@@ -23,7 +23,7 @@
 //   dgramPacked  node:dgram, 21 length-prefixed messages per datagram (lib/dgram-endpoints.mjs)
 //   fluxUdp      @flux/udp on node:dgram; fluxUring: @flux/udp on io_uring (skipped, saying
 //                why, where io_uring is not usable)
-//   reliable     @flux/reliable (node:dgram; no congestion control)
+//   reliable     @flux/reliable on node:dgram (CUBIC, the default); reliableUring: on io_uring
 //
 // A variant is saturated at a rate when, in any run, its receiver got under 90% of the
 // offered rate (first to last message), or (unreliable transports) lost more than 1% of
@@ -74,10 +74,17 @@ const transports = {
     openSender: (options) => openFluxUdpSender({ ...options, backend: 'io_uring' }),
     pending: uringReason,
   },
-  reliable: { label: '@flux/reliable (no congestion control)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliable: { label: '@flux/reliable (dgram, CUBIC)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
+  reliableUring: {
+    label: '@flux/reliable (io_uring, CUBIC)',
+    reliable: true,
+    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
+    openSender: (options) => openReliableSender({ ...options, backend: 'io_uring' }),
+    pending: uringReason,
+  },
 };
 const paths = { loopback: 'loopback', netns: 'netns veth (default offload)' };
-const FLUX = ['fluxUdp', 'fluxUring', 'reliable'];
+const FLUX = ['fluxUdp', 'fluxUring', 'reliable', 'reliableUring'];
 const BASELINES = ['tcp', 'dgramPacked'];
 const METRICS = [
   ['p50', 'p50'],

@@ -56,39 +56,54 @@ export const HEADLINES = [
     variant: '@flux/udp on node:dgram, 64 B, packed',
     metric: 'throughput',
   },
-  // Reliable delivery: where TCP wins, and the loss rows with what they leave out.
+  // Reliable delivery on io_uring with CUBIC (the defaults): against TCP without loss and
+  // under it, what congestion control costs under random loss, and where TCP still wins.
   {
     label: 'Reliable, lossless loopback',
     bench: 'reliable_delivery',
-    variant: '@flux/reliable (no congestion control), loopback',
+    variant: '@flux/reliable (io_uring, CUBIC), loopback',
     metric: 'throughput',
     baseline: 'TCP',
   },
   {
     label: 'Reliable, lossless veth (TCP with offload)',
     bench: 'reliable_delivery',
-    variant: '@flux/reliable (no congestion control), netns veth (default offload)',
+    variant: '@flux/reliable (io_uring, CUBIC), netns veth (default offload)',
     metric: 'throughput',
     baseline: 'TCP cubic',
   },
   {
     label: 'Reliable, 5% loss, against TCP BBR',
     bench: 'reliable_delivery',
-    variant: '@flux/reliable (no congestion control), netns veth 5% loss',
+    variant: '@flux/reliable (io_uring, CUBIC), netns veth 5% loss',
     metric: 'throughput',
     baseline: 'TCP BBR',
   },
   {
-    label: 'Reliable, 5% loss, one-way p99 at 20k msg/s (TCP BBR saturated there, see docs)',
+    label: 'Reliable, 1% loss, against TCP CUBIC',
     bench: 'reliable_delivery',
-    variant: '@flux/reliable (no congestion control), netns veth 5% loss',
-    metric: 'p99',
+    variant: '@flux/reliable (io_uring, CUBIC), netns veth 1% loss',
+    metric: 'throughput',
     baseline: 'TCP cubic',
+  },
+  {
+    label: "Reliable, 5% loss, CUBIC against 'static' (what congestion control costs there)",
+    bench: 'reliable_delivery',
+    variant: '@flux/reliable (io_uring, CUBIC), netns veth 5% loss',
+    metric: 'throughput',
+    baseline: "'static'",
+  },
+  {
+    label: 'Reliable, 5% loss, one-way p99 at 20k msg/s',
+    bench: 'reliable_delivery',
+    variant: '@flux/reliable (io_uring, CUBIC), netns veth 5% loss',
+    metric: 'p99',
+    baseline: 'TCP BBR',
   },
   {
     label: 'Reliable, loopback, CPU per message at 20k msg/s',
     bench: 'reliable_delivery',
-    variant: '@flux/reliable (no congestion control), loopback',
+    variant: '@flux/reliable (io_uring, CUBIC), loopback',
     metric: 'cpu/msg',
     baseline: 'TCP',
   },
@@ -103,7 +118,7 @@ export const HEADLINES = [
   {
     label: 'Reliable one-way p99 at 50k msg/s, loopback',
     bench: 'network_latency',
-    variant: '@flux/reliable (no congestion control), 50k msg/s, loopback',
+    variant: '@flux/reliable (io_uring, CUBIC), 50k msg/s, loopback',
     metric: 'p99',
     baseline: 'TCP',
   },
@@ -116,4 +131,10 @@ export const HEADLINES = [
   { label: 'Ring, 64 KiB messages', bench: 'ring_message_sizes', variant: 'flux ring, claim/publish 1, 65,536 B (vs MessagePort)', metric: 'throughput' },
   { label: 'Memory, @flux/udp pair on io_uring (RSS)', bench: 'memory', variant: '@flux/udp publication + subscription (io_uring)', metric: 'rss/pair' },
   { label: 'Memory, node:dgram socket pair (RSS)', bench: 'memory', variant: 'node:dgram socket pair', metric: 'rss/pair' },
+  {
+    label: 'Memory, @flux/reliable pair on io_uring (RSS)',
+    bench: 'memory',
+    variant: '@flux/reliable publication + subscription, one session (io_uring)',
+    metric: 'rss/pair',
+  },
 ];
