@@ -4,7 +4,7 @@
 //
 // Both write messages in place into the publication's ring: claim `count` slots, fill each,
 // publish once per batch; a failed claim (ring full) is the back-pressure signal.
-import { ReliablePublication, ReliableSubscription } from '@flux/reliable';
+import { HotReliablePublication, HotReliableSubscription, ReliablePublication, ReliableSubscription } from '@flux/reliable';
 import { Publication, Subscription } from '@flux/udp';
 import { verify } from './harness.mjs';
 import { RECEIVE_BUFFER_BYTES } from './stream-endpoints.mjs';
@@ -105,4 +105,59 @@ export async function openReliableSender({ host, port, maxMessageBytes, fecGroup
   });
   verify(await publication.connected(10_000), 'flux reliable sender: the subscription never answered SETUP');
   return ringEndpoint(publication, maxMessageBytes, 'flux reliable sender', () => '');
+}
+
+// ---- @flux/reliable's hot mode: a worker busy-polls each socket --------------------------
+
+/**
+ * The hot subscription's ring read on this thread: poll, and when nothing came, a turn of
+ * the event loop (setImmediate) so the process's other work (the bench's IPC) runs: this
+ * thread spins too, beside the worker.
+ */
+export async function openHotReliableReceiver({ host, maxMessageBytes, onMessage }) {
+  const subscription = await HotReliableSubscription.open({
+    port: 0,
+    address: host,
+    streamId: STREAM_ID,
+    maxMessageBytes,
+    receiveBufferBytes: RECEIVE_BUFFER_BYTES,
+  });
+  let open = true;
+  const reading = (async () => {
+    while (open) {
+      if (subscription.consumer.poll(onMessage) === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  return {
+    port: subscription.port,
+    async close() {
+      open = false;
+      await reading;
+      const counters = subscription.counters();
+      await subscription.close();
+      return counters;
+    },
+  };
+}
+
+export async function openHotReliableSender({ host, port, maxMessageBytes }) {
+  const publication = await HotReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY });
+  verify(await publication.connected(10_000), 'flux hot reliable sender: the subscription never answered SETUP');
+  let messages = 0;
+  const sendBatch = ringSender(publication.ring, maxMessageBytes);
+  return {
+    sendBatch(count, fill) {
+      if (!sendBatch(count, fill)) return false;
+      messages += count;
+      return true;
+    },
+    waitForRoom: (deadline) => yieldUntil(deadline, 'flux hot reliable sender'),
+    async finish(deadline) {
+      verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux hot reliable sender: flush timed out');
+      await publication.close(Math.max(1, Math.min(5000, deadline - Date.now())));
+      const counters = publication.counters();
+      verify(counters.messagesSent === messages, `flux hot reliable sender: sent ${counters.messagesSent} of ${messages}`);
+      return counters;
+    },
+  };
 }

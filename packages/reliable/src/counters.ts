@@ -106,4 +106,10 @@ export class ReceiverCounters extends Counters {
   /** Gaps at the next expected sequence given up after maxNakRounds NAKs without data (then 'gap' or 'failed'). */
   gapsGivenUp = 0;
   receiveErrors = 0;
+  /**
+   * Hot mode only: messages the worker could not put in the owner's ring within
+   * HOT_DELIVERY_WAIT_MS. Delivery pauses while fewer slots than a datagram's most
+   * messages are free, so this stays 0; it exists so nothing could be lost uncounted.
+   */
+  ringOverruns = 0;
 }

@@ -82,6 +82,24 @@ export const PACING_MIN_BURST_DATAGRAMS = 10;
 /** Idle (nothing unconsumed) this long, or 4 RTTs if longer, restarts the window at the initial one (RFC 5681 §4.1; 200 ms is Linux's minimum RTO). */
 export const IDLE_RESTART_MIN_NS = 200 * NS_PER_MS;
 
+// ---- hot mode (hot.ts, hot-worker.ts) ----------------------------------------------------------
+/** The worker writes its counters into the control block every this many turns (about a millisecond idle). */
+export const HOT_COUNTERS_EVERY_TURNS = 1024;
+/** A hot subscription pauses delivery below this many free ring slots: more than the 255 messages one datagram can carry, so a claim always finds room. */
+export const HOT_PAUSE_FREE_SLOTS = 512;
+/** ...and resumes at this many. */
+export const HOT_RESUME_FREE_SLOTS = 1024;
+/** A hot subscription's ring: slots (at least 4 x HOT_RESUME_FREE_SLOTS) and the longest message it takes. */
+export const DEFAULT_HOT_RING_CAPACITY = 16_384;
+export const MIN_HOT_RING_CAPACITY = 4 * HOT_RESUME_FREE_SLOTS;
+export const DEFAULT_HOT_MAX_MESSAGE_BYTES = 2048;
+/** The bound on the wait for a free slot that the pause rule makes unreachable: past it a message would be counted (ringOverruns) and dropped. */
+export const HOT_DELIVERY_WAIT_MS = 5000;
+/** How long open() waits for the worker to start and open its socket. */
+export const HOT_START_TIMEOUT_MS = 10_000;
+/** How much longer than its close timeout a hot worker may take to exit before it is terminated. */
+export const HOT_STOP_GRACE_MS = 5000;
+
 // ---- io_uring links (uring-links.ts) -----------------------------------------------------
 /** Control frames (SETUP, heartbeats, PARITY) a publication may have in flight on io_uring: far more than a batch sends. */
 export const URING_CONTROL_FRAMES = 64;

@@ -1,7 +1,13 @@
 /** The node:dgram links (links.ts): sockets opened through @flux/udp's socket.ts, each datagram a libuv send or a 'message' event. */
 import { openConnectedSocket, openSocket, type SendTarget, type SocketOptions } from '@flux/udp';
+import { FluxError } from '@flux/ring';
 import type { ReceiverLink, ReceiverLinkEvents, SenderLink, SenderLinkEvents } from './links.js';
+
 import type { RetransmitBuffer } from './retransmit-buffer.js';
+
+const noBusyPoll = (): never => {
+  throw new FluxError('ERR_FLUX_UNSUPPORTED', 'busy-polling needs the io_uring backend (node:dgram delivers only through the event loop)');
+};
 
 export async function openDgramSenderLink(target: SendTarget, buffer: RetransmitBuffer, events: SenderLinkEvents): Promise<SenderLink> {
   const opened = await openConnectedSocket(target);
@@ -21,6 +27,8 @@ export async function openDgramSenderLink(target: SendTarget, buffer: Retransmit
     sendControl: (bytes, lengthBytes) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), controlSent),
     flush: () => {},
     setRef: (ref) => (ref ? socket.ref() : socket.unref()),
+    startBusyPoll: noBusyPoll,
+    poll: noBusyPoll,
     close: () => opened.close(),
   };
 }
@@ -49,6 +57,8 @@ export async function openDgramReceiverLink(binding: ReceiveBinding, events: Rec
     port: bound.port,
     receiveBufferBytes: socket.getRecvBufferSize(),
     sendControl: (bytes, lengthBytes, address, port) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), port, address, controlSent),
+    startBusyPoll: noBusyPoll,
+    poll: noBusyPoll,
     close: () => opened.close(),
   };
 }

@@ -1,5 +1,6 @@
 export { ReliablePublication, type ReliablePublicationOptions } from './publication.js';
 export { ReliableSubscription, type ReliableSubscriptionOptions } from './subscription.js';
+export { HotReliablePublication, type HotReliablePublicationOptions, HotReliableSubscription, type HotReliableSubscriptionOptions } from './hot.js';
 export {
   type ReliableEvent,
   ReliableReceiver,

@@ -41,6 +41,13 @@ export interface SenderLink {
   flush(): void;
   /** Whether the link's socket keeps the process alive while it waits for datagrams (default true). */
   setRef(ref: boolean): void;
+  /**
+   * Busy-poll mode (io_uring only): stops event-loop delivery; from now on completions and
+   * control frames come only from poll(), which a thread calls in a loop. Throws on node:dgram.
+   */
+  startBusyPoll(): void;
+  /** One look at the completion queue (busy-poll mode): true when something came. */
+  poll(): boolean;
   close(): Promise<void>;
 }
 
@@ -63,5 +70,8 @@ export interface ReceiverLink {
   readonly receiveBufferBytes: number;
   /** Sends a control frame to a sender at once; its bytes are read during the call only. */
   sendControl(bytes: Uint8Array, lengthBytes: number, address: string, port: number): void;
+  /** As SenderLink's: event-loop delivery stops, poll() in a loop takes over (io_uring only). */
+  startBusyPoll(): void;
+  poll(): boolean;
   close(): Promise<void>;
 }

@@ -118,6 +118,8 @@ export class ReliablePublication {
   private senderDone: Promise<void> = Promise.resolve();
   private stopping = false;
   private closed: Promise<void> | undefined;
+  /** Driven by turn() on a thread of its own (hot.ts), not by runSender on the event loop. */
+  private busyPoll = false;
 
   private constructor(ring: Ring, options: ResolvedPublication, datagramBytes: number) {
     this.ring = ring;
@@ -176,15 +178,26 @@ export class ReliablePublication {
 
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
   static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
+    return ReliablePublication.openWith(options, { busyPoll: false });
+  }
+
+  /**
+   * @internal The hot worker's open (hot.ts): on `ring` (made by the thread that owns the
+   * publication), and with `busyPoll` the session is driven by turn() in a loop, on io_uring
+   * only, not by the event loop.
+   */
+  static async openWith(options: ReliablePublicationOptions, how: { ring?: Ring; busyPoll: boolean }): Promise<ReliablePublication> {
     const resolved: ResolvedPublication = { ...resolveRingFedOptions(options), sender: resolveSenderTuning(options) };
-    const ring = Ring.create({
-      capacity: resolved.ringCapacity,
-      maxMessageBytes: resolved.maxMessageBytes,
-      producerMode: resolved.producerMode,
-      maxConsumers: 1,
-    });
+    const ring =
+      how.ring ??
+      Ring.create({
+        capacity: resolved.ringCapacity,
+        maxMessageBytes: resolved.maxMessageBytes,
+        producerMode: resolved.producerMode,
+        maxConsumers: 1,
+      });
     const o = options as Partial<ReliablePublicationOptions>;
-    const backend = optionalChoice('backend', o.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
+    const backend = how.busyPoll ? 'io_uring' : optionalChoice('backend', o.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
     const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
     const target = { host, port, family, receiveBufferBytes, sendBufferBytes };
@@ -197,8 +210,39 @@ export class ReliablePublication {
     );
     publication.link = path;
     publication.choice = choice;
-    publication.senderDone = publication.runSender();
+    if (how.busyPoll) {
+      path.startBusyPoll();
+      publication.busyPoll = true;
+    } else publication.senderDone = publication.runSender();
     return publication;
+  }
+
+  /** @internal Busy-poll mode: one turn (send what is due, hand it over, reap completions and control frames). */
+  turn(): void {
+    this.sender.doWork(nowNs());
+    this.link.flush();
+    this.link.poll();
+  }
+
+  /** @internal Whether ring sequence `target` was packed and everything packed was consumed (flush's condition). */
+  drainedThrough(target: number): boolean {
+    return this.drained(target);
+  }
+
+  /** @internal Busy-poll mode's close(): the same steps, each turned in a loop until done or the deadline. */
+  spinClose(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const spin = (done: () => boolean) => {
+      while (!done() && Date.now() <= deadline) this.turn();
+    };
+    const target = this.ring.cursor();
+    spin(() => this.drained(target) || this.sender.state === 'timedOut');
+    this.sender.end(nowNs());
+    spin(() => this.sender.state === 'ended' || this.sender.state === 'timedOut');
+    this.sender.abandon();
+    this.stopping = true;
+    this.ring.removeConsumer(this.consumerId);
+    return (this.closed ??= this.link.close());
   }
 
   /** The kernel interface the datagrams go through: 'io_uring' or 'dgram' (links.ts). */
@@ -265,6 +309,7 @@ export class ReliablePublication {
    */
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
+    if (this.busyPoll) return this.spinClose(timeoutMs);
     if (!this.stopping) {
       const deadline = Date.now() + timeoutMs;
       await this.flush(timeoutMs);

@@ -95,6 +95,9 @@ export class ReliableSubscription {
   private readonly listeners: ((event: ReliableEvent) => void)[] = [];
   private readonly errors = new ErrorChannel();
   private workScheduled = false;
+  /** Driven by turn() on a thread of its own (hot.ts): work is done there, never scheduled. */
+  private busyPoll = false;
+  private workDue = false;
   private timer: NodeJS.Timeout | undefined;
   private timerDueNs = Infinity;
   private closed: Promise<void> | undefined;
@@ -160,6 +163,11 @@ export class ReliableSubscription {
   }
 
   static async open(options: ReliableSubscriptionOptions): Promise<ReliableSubscription> {
+    return ReliableSubscription.openWith(options, { busyPoll: false });
+  }
+
+  /** @internal The hot worker's open (hot.ts): with `busyPoll`, driven by turn() in a loop on io_uring, not by the event loop. */
+  static async openWith(options: ReliableSubscriptionOptions, how: { busyPoll: boolean }): Promise<ReliableSubscription> {
     requireObject('options', options);
     requireInteger('port', options.port, 0, 65535);
     if (options.address !== undefined) requireString('address', options.address);
@@ -168,7 +176,7 @@ export class ReliableSubscription {
     const resolved = resolveReceiverOptions(options);
     const address = options.address ?? (options.family === 'IPv6' ? '::' : '0.0.0.0');
     const family = familyOf(address, options.family);
-    const backend = optionalChoice('backend', options.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
+    const backend = how.busyPoll ? 'io_uring' : optionalChoice('backend', options.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
     const binding = {
       address,
       port: options.port,
@@ -192,8 +200,32 @@ export class ReliableSubscription {
     // Linux reports twice the size asked for (its bookkeeping share included): half is what a burst may fill.
     if (options.windowBytes === undefined) resolved.receiver.windowBytes = windowWithin(resolved.receiver.windowBytes, link.receiveBufferBytes);
     const subscription = new ReliableSubscription(link, choice, resolved, events);
-    subscription.arm();
+    if (how.busyPoll) {
+      link.startBusyPoll();
+      subscription.busyPoll = true;
+    } else subscription.arm();
     return subscription;
+  }
+
+  /** @internal Busy-poll mode: one turn (take what arrived; the receiver's work when due). */
+  turn(): void {
+    this.link.poll();
+    const now = nowNs();
+    if (this.workDue || now >= this.receiver.nextDeadlineNs()) {
+      this.workDue = false;
+      this.receiver.doWork(now);
+    }
+  }
+
+  /** @internal Pauses delivery (every stream), as a full iterator queue does; resume() undoes it. */
+  pauseDelivery(): void {
+    this.receiver.pause();
+  }
+
+  /** @internal */
+  resumeDelivery(): void {
+    this.receiver.resume();
+    this.schedule();
   }
 
   /** The kernel interface datagrams arrive through: 'io_uring' or 'dgram' (links.ts). */
@@ -270,6 +302,10 @@ export class ReliableSubscription {
 
   /** Runs the receiver's work after this turn's datagrams: one scan and one STATUS for all of them. */
   private schedule(): void {
+    if (this.busyPoll) {
+      this.workDue ||= this.receiver.hasPendingWork;
+      return;
+    }
     if (this.receiver.hasPendingWork && !this.workScheduled) {
       this.workScheduled = true;
       setImmediate(this.work);

@@ -196,6 +196,14 @@ class UringSenderLink implements SenderLink {
     this.socket.setRef(ref);
   }
 
+  startBusyPoll(): void {
+    this.socket.onReady(null);
+  }
+
+  poll(): boolean {
+    return this.reap();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -276,6 +284,8 @@ export async function openUringReceiverLink(binding: ReceiveBinding, events: Rec
       address: bound.address,
       port: bound.port,
       receiveBufferBytes: socket.bufferSizes().receiveBufferBytes,
+      startBusyPoll: () => socket.onReady(null),
+      poll: reap,
       sendControl: (frame, lengthBytes, to, port) => {
         if (closed) return;
         const result = socket.sendTo(frame, lengthBytes, to, port);
