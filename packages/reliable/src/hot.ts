@@ -98,7 +98,9 @@ class HotWorker {
           resolve(message);
         } else if (message.type === 'error') {
           const error =
-            message.errno !== undefined ? systemError(message.errno as number, String(message.syscall ?? 'socket')) : new Error(String(message.message));
+            message.errno !== undefined
+              ? systemError(message.errno as number, String(message.syscall ?? 'socket'))
+              : new FluxError('ERR_FLUX_WORKER_EXIT', `the hot ${role} worker: ${String(message.message)}`);
           if (message.fatal) {
             hot.failure = error;
             clearTimeout(timer);
