@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { capability } from '@flux/uring';
 import { openNetnsPair } from '../test-support/netns.mjs';
 import { openPackedDgramReceiver, openPackedDgramSender, perDatagram } from './lib/dgram-endpoints.mjs';
-import { openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender } from './lib/flux-endpoints.mjs';
+import { fluxUdpOnUring, openFluxUdpReceiver, openFluxUdpSender, openReliableReceiver, openReliableSender, reliableOnUring } from './lib/flux-endpoints.mjs';
 import { format, parseArgs, reporter, runInterleaved, scaleOf, verify } from './lib/harness.mjs';
 import { openTcpReceiver, openTcpSender } from './lib/stream-endpoints.mjs';
 import { streamRoles } from './lib/stream-roles.mjs';
@@ -70,16 +70,14 @@ const transports = {
   fluxUring: {
     label: '@flux/udp on io_uring',
     reliable: false,
-    openReceiver: (options) => openFluxUdpReceiver({ ...options, backend: 'io_uring' }),
-    openSender: (options) => openFluxUdpSender({ ...options, backend: 'io_uring' }),
+    ...fluxUdpOnUring,
     pending: uringReason,
   },
   reliable: { label: '@flux/reliable (dgram, CUBIC)', reliable: true, openReceiver: openReliableReceiver, openSender: openReliableSender },
   reliableUring: {
     label: '@flux/reliable (io_uring, CUBIC)',
     reliable: true,
-    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
-    openSender: (options) => openReliableSender({ ...options, backend: 'io_uring' }),
+    ...reliableOnUring,
     pending: uringReason,
   },
 };

@@ -77,6 +77,8 @@ import {
   openHotReliableSender,
   openReliableReceiver,
   openReliableSender,
+  reliableOnUring,
+  fluxUdpOnUring,
 } from './lib/flux-endpoints.mjs';
 import { lossUnavailableReason, openNetnsPair } from '../test-support/netns.mjs';
 import { measureDropShare } from './lib/netns-loss-probe.mjs';
@@ -161,8 +163,7 @@ const transports = {
   fluxUdpUring: {
     label: '@flux/udp (io_uring, no retransmit)',
     reliable: false,
-    openReceiver: (options) => openFluxUdpReceiver({ ...options, backend: 'io_uring' }),
-    openSender: (options) => openFluxUdpSender({ ...options, backend: 'io_uring' }),
+    ...fluxUdpOnUring,
     paths: ['loopback', 'netns'],
     modes: ['throughput'],
     pending: uringPending,
@@ -172,8 +173,7 @@ const transports = {
   reliableUring: {
     label: '@flux/reliable (io_uring, CUBIC)',
     reliable: true,
-    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
-    openSender: (options) => openReliableSender({ ...options, backend: 'io_uring' }),
+    ...reliableOnUring,
     pending: uringPending,
   },
   reliableHot: {
@@ -188,7 +188,7 @@ const transports = {
   reliableHotSender: {
     label: '@flux/reliable hot publication (a worker spins) to an io_uring event-loop subscription',
     reliable: true,
-    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
+    openReceiver: reliableOnUring.openReceiver,
     openSender: openHotReliableSender,
     paths: ['loopback'],
     modes: ['latency'],
@@ -197,8 +197,8 @@ const transports = {
   reliableStatic: {
     label: "@flux/reliable (io_uring, 'static': no congestion control)",
     reliable: true,
-    openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
-    openSender: (options) => openReliableSender({ ...options, backend: 'io_uring', congestionControl: 'static' }),
+    openReceiver: reliableOnUring.openReceiver,
+    openSender: (options) => reliableOnUring.openSender({ ...options, congestionControl: 'static' }),
     paths: ['netns', 'lossy', 'lossy1'],
     pending: uringPending,
   },

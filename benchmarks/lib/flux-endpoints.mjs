@@ -52,7 +52,12 @@ export async function openFluxUdpReceiver({ host, onMessage, backend = 'dgram' }
  * published in place; finish() flushes (for @flux/reliable: until the subscription consumed
  * everything), closes, and checks every message was sent; `failures(counters)` names any fault.
  */
-function ringEndpoint(publication, maxMessageBytes, name, failures) {
+/**
+ * The sender contract over a publication's ring: claim, fill, publish; flush and close at
+ * the end, then its counters (`snapshot`: a hot publication's are read from its worker, so
+ * after close they are final).
+ */
+function ringEndpoint(publication, maxMessageBytes, name, failures, snapshot = () => publication.counters.snapshot()) {
   let messages = 0;
   const sendBatch = ringSender(publication.ring, maxMessageBytes);
   return {
@@ -64,8 +69,8 @@ function ringEndpoint(publication, maxMessageBytes, name, failures) {
     waitForRoom: (deadline) => yieldUntil(deadline, name),
     async finish(deadline) {
       verify(await publication.flush(Math.max(1, deadline - Date.now())), `${name}: flush timed out`);
-      const counters = publication.counters.snapshot();
       await publication.close(Math.max(1, Math.min(5000, deadline - Date.now())));
+      const counters = snapshot();
       verify(counters.messagesSent === messages && failures(counters) === '', `${name}: sent ${counters.messagesSent} of ${messages}${failures(counters)}`);
       return counters;
     },
@@ -107,6 +112,16 @@ export async function openReliableSender({ host, port, maxMessageBytes, fecGroup
   return ringEndpoint(publication, maxMessageBytes, 'flux reliable sender', () => '');
 }
 
+/** The endpoints of each library on io_uring (CUBIC, the default, for @flux/reliable), for the benches' transport tables. */
+export const fluxUdpOnUring = {
+  openReceiver: (options) => openFluxUdpReceiver({ ...options, backend: 'io_uring' }),
+  openSender: (options) => openFluxUdpSender({ ...options, backend: 'io_uring' }),
+};
+export const reliableOnUring = {
+  openReceiver: (options) => openReliableReceiver({ ...options, backend: 'io_uring' }),
+  openSender: (options) => openReliableSender({ ...options, backend: 'io_uring' }),
+};
+
 // ---- @flux/reliable's hot mode: a worker busy-polls each socket --------------------------
 
 /**
@@ -143,21 +158,11 @@ export async function openHotReliableReceiver({ host, maxMessageBytes, onMessage
 export async function openHotReliableSender({ host, port, maxMessageBytes }) {
   const publication = await HotReliablePublication.open({ host, port, streamId: STREAM_ID, maxMessageBytes, ringCapacity: RING_CAPACITY });
   verify(await publication.connected(10_000), 'flux hot reliable sender: the subscription never answered SETUP');
-  let messages = 0;
-  const sendBatch = ringSender(publication.ring, maxMessageBytes);
-  return {
-    sendBatch(count, fill) {
-      if (!sendBatch(count, fill)) return false;
-      messages += count;
-      return true;
-    },
-    waitForRoom: (deadline) => yieldUntil(deadline, 'flux hot reliable sender'),
-    async finish(deadline) {
-      verify(await publication.flush(Math.max(1, deadline - Date.now())), 'flux hot reliable sender: flush timed out');
-      await publication.close(Math.max(1, Math.min(5000, deadline - Date.now())));
-      const counters = publication.counters();
-      verify(counters.messagesSent === messages, `flux hot reliable sender: sent ${counters.messagesSent} of ${messages}`);
-      return counters;
-    },
-  };
+  return ringEndpoint(
+    publication,
+    maxMessageBytes,
+    'flux hot reliable sender',
+    () => '',
+    () => publication.counters(),
+  );
 }

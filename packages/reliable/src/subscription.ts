@@ -102,7 +102,7 @@ export class ReliableSubscription {
   private timerDueNs = Infinity;
   private closed: Promise<void> | undefined;
 
-  private constructor(link: ReceiverLink, choice: BackendChoice, resolved: ResolvedReceiver, events: { target?: ReceiverLinkEvents }) {
+  private constructor(link: ReceiverLink, choice: BackendChoice, resolved: ResolvedReceiver, events: ReceiverLinkEvents) {
     this.link = link;
     this.choice = choice;
     this.port = link.port;
@@ -136,12 +136,11 @@ export class ReliableSubscription {
         }
       },
     );
-    events.target = {
-      onDatagram: (bytes, offsetBytes, lengthBytes, address, port) => this.receiver.onDatagram(bytes, offsetBytes, lengthBytes, address, port, nowNs()),
-      onBatchEnd: () => this.schedule(),
-      onTruncated: () => this.counters.malformed++, // longer than any datagram a sender sends (65,507 bytes)
-      onError: (error) => this.socketFailed(error),
-    };
+    // The link was opened first (it names the port) with `events` and calls its methods: they become this subscription's.
+    events.onDatagram = (bytes, offsetBytes, lengthBytes, address, port) => this.receiver.onDatagram(bytes, offsetBytes, lengthBytes, address, port, nowNs());
+    events.onBatchEnd = () => this.schedule();
+    events.onTruncated = () => this.counters.malformed++; // longer than any datagram a sender sends (65,507 bytes)
+    events.onError = (error) => this.socketFailed(error);
   }
 
   /**
@@ -184,18 +183,14 @@ export class ReliableSubscription {
       receiveBufferBytes: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
       sendBufferBytes: options.sendBufferBytes,
     };
-    // The link delivers to the subscription made once it is open: events go through this forwarder.
-    const events: { target?: ReceiverLinkEvents } = {};
-    const forward: ReceiverLinkEvents = {
-      onDatagram: (bytes, offsetBytes, lengthBytes, from, port) => events.target?.onDatagram(bytes, offsetBytes, lengthBytes, from, port),
-      onBatchEnd: () => events.target?.onBatchEnd(),
-      onTruncated: (lengthBytes) => events.target?.onTruncated(lengthBytes),
-      onError: (error) => events.target?.onError(error),
-    };
+    // The link is opened before the subscription it delivers to (which needs its port): the
+    // subscription's constructor fills these in. Nothing arrives before that: delivery runs
+    // on a later turn of the event loop, or on turn() in busy-poll mode.
+    const events: ReceiverLinkEvents = { onDatagram: () => {}, onBatchEnd: () => {}, onTruncated: () => {}, onError: () => {} };
     const { path: link, choice } = await openOnBackend<ReceiverLink>(
       backend,
-      () => openUringReceiverLink(binding, forward),
-      () => openDgramReceiverLink(binding, forward),
+      () => openUringReceiverLink(binding, events),
+      () => openDgramReceiverLink(binding, events),
     );
     // Linux reports twice the size asked for (its bookkeeping share included): half is what a burst may fill.
     if (options.windowBytes === undefined) resolved.receiver.windowBytes = windowWithin(resolved.receiver.windowBytes, link.receiveBufferBytes);

@@ -38,10 +38,9 @@ import {
   RECORD_SEND_TOKEN_OFFSET,
   RecordKind,
   SendFlag,
-  SenderAddressReader,
   UringUdpSocket,
 } from '@flux/uring';
-import { addressOf, boundedReaper, ringEntriesFor, type SendTarget, systemError } from '@flux/udp';
+import { addressOf, boundedReaper, openUringReceivePath, ringEntriesFor, type SendTarget, systemError } from '@flux/udp';
 import { MAX_CONTROL_BYTES } from './control-layout.js';
 import { URING_CONTROL_FRAMES, URING_CONTROL_RECEIVE_PARTS, URING_DATA_RECEIVE_PARTS, URING_PART_HEADER_BYTES, URING_RECEIVE_PART_BYTES } from './defaults.js';
 import type { ReceiveBinding } from './dgram-links.js';
@@ -238,68 +237,35 @@ export async function openUringSenderLink(
   }
 }
 
-/** Binds an io_uring socket and hands every datagram, with its sender, to `events`. */
+/**
+ * Binds an io_uring socket (@flux/udp's receive path, with each datagram's sender read from
+ * its part) and hands every datagram, with its sender, to `events`.
+ */
 export async function openUringReceiverLink(binding: ReceiveBinding, events: ReceiverLinkEvents): Promise<ReceiverLink> {
-  const address = await addressOf(binding.address, binding.family);
-  const socket = UringUdpSocket.create({
-    family: binding.family,
-    entries: 64,
-    maxInFlight: 1,
-    sendBufferBytes: binding.sendBufferBytes,
-    receiveBufferBytes: binding.receiveBufferBytes,
-  });
-  try {
-    const bound = socket.bind(address, binding.port);
-    if (capability().operations.udpReceiveCoalescing) socket.setReceiveCoalescing(true);
-    const area = socket.startReceive({ partBytes: partBytesFor(URING_RECEIVE_PART_BYTES), parts: URING_DATA_RECEIVE_PARTS });
-    const bytes = area.bytes;
-    const sender = new SenderAddressReader(bytes, area.partBytes);
-    // A GRO receive is split into one record per datagram: room for every part's worth.
-    const records = new Int32Array(URING_DATA_RECEIVE_PARTS * 64 * RECORD_INT32S);
-    let closed = false;
-    const reap = (): boolean => {
-      if (closed) return false;
-      const n = socket.poll(records, 0);
-      for (let i = 0; i < n; i++) {
-        const at = i * RECORD_INT32S;
-        const kind = records[at + RECORD_KIND_OFFSET];
-        if (kind === RecordKind.RECV) {
-          const start = records[at + RECORD_RECV_START_OFFSET];
-          if (records[at + RECORD_RECV_FLAGS_OFFSET] !== 0) {
-            events.onTruncated(records[at + RECORD_RECV_LENGTH_OFFSET]);
-            continue;
-          }
-          sender.read(start);
-          events.onDatagram(bytes, start, records[at + RECORD_RECV_LENGTH_OFFSET], sender.address, sender.port);
-        } else if (kind === RecordKind.RECV_ERROR) {
-          events.onError(systemError(records[at + RECORD_RECV_ERROR_ERRNO_OFFSET], 'recvmsg', bound.address, bound.port));
-        }
-      }
-      if (n > 0) events.onBatchEnd();
-      return n > 0;
-    };
-    socket.onReady(boundedReaper(reap));
-    return {
-      backend: 'io_uring',
-      address: bound.address,
-      port: bound.port,
-      receiveBufferBytes: socket.bufferSizes().receiveBufferBytes,
-      startBusyPoll: () => socket.onReady(null),
-      poll: reap,
-      sendControl: (frame, lengthBytes, to, port) => {
-        if (closed) return;
-        const result = socket.sendTo(frame, lengthBytes, to, port);
-        if (result < 0) events.onError(systemError(result, 'sendto', to, port));
+  const path = await openUringReceivePath(
+    binding,
+    { family: binding.family, maxDatagramBytes: URING_RECEIVE_PART_BYTES, parts: URING_DATA_RECEIVE_PARTS, senders: true },
+    {
+      read: () => {}, // not called: `senders` hands every datagram to readFrom
+      readFrom: (bytes, offsetBytes, lengthBytes, address, port) => events.onDatagram(bytes, offsetBytes, lengthBytes, address, port),
+      readTruncated: (lengthBytes) => events.onTruncated(lengthBytes),
+      receiveError: (error) => {
+        if (error) events.onError(error); // the io_uring path always gives one (the recvmsg's errno)
       },
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        socket.onReady(null);
-        socket.close();
-      },
-    };
-  } catch (error) {
-    socket.close();
-    throw error;
-  }
+      batchEnd: () => events.onBatchEnd(),
+    },
+  );
+  return {
+    backend: 'io_uring',
+    address: path.address,
+    port: path.port,
+    receiveBufferBytes: path.receiveBufferBytes,
+    startBusyPoll: () => path.startBusyPoll(),
+    poll: () => path.poll(),
+    sendControl: (frame, lengthBytes, to, port) => {
+      const result = path.sendTo(frame, lengthBytes, to, port);
+      if (result < 0) events.onError(systemError(result, 'sendto', to, port));
+    },
+    close: () => path.close(),
+  };
 }

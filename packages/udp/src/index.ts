@@ -10,7 +10,8 @@ export { type MessageIteratorOptions, MessageQueue, type ReceivedMessage, Stream
 export { Subscription, type SubscriptionOptions } from './subscription.js';
 export { type Backend, type BackendChoice, type BackendOption, chooseBackend, openOnBackend } from './backend.js';
 /** For @flux/reliable's io_uring links: the same socket setup and completion scheduling as this package's. */
-export { addressOf, boundedReaper, ringEntriesFor } from './uring-backend.js';
+export { addressOf, boundedReaper, openUringReceivePath, ringEntriesFor, type UringReceivePath } from './uring-backend.js';
+export type { DatagramSink } from './paths.js';
 export { type PackedDatagram, RingPacker } from './ring-packer.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,

@@ -48,6 +48,10 @@ export type SocketErrorHandler = (error: Error) => void;
 export interface DatagramSink {
   /** A whole datagram at bytes[offsetBytes, offsetBytes + lengthBytes); valid during the call. */
   read(bytes: Uint8Array, offsetBytes: number, lengthBytes: number): void;
+  /** The same with its sender, instead of read(), on a path opened with `senders` (io_uring). */
+  readFrom?(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, address: string, port: number): void;
+  /** After each batch of datagrams a poll handed over (io_uring). */
+  batchEnd?(): void;
   /** A datagram longer than the receive buffer: counted and dropped. */
   readTruncated(lengthBytes: number): void;
   /** The socket reported a receive error (counted; receiving goes on). */

@@ -41,6 +41,7 @@ import {
   RECORD_SEND_TOKEN_OFFSET,
   RecordKind,
   SendFlag,
+  SenderAddressReader,
   UringUdpSocket,
 } from '@flux/uring';
 import type { DatagramPool, PooledDatagram } from './datagram-pool.js';
@@ -219,10 +220,27 @@ export interface UringReceiveOptions {
   maxDatagramBytes: number;
   /** Datagrams the kernel can hold in parts before they wait in the socket buffer. */
   parts: number;
+  /**
+   * Read each datagram's sender from its part (SenderAddressReader) and hand it over with
+   * sink.readFrom: for a bound socket that answers many peers (@flux/reliable's subscription).
+   */
+  senders?: boolean;
+}
+
+/** The io_uring receive path, with what a socket that answers its peers needs too. */
+export interface UringReceivePath extends ReceivePath {
+  /** SO_RCVBUF as the kernel reports it (Linux: twice what it granted). */
+  readonly receiveBufferBytes: number;
+  /** One datagram to `address:port` at once (UringUdpSocket.sendTo): bytes sent or -errno; 0 once closed. */
+  sendTo(bytes: Uint8Array, lengthBytes: number, address: string, port: number): number;
+  /** Stops event-loop delivery: from now on datagrams come only from poll(), called in a loop by one thread. */
+  startBusyPoll(): void;
+  /** One poll: hands over what arrived; true when something did. */
+  poll(): boolean;
 }
 
 /** Binds an io_uring socket and hands every received datagram to `sink`. */
-export async function openUringReceivePath(binding: ReceiveBinding, options: UringReceiveOptions, sink: DatagramSink): Promise<ReceivePath> {
+export async function openUringReceivePath(binding: ReceiveBinding, options: UringReceiveOptions, sink: DatagramSink): Promise<UringReceivePath> {
   const address = await addressOf(binding.address, options.family);
   const socket = UringUdpSocket.create({
     family: options.family,
@@ -242,6 +260,7 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
     const bytes = area.bytes;
     const capacity = options.parts;
     const records = new Int32Array(capacity * RECORD_INT32S);
+    const sender = options.senders ? new SenderAddressReader(bytes, area.partBytes) : undefined;
     /**
      * Polls once and hands over what arrived; returns whether anything did. (Not "whether
      * the records filled up": a GRO receive that would not fit whole stays for the next
@@ -256,12 +275,19 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
         const at = i * RECORD_INT32S;
         const kind = records[at + RECORD_KIND_OFFSET];
         if (kind === RecordKind.RECV) {
-          if (records[at + RECORD_RECV_FLAGS_OFFSET] === 0) sink.read(bytes, records[at + RECORD_RECV_START_OFFSET], records[at + RECORD_RECV_LENGTH_OFFSET]);
-          else sink.readTruncated(records[at + RECORD_RECV_LENGTH_OFFSET]);
+          const start = records[at + RECORD_RECV_START_OFFSET];
+          const length = records[at + RECORD_RECV_LENGTH_OFFSET];
+          if (records[at + RECORD_RECV_FLAGS_OFFSET] !== 0) sink.readTruncated(length);
+          else if (sender === undefined) sink.read(bytes, start, length);
+          else {
+            sender.read(start);
+            sink.readFrom!(bytes, start, length, sender.address, sender.port);
+          }
         } else if (kind === RecordKind.RECV_ERROR) {
           sink.receiveError(systemError(records[at + RECORD_RECV_ERROR_ERRNO_OFFSET], 'recvmsg', bound.address, bound.port));
         }
       }
+      if (n > 0) sink.batchEnd?.();
       return n > 0;
     };
     socket.onReady(boundedReaper(reap));
@@ -269,6 +295,10 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
       backend: 'io_uring',
       address: bound.address,
       port: bound.port,
+      receiveBufferBytes: socket.bufferSizes().receiveBufferBytes,
+      sendTo: (frame, lengthBytes, to, port) => (closed ? 0 : socket.sendTo(frame, lengthBytes, to, port)),
+      startBusyPoll: () => socket.onReady(null),
+      poll: reap,
       close: async () => {
         closed = true;
         socket.onReady(null);
