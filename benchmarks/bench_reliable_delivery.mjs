@@ -33,7 +33,8 @@
 //   reliableUring  @flux/reliable on io_uring (GSO sends from the retransmit buffer, GRO
 //             receives), held to >= 1.0x TCP lossless and >= 2.5x reliable (node:dgram)
 //   reliable  @flux/reliable (node:dgram), CUBIC congestion control with pacing (the
-//             default): it backs off on loss as TCP does. Its lossy variant is held to >= 0.60x
+//             default): it backs off when the loss rate passes 2% (congestionLossThreshold),
+//             and keeps its window under it (1% random loss). Its lossy variant is held to >= 0.60x
 //             its own netns rate, its lossy p99 to <= the better TCP's / 10
 //   reliableHot  @flux/reliable's hot mode on loopback, latency only: HotReliablePublication and
 //             HotReliableSubscription (a worker thread per side busy-polls its socket); the

@@ -5,7 +5,8 @@
  *
  *   in flight (unconsumed) < min(receiver window, congestion window)     sender.ts
  *   STATUS advanced consumed by N bytes   --> onAck(N, ...)              the window grows
- *   a NAK (loss), once per round trip     --> onCongestionEvent(...)     the window shrinks
+ *   losses over the threshold             --> onCongestionEvent(...)     the window shrinks
+ *   (loss-rate.ts), once per round trip
  *   nothing unconsumed for a while        --> onIdleRestart(...)         back to the initial window
  *
  * Two kinds: 'cubic' (cubic.ts, the default) and 'static' (this file): no congestion window

@@ -12,7 +12,8 @@
  *   slow start        window += bytes acked, until a loss (or ssthresh, after one)
  *   avoidance         window moves towards W_cubic(t + RTT), at most +50% per RTT, and never
  *                     below the Reno-friendly estimate W_est (+α per window acked, α = 3(1-β)/(1+β))
- *   loss              at most once per round trip (the sender's recovery rule): W_max = window
+ *   loss              a loss rate over the threshold (loss-rate.ts: the sender decides), at
+ *                     most once per round trip (the sender's recovery rule): W_max = window
  *                     (fast convergence: less, if the window had not regained the last W_max),
  *                     window = ssthresh = max(window β, 2 datagrams)
  *   idle restart      nothing unconsumed for max(4 RTT, 200 ms): window = min(window, initial)

@@ -68,6 +68,10 @@ export const DEFAULT_CONGESTION_CONTROL = 'cubic';
 export const CUBIC_C = 0.4;
 /** CUBIC's multiplicative decrease factor β (RFC 9438 §4.6). */
 export const CUBIC_BETA = 0.7;
+/** A loss rate above this (over the sample below) is congestion; at or under it, a lossy link (BBRv2's 2%). 0: every loss is. */
+export const DEFAULT_CONGESTION_LOSS_THRESHOLD = 0.02;
+/** ...measured over at least this many datagrams' bytes (1% random loss is then ~10 losses, and 2% needs 21). */
+export const LOSS_SAMPLE_MIN_DATAGRAMS = 1000;
 /** The window a session starts with and restarts with after idling: 10 datagrams (RFC 6928's initial window). */
 export const INITIAL_WINDOW_DATAGRAMS = 10;
 /** The window never falls below 2 datagrams (RFC 5681's loss window floor, doubled as Linux's). */

@@ -8,6 +8,7 @@ import { FluxRangeError } from '@flux/ring';
 import { optionalChoice, optionalInteger, optionalNumber } from '@flux/ring/validate';
 import {
   DEFAULT_CONGESTION_CONTROL,
+  DEFAULT_CONGESTION_LOSS_THRESHOLD,
   DEFAULT_FEC_GROUP_DATAGRAMS,
   DEFAULT_HEARTBEAT_MAX_MS,
   DEFAULT_HEARTBEAT_MIN_MS,
@@ -58,6 +59,7 @@ export type SenderChoices = Pick<
   | 'fecGroupDatagrams'
   | 'maxRetransmitBytesPerSecond'
   | 'congestionControl'
+  | 'congestionLossThreshold'
   | 'setupIntervalMs'
   | 'heartbeatMinMs'
   | 'heartbeatMaxMs'
@@ -67,7 +69,13 @@ export type SenderChoices = Pick<
 /** What of SenderOptions the publication's options decide (the rest is the session's identity and the MTU's). */
 export type SenderTuning = Pick<
   SenderOptions,
-  'retransmitBufferDatagrams' | 'retransmitPolicy' | 'fecGroupDatagrams' | 'maxRetransmitBytesPerSecond' | 'congestionControl' | 'timing'
+  | 'retransmitBufferDatagrams'
+  | 'retransmitPolicy'
+  | 'fecGroupDatagrams'
+  | 'maxRetransmitBytesPerSecond'
+  | 'congestionControl'
+  | 'congestionLossThreshold'
+  | 'timing'
 >;
 
 /** Checks the sender's options and applies the defaults; `{}` is what a publication gets by default. */
@@ -84,6 +92,7 @@ export function resolveSenderTuning(options: SenderChoices = {}): SenderTuning {
       Number.MAX_SAFE_INTEGER,
     ),
     congestionControl: optionalChoice('congestionControl', options.congestionControl, ['cubic', 'static'] as const, DEFAULT_CONGESTION_CONTROL),
+    congestionLossThreshold: optionalNumber('congestionLossThreshold', options.congestionLossThreshold, DEFAULT_CONGESTION_LOSS_THRESHOLD, 0, 0.5),
   };
   const setupIntervalMs = optionalNumber('setupIntervalMs', options.setupIntervalMs, DEFAULT_SETUP_INTERVAL_MS, 0.001, MAX_INTERVAL_MS);
   const heartbeatMinMs = optionalNumber('heartbeatMinMs', options.heartbeatMinMs, DEFAULT_HEARTBEAT_MIN_MS, 0.001, MAX_INTERVAL_MS);

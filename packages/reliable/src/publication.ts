@@ -75,6 +75,14 @@ export interface ReliablePublicationOptions extends RingFedOptions {
    * from every other flow, and under congestion keeps the path congested.
    */
   congestionControl?: 'cubic' | 'static';
+  /**
+   * Under 'cubic', which losses are congestion: a loss rate (resent / sent bytes, over at
+   * least the last 1,000 datagrams) above this fraction shrinks the window; at or under it
+   * the loss is repaired and the window kept, as on a lossy link nobody else shares (BBRv2's
+   * rule). Default 0.02. 0: every loss shrinks it, as TCP CUBIC does (on a link with random
+   * loss it then runs at a fraction of the link; see the README's 1% loss row). 0 to 0.5.
+   */
+  congestionLossThreshold?: number;
   /** Retransmission rate limit (default 64 MiB/s). */
   maxRetransmitBytesPerSecond?: number;
   /** SETUP repeated this often until the subscription answers (default 100 ms). */

@@ -71,9 +71,10 @@ import {
   writeUnavailable,
 } from './control-frames.js';
 import type { SenderCounters } from './counters.js';
-import { INITIAL_WINDOW_BYTES, MAX_DATAGRAMS_PER_WORK } from './defaults.js';
+import { DEFAULT_CONGESTION_LOSS_THRESHOLD, INITIAL_WINDOW_BYTES, LOSS_SAMPLE_MIN_DATAGRAMS, MAX_DATAGRAMS_PER_WORK } from './defaults.js';
 import { type CongestionController, StaticWindow } from './congestion-controller.js';
 import { Cubic } from './cubic.js';
+import { LossRate } from './loss-rate.js';
 import { Pacer } from './pacer.js';
 import { ParityEncoder } from './parity-encoder.js';
 import { RetransmitBuffer } from './retransmit-buffer.js';
@@ -105,6 +106,8 @@ export interface SenderOptions {
   maxRetransmitBytesPerSecond: number;
   /** 'cubic' (cubic.ts, with pacing) or 'static' (the receiver's window only). */
   congestionControl: 'cubic' | 'static';
+  /** A loss rate above it is congestion (loss-rate.ts); default DEFAULT_CONGESTION_LOSS_THRESHOLD. */
+  congestionLossThreshold?: number;
   timing: SenderTiming;
 }
 
@@ -156,6 +159,7 @@ export class ReliableSender {
   private evictedEndSequence = 0;
   private readonly congestion: CongestionController;
   private readonly pacer: Pacer;
+  private readonly lossRate: LossRate;
   /** The congestion window limited sending since the last STATUS (it may grow only then). */
   private cwndLimited = false;
   /** The congestion window stopped packing (counted once per stall). */
@@ -188,6 +192,7 @@ export class ReliableSender {
       this.buffer,
       {
         resend: (slot) => {
+          this.lossRate.onResent(this.buffer.lengthOf(slot));
           this.buffer.sendStarted(slot);
           this.transport.sendData(slot, this.buffer.views[slot], this.buffer.lengthOf(slot));
         },
@@ -200,6 +205,7 @@ export class ReliableSender {
     );
     this.heartbeatIntervalNs = options.timing.heartbeatMinNs;
     this.congestion = options.congestionControl === 'static' ? new StaticWindow() : new Cubic(dataBytes);
+    this.lossRate = new LossRate(options.congestionLossThreshold ?? DEFAULT_CONGESTION_LOSS_THRESHOLD, LOSS_SAMPLE_MIN_DATAGRAMS * dataBytes);
     this.pacer = new Pacer(dataBytes);
     this.publishCongestion();
   }
@@ -405,14 +411,6 @@ export class ReliableSender {
 
   private onNak(bytes: Uint8Array, base: number, nowNs: number): void {
     this.counters.naksReceived++;
-    // A loss: the window shrinks, once per round trip (until what was sent by now is consumed).
-    if (this.options.congestionControl !== 'static' && !this.inRecovery && frameSequenceDelta(this.writer.nextSequence, this.consumed) > 0) {
-      this.inRecovery = true;
-      this.recoveryEndSequence = this.writer.nextSequence;
-      this.congestion.onCongestionEvent(nowNs);
-      this.counters.congestionEvents++;
-      this.publishCongestion(nowNs);
-    }
     const ranges = bytes[base + COUNT_OFFSET];
     const next = this.writer.nextSequence;
     for (let i = 0; i < ranges; i++) {
@@ -427,6 +425,21 @@ export class ReliableSender {
         length -= behind;
       }
       this.retransmits.onNakRange(start, length, next, nowNs);
+    }
+    // Losses above the threshold (loss-rate.ts): the window shrinks, once per round trip
+    // (until what was sent by now is consumed).
+    if (
+      this.options.congestionControl !== 'static' &&
+      !this.inRecovery &&
+      this.lossRate.congested &&
+      frameSequenceDelta(this.writer.nextSequence, this.consumed) > 0
+    ) {
+      this.inRecovery = true;
+      this.recoveryEndSequence = this.writer.nextSequence;
+      this.lossRate.restart();
+      this.congestion.onCongestionEvent(nowNs);
+      this.counters.congestionEvents++;
+      this.publishCongestion(nowNs);
     }
   }
 
@@ -491,6 +504,7 @@ export class ReliableSender {
       this.counters.messagesSent += packed.messages;
       this.counters.bytesSent += packed.lengthBytes;
       this.pacer.onSent(packed.lengthBytes);
+      this.lossRate.onSent(packed.lengthBytes);
       if (buffer.heldBytes + this.evictedBytes >= congestion.windowBytes / 2) this.cwndLimited = true; // RFC 7661: in use, not app-limited
       this.congestionStalled = false;
       this.transport.sendData(slot, buffer.views[slot], packed.lengthBytes);

@@ -52,6 +52,7 @@ const publicationOptions: [keyof ReliablePublicationOptions, unknown[]][] = [
   ['backend', [null, 'uring', 1]],
   ['segmentOffload', [null, 1, 'yes']],
   ['congestionControl', [null, 'reno', 1]],
+  ['congestionLossThreshold', [null, -0.1, 0.6, Number.NaN, '0.02']],
 ];
 
 const subscriptionOptions: [keyof ReliableSubscriptionOptions, unknown[]][] = [
