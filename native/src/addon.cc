@@ -7,6 +7,7 @@
 #include "hints.h"
 #include "in_flight.h"
 #include "seam_layout.h"
+#include "shared_memory.h"
 #include "udp_socket.h"
 
 namespace flux {
@@ -50,6 +51,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("hugePageResidency", Napi::Function::New(env, HugePageResidency, "hugePageResidency"));
   exports.Set("allocateHugeBuffer", Napi::Function::New(env, AllocateHugeBuffer, "allocateHugeBuffer"));
+  exports.Set("mapSharedFile", Napi::Function::New(env, MapSharedFile, "mapSharedFile"));
+  exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
+  exports.Set("futexWaitAsync", Napi::Function::New(env, FutexWaitAsync, "futexWaitAsync"));
+  exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
   exports.Set("seamLayout", Napi::Function::New(env, SeamLayout, "seamLayout"));
   return exports;
 }

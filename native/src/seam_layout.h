@@ -107,6 +107,13 @@ constexpr uint32_t RECEIVE_PART_NAME_OFFSET = 16;
 constexpr uint32_t RECEIVE_NAME_FAMILY_IPV4 = 2;
 constexpr uint32_t RECEIVE_NAME_FAMILY_IPV6 = 10;
 
+// ---- futex waits on shared memory (shared_memory.cc) ----------------------------------------
+// futexWait / futexWaitAsync results: woken (or a signal: re-check), the word no longer
+// held the expected value, the timeout passed.
+constexpr uint32_t FUTEX_RESULT_OK = 0;
+constexpr uint32_t FUTEX_RESULT_NOT_EQUAL = 1;
+constexpr uint32_t FUTEX_RESULT_TIMED_OUT = 2;
+
 // ---- bounds both sides check ---------------------------------------------------------------
 // Descriptors per send() call.
 constexpr uint32_t MAX_SEND_COUNT = 1u << 20;

@@ -16,7 +16,14 @@ export { ABORTED_LENGTH, LAYOUT_VERSION, MAX_CAPACITY, MAX_CONSUMERS, type Produ
 export { type ConsumerStall, StallDetector } from './liveness.js';
 export { MultiProducer } from './multi-producer.js';
 export { Producer } from './producer.js';
-export { type AddConsumerOptions, Ring, type RingHandle, type RingOptions } from './ring.js';
+export { type AddConsumerOptions, RING_DIRECTORY, Ring, type RingHandle, type RingOptions, ringPath } from './ring.js';
+export {
+  type ExternalFutex,
+  type FutexResult,
+  registerSharedMemoryProvider,
+  type SharedMemoryProvider,
+  SharedMemoryUnavailableError,
+} from './shared-memory.js';
 export {
   checkedAddSequence as addSequence,
   checkedSequenceDiff as sequenceDiff,

@@ -65,6 +65,8 @@ export const PRODUCER_MODE_INDEX = SLOT_STRIDE_BYTES_INDEX + 1;
 export const MAX_CONSUMERS_INDEX = PRODUCER_MODE_INDEX + 1;
 /** Single-producer mode: 1 once the one producer has been created (a second throws). */
 export const SINGLE_PRODUCER_TAKEN_INDEX = MAX_CONSUMERS_INDEX + 1;
+/** The pid of the process that created the ring (informational: which process made a ring file). */
+export const CREATOR_PID_INDEX = SINGLE_PRODUCER_TAKEN_INDEX + 1;
 
 // ---- CLAIM region ------------------------------------------------------------------------
 export const CLAIM_OFFSET_BYTES = HEADER_OFFSET_BYTES + REGION_BYTES;

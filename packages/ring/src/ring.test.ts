@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LAYOUT_VERSION, LAYOUT_VERSION_INDEX, MAGIC_INDEX } from './layout.js';
 import { Ring } from './ring.js';
+import { SharedMemoryUnavailableError } from './shared-memory.js';
 
 describe('Ring.create', () => {
   it.each([
@@ -81,5 +82,13 @@ describe('consumer registry', () => {
     expect(() => ring.addConsumer({ after: [2] })).toThrow(/consumer 2 is not active/);
     expect(() => ring.addConsumer({ after: [7] })).toThrow(/got 7/);
     expect(() => ring.removeConsumer(-1)).toThrow(RangeError);
+  });
+});
+
+describe('a ring between processes, without @flux/uring loaded', () => {
+  it('throws SharedMemoryUnavailableError saying what to load, and the thread ring still works', () => {
+    expect(() => Ring.create({ name: 'no-provider', capacity: 8, maxMessageBytes: 8 })).toThrow(SharedMemoryUnavailableError);
+    expect(() => Ring.open('no-provider')).toThrow(/import '@flux\/uring'/);
+    expect(Ring.create({ capacity: 8, maxMessageBytes: 8 }).path).toBeUndefined();
   });
 });

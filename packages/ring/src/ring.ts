@@ -24,6 +24,7 @@ import {
   CONSUMER_GENERATION_FIELD,
   CONSUMER_SEQUENCE_FIELD,
   CONSUMER_STATE_FIELD,
+  CREATOR_PID_INDEX,
   consumerFieldIndex,
   ConsumerState,
   CURSOR_INDEX,
@@ -51,6 +52,8 @@ import type { Producer } from './producer.js';
 import { addSequence, INITIAL_SEQUENCE, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { SingleProducer } from './single-producer.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
+import { adoptMapped, sharedMemoryProvider } from './shared-memory.js';
+import { notifyOn } from './wait/futex.js';
 
 export interface RingOptions {
   /** Number of slots: a power of two from 2 to 2^29. */
@@ -61,13 +64,48 @@ export interface RingOptions {
   producerMode?: ProducerModeName;
   /** Consumer regions to reserve, 1 to 32 (default 8). */
   maxConsumers?: number;
+  /**
+   * A ring between processes: the file to create (it must not exist yet), memory-mapped
+   * shared by every process that `Ring.open`s it. Needs @flux/uring's addon (shared-memory.ts).
+   */
+  path?: string;
+  /** The same, named: the file `/dev/shm/flux-ring.<name>` (`ringPath(name)`). One of `path` and `name`. */
+  name?: string;
+  /** The file's permissions (default 0o600: the creating user only). */
+  mode?: number;
 }
 
 /** Structured-clonable: post it to a worker and `Ring.attach` it there. */
 export interface RingHandle {
   readonly kind: 'flux.ring';
   readonly layoutVersion: number;
-  readonly buffer: SharedArrayBuffer;
+  /** A thread ring's memory; undefined for a ring in a file. */
+  readonly buffer?: SharedArrayBuffer;
+  /** A ring in a file: its path (`Ring.attach` opens it). */
+  readonly path?: string;
+}
+
+/** Where ring files named by `name` live: tmpfs, so they are memory, never written to a disk. */
+export const RING_DIRECTORY = '/dev/shm';
+/** Names: letters, digits, '.', '_' and '-', 1 to 200 of them. */
+const RING_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** The file of the ring named `name`: `/dev/shm/flux-ring.<name>`. */
+export function ringPath(name: string): string {
+  if (typeof name !== 'string' || !RING_NAME.test(name) || name === '.' || name === '..') {
+    throw new FluxTypeError(`name must be 1 to 200 letters, digits, '.', '_' or '-', got ${describe(name)}`);
+  }
+  return `${RING_DIRECTORY}/flux-ring.${name}`;
+}
+
+function pathOf(o: { path?: unknown; name?: unknown }): string | undefined {
+  if (o.path !== undefined && o.name !== undefined) throw new FluxTypeError('give one of path and name, not both');
+  if (o.name !== undefined) return ringPath(o.name as string);
+  if (o.path === undefined) return undefined;
+  if (typeof o.path !== 'string' || o.path.length === 0 || o.path.includes('\0')) {
+    throw new FluxTypeError(`path must be a non-empty string, got ${describe(o.path)}`);
+  }
+  return o.path;
 }
 
 export interface AddConsumerOptions {
@@ -79,15 +117,18 @@ export interface AddConsumerOptions {
 const CONSTRUCT = Symbol('Ring.construct');
 
 /** A header field of a buffer being attached: an int32 that must lie in [min, max]. */
-function headerField(name: string, value: number, min: number, max: number): number {
+function headerField(source: string, name: string, value: number, min: number, max: number): number {
   if (value < min || value > max) {
-    throw new FluxRangeError(`handle.buffer's ring header ${name} must be from ${min} to ${max}, got ${value}: not an intact Flux ring`);
+    throw new FluxRangeError(`${source}'s ring header ${name} must be from ${min} to ${max}, got ${value}: not an intact Flux ring`);
   }
   return value;
 }
 
 export class Ring {
-  readonly buffer: SharedArrayBuffer;
+  /** A SharedArrayBuffer (a thread ring), or a mapped file's ArrayBuffer (a ring between processes). */
+  readonly buffer: SharedArrayBuffer | ArrayBuffer;
+  /** The file of a ring between processes; undefined for a thread ring. */
+  readonly path: string | undefined;
   readonly geometry: RingGeometry;
   readonly capacity: number;
   /** `sequence & indexMask` is a sequence's slot index. */
@@ -106,12 +147,13 @@ export class Ring {
   /** Where slot 0's payload starts in `bytes`: `offsetOf(s)` is `dataOffsetBytes + (s & indexMask) * slotStrideBytes`. */
   readonly dataOffsetBytes: number;
 
-  private constructor(token: symbol, buffer: SharedArrayBuffer, geometry: RingGeometry) {
+  private constructor(token: symbol, buffer: SharedArrayBuffer | ArrayBuffer, geometry: RingGeometry, path: string | undefined) {
     if (token !== CONSTRUCT) {
       throw new FluxTypeError('a Ring is made by Ring.create(options) or Ring.attach(handle), not by new Ring()');
     }
     Object.defineProperty(this, RING_BRAND, { value: true }); // isRing(): the algorithms check what they are given
     this.buffer = buffer;
+    this.path = path;
     this.geometry = geometry;
     this.capacity = geometry.capacity;
     this.indexMask = geometry.capacity - 1;
@@ -142,28 +184,54 @@ export class Ring {
     if (geometry.totalBytes > MAX_RING_BYTES) {
       throw new FluxRangeError(`capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, more than ${MAX_RING_BYTES}`);
     }
-    let shared: SharedArrayBuffer;
-    try {
-      shared = new SharedArrayBuffer(geometry.totalBytes);
-    } catch (error) {
-      throw new FluxRangeError(
-        `capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, which could not be allocated: ${error instanceof Error ? error.message : String(error)}`,
-      );
+    const path = pathOf(o);
+    const mode = optionalInteger('mode', o.mode, 0o600, 0, 0o777);
+    let buffer: SharedArrayBuffer | ArrayBuffer;
+    if (path !== undefined) {
+      const memory = sharedMemoryProvider();
+      buffer = memory.create(path, geometry.totalBytes, mode);
+      adoptMapped(buffer, memory.futex);
+    } else {
+      try {
+        buffer = new SharedArrayBuffer(geometry.totalBytes);
+      } catch (error) {
+        throw new FluxRangeError(
+          `capacity ${capacity} x maxMessageBytes ${maxMessageBytes} needs ${geometry.totalBytes} bytes, which could not be allocated: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     }
-    const int32 = new Int32Array(shared);
-    int32[MAGIC_INDEX] = RING_MAGIC;
+    const int32 = new Int32Array(buffer);
     int32[LAYOUT_VERSION_INDEX] = LAYOUT_VERSION;
     int32[CAPACITY_INDEX] = capacity;
     int32[MAX_MESSAGE_BYTES_INDEX] = maxMessageBytes;
     int32[SLOT_STRIDE_BYTES_INDEX] = geometry.slotStrideBytes;
     int32[PRODUCER_MODE_INDEX] = producerMode === 'multi' ? ProducerMode.MULTI : ProducerMode.SINGLE;
     int32[MAX_CONSUMERS_INDEX] = maxConsumers;
+    int32[CREATOR_PID_INDEX] = process.pid;
     int32[CLAIM_SEQUENCE_INDEX] = INITIAL_SEQUENCE;
     int32[CURSOR_INDEX] = INITIAL_SEQUENCE;
-    const ring = new Ring(CONSTRUCT, int32.buffer as SharedArrayBuffer, geometry);
+    const ring = new Ring(CONSTRUCT, buffer, geometry, path);
     // Slot i first carries sequence i; until then its marker names the lap before.
     for (let i = 0; i < ring.available.length; i++) ring.available[i] = addSequence(i, -capacity);
+    // The magic last, by a store that publishes everything above: another process that
+    // opens the file before this sees no magic, and is told the file is not a ring (yet).
+    Atomics.store(int32, MAGIC_INDEX, RING_MAGIC);
     return ring;
+  }
+
+  /**
+   * Opens a ring between processes that another process created: by name (`Ring.create({
+   * name })`) or `{ path }`. The file's header is checked as `attach` checks a buffer: a
+   * file that is not a Flux ring, of another layout version, or truncated (its size is not
+   * what its header implies) throws, naming the file.
+   */
+  static open(target: string | { path?: string; name?: string }): Ring {
+    const path = typeof target === 'string' ? ringPath(target) : pathOf(requireObject('target', target));
+    if (path === undefined) throw new FluxTypeError('Ring.open needs a name, or { path } or { name }');
+    const memory = sharedMemoryProvider();
+    const buffer = memory.open(path);
+    adoptMapped(buffer, memory.futex);
+    return Ring.fromBuffer(buffer, path, path);
   }
 
   /**
@@ -180,57 +248,71 @@ export class Ring {
     if (handle.layoutVersion !== LAYOUT_VERSION) {
       throw new FluxTypeError(`ring handle has layout version ${describe(handle.layoutVersion)}; this @flux/ring reads layout version ${LAYOUT_VERSION}`);
     }
+    if (handle.buffer === undefined && typeof handle.path === 'string') return Ring.open({ path: handle.path });
     const buffer: unknown = handle.buffer;
     if (!(buffer instanceof SharedArrayBuffer) || (buffer as { growable?: boolean }).growable === true) {
       throw new FluxTypeError(`handle.buffer must be the SharedArrayBuffer of a Flux ring, got ${describe(buffer)}`);
     }
+    return Ring.fromBuffer(buffer, 'handle.buffer', undefined);
+  }
+
+  /** Checks a buffer's header and control words (see attach), and wraps it. */
+  private static fromBuffer(buffer: SharedArrayBuffer | ArrayBuffer, source: string, path: string | undefined): Ring {
     const minimum = computeGeometry(2, 0, 1, 'single').totalBytes;
     if (buffer.byteLength < minimum || buffer.byteLength % 4 !== 0 || buffer.byteLength > MAX_RING_BYTES) {
-      throw new FluxRangeError(`handle.buffer of ${buffer.byteLength} bytes cannot hold a Flux ring (at least ${minimum} bytes, a multiple of 4)`);
+      throw new FluxRangeError(`${source} of ${buffer.byteLength} bytes cannot hold a Flux ring (at least ${minimum} bytes, a multiple of 4)`);
     }
     const int32 = new Int32Array(buffer);
-    if (int32[MAGIC_INDEX] !== RING_MAGIC) {
-      throw new FluxTypeError(`buffer is not a Flux ring (magic 0x${(int32[MAGIC_INDEX] >>> 0).toString(16)})`);
+    const magic = Atomics.load(int32, MAGIC_INDEX); // the creator's last store (create): everything else is written
+    if (magic !== RING_MAGIC) {
+      const hint = magic === 0 ? ': empty, or its creator has not finished creating it' : '';
+      throw new FluxTypeError(`${source} is not a Flux ring (magic 0x${(magic >>> 0).toString(16)}${hint})`);
     }
     if (int32[LAYOUT_VERSION_INDEX] !== LAYOUT_VERSION) {
-      throw new FluxTypeError(`buffer holds ring layout version ${int32[LAYOUT_VERSION_INDEX]}; this @flux/ring reads layout version ${LAYOUT_VERSION}`);
+      throw new FluxTypeError(`${source} holds ring layout version ${int32[LAYOUT_VERSION_INDEX]}; this @flux/ring reads layout version ${LAYOUT_VERSION}`);
     }
-    const capacity = headerField('capacity', int32[CAPACITY_INDEX], 2, MAX_CAPACITY);
+    const capacity = headerField(source, 'capacity', int32[CAPACITY_INDEX], 2, MAX_CAPACITY);
     if ((capacity & (capacity - 1)) !== 0) {
-      throw new FluxRangeError(`handle.buffer's ring header capacity must be a power of two, got ${capacity}: not an intact Flux ring`);
+      throw new FluxRangeError(`${source}'s ring header capacity must be a power of two, got ${capacity}: not an intact Flux ring`);
     }
-    const maxMessageBytes = headerField('maxMessageBytes', int32[MAX_MESSAGE_BYTES_INDEX], 0, MAX_RING_BYTES);
+    const maxMessageBytes = headerField(source, 'maxMessageBytes', int32[MAX_MESSAGE_BYTES_INDEX], 0, MAX_RING_BYTES);
     const stride = slotStrideBytes(maxMessageBytes);
-    headerField('slotStrideBytes', int32[SLOT_STRIDE_BYTES_INDEX], stride, stride);
-    const modeValue = headerField('producerMode', int32[PRODUCER_MODE_INDEX], ProducerMode.SINGLE, ProducerMode.MULTI);
-    const maxConsumers = headerField('maxConsumers', int32[MAX_CONSUMERS_INDEX], 1, MAX_CONSUMERS);
-    headerField('single-producer flag', int32[SINGLE_PRODUCER_TAKEN_INDEX], 0, 1);
+    headerField(source, 'slotStrideBytes', int32[SLOT_STRIDE_BYTES_INDEX], stride, stride);
+    const modeValue = headerField(source, 'producerMode', int32[PRODUCER_MODE_INDEX], ProducerMode.SINGLE, ProducerMode.MULTI);
+    const maxConsumers = headerField(source, 'maxConsumers', int32[MAX_CONSUMERS_INDEX], 1, MAX_CONSUMERS);
+    headerField(source, 'single-producer flag', int32[SINGLE_PRODUCER_TAKEN_INDEX], 0, 1);
     const mode = modeValue === ProducerMode.MULTI ? 'multi' : 'single';
     const geometry = computeGeometry(capacity, maxMessageBytes, maxConsumers, mode);
     if (geometry.totalBytes !== buffer.byteLength) {
       throw new FluxRangeError(
-        `ring buffer of ${buffer.byteLength} bytes does not match its header's geometry (${geometry.totalBytes} bytes): not an intact Flux ring`,
+        `${source} of ${buffer.byteLength} bytes does not match its header's geometry (${geometry.totalBytes} bytes): not an intact Flux ring`,
       );
     }
     // Control words: every sequence is 31-bit (never negative), states are known, dependencies are consumers.
-    headerField('claim sequence', Atomics.load(int32, CLAIM_SEQUENCE_INDEX), 0, SEQUENCE_MASK);
-    headerField('cursor', Atomics.load(int32, CURSOR_INDEX), 0, SEQUENCE_MASK);
-    headerField('sleeper count', Atomics.load(int32, SLEEPERS_INDEX), 0, 2 ** 31 - 1);
+    headerField(source, 'claim sequence', Atomics.load(int32, CLAIM_SEQUENCE_INDEX), 0, SEQUENCE_MASK);
+    headerField(source, 'cursor', Atomics.load(int32, CURSOR_INDEX), 0, SEQUENCE_MASK);
+    headerField(source, 'sleeper count', Atomics.load(int32, SLEEPERS_INDEX), 0, 2 ** 31 - 1);
     for (let id = 0; id < maxConsumers; id++) {
-      headerField(`consumer ${id} state`, Atomics.load(int32, consumerFieldIndex(id, CONSUMER_STATE_FIELD)), 0, ConsumerState.ACTIVE);
-      headerField(`consumer ${id} sequence`, Atomics.load(int32, consumerFieldIndex(id, CONSUMER_SEQUENCE_FIELD)), 0, SEQUENCE_MASK);
+      headerField(source, `consumer ${id} state`, Atomics.load(int32, consumerFieldIndex(id, CONSUMER_STATE_FIELD)), 0, ConsumerState.ACTIVE);
+      headerField(source, `consumer ${id} sequence`, Atomics.load(int32, consumerFieldIndex(id, CONSUMER_SEQUENCE_FIELD)), 0, SEQUENCE_MASK);
       const afterMask = Atomics.load(int32, consumerFieldIndex(id, CONSUMER_AFTER_MASK_FIELD));
       if (maxConsumers < 32 && afterMask >>> maxConsumers !== 0) {
         throw new FluxRangeError(
-          `handle.buffer's ring header consumer ${id} dependencies name consumers beyond maxConsumers ${maxConsumers} (mask 0x${(afterMask >>> 0).toString(16)}): not an intact Flux ring`,
+          `${source}'s ring header consumer ${id} dependencies name consumers beyond maxConsumers ${maxConsumers} (mask 0x${(afterMask >>> 0).toString(16)}): not an intact Flux ring`,
         );
       }
     }
-    return new Ring(CONSTRUCT, buffer, geometry);
+    return new Ring(CONSTRUCT, buffer, geometry, path);
   }
 
   get handle(): RingHandle {
-    return { kind: 'flux.ring', layoutVersion: LAYOUT_VERSION, buffer: this.buffer };
+    if (this.path !== undefined) return { kind: 'flux.ring', layoutVersion: LAYOUT_VERSION, path: this.path };
+    return { kind: 'flux.ring', layoutVersion: LAYOUT_VERSION, buffer: this.buffer as SharedArrayBuffer };
+  }
+
+  /** The pid of the process that created the ring (0 for a ring of an older @flux/ring). */
+  get creatorPid(): number {
+    return this.int32[CREATOR_PID_INDEX];
   }
 
   get maxConsumers(): number {
@@ -402,11 +484,16 @@ export class Ring {
     return high;
   }
 
+  /** Threads (of any process) in a blocking or async wait on this ring now: a gauge, for monitoring and tests. */
+  sleepers(): number {
+    return Atomics.load(this.int32, SLEEPERS_INDEX);
+  }
+
   /** Wakes threads blocked in a blocking or async wait, if there are any (one load otherwise). */
   wakeSleepers(): void {
     if (Atomics.load(this.int32, SLEEPERS_INDEX) !== 0) {
       Atomics.add(this.int32, WAKE_INDEX, 1); // changes the futex word a sleeper checked
-      Atomics.notify(this.int32, WAKE_INDEX);
+      notifyOn(this.int32, WAKE_INDEX); // Atomics.notify, or a futex wake on a mapped file (wait/futex.ts)
     }
   }
 }

@@ -124,6 +124,14 @@ export interface NativeBinding {
   adviseHugePages(buffer: ArrayBufferView): HintOutcome & { bytes: number; mode: string };
   allocateHugeBuffer(bytes: number): { buffer: ArrayBuffer; hugeTlb: boolean; transparent: boolean; reason: string };
   hugePageResidency(buffer: ArrayBufferView): HugePageResidency;
+  /** Creates (`create`: O_EXCL, `bytes`, `mode`) or opens a file and maps it MAP_SHARED (shared_memory.cc). */
+  mapSharedFile(path: string, bytes: number, create: boolean, mode: number): ArrayBuffer;
+  /** FUTEX_WAIT (not private) on the int32 at `byteOffset`: FUTEX_RESULT_* of seam-layout.ts. */
+  futexWait(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): number;
+  /** The same on a libuv pool thread. */
+  futexWaitAsync(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): Promise<number>;
+  /** FUTEX_WAKE: wakes up to `count`; returns how many were woken. */
+  futexWake(buffer: ArrayBuffer, byteOffset: number, count: number): number;
   /** The constants of native/src/seam_layout.h, by name (test/seam-layout.test.ts holds seam-layout.ts to them). */
   seamLayout(): Readonly<Record<string, number>>;
 }
@@ -148,17 +156,28 @@ export function optedOut(): boolean {
   return value === '0' || value === 'off' || value === 'false';
 }
 
-/** Loads build/Release/flux_uring.node once; never throws. */
-export function loadNative(): LoadResult {
-  if (loaded) return loaded;
-  if (optedOut()) return (loaded = { binding: undefined, reason: `opted out by FLUX_URING=${process.env.FLUX_URING}` });
-  if (process.platform !== 'linux') return (loaded = { binding: undefined, reason: `not Linux (${process.platform})` });
+let loadedAddon: LoadResult | undefined;
+
+/**
+ * Loads build/Release/flux_uring.node once, whatever FLUX_URING says (shared memory for
+ * rings between processes needs the addon, not io_uring); never throws.
+ */
+export function loadAddon(): LoadResult {
+  if (loadedAddon) return loadedAddon;
+  if (process.platform !== 'linux') return (loadedAddon = { binding: undefined, reason: `not Linux (${process.platform})` });
   try {
     const require = createRequire(import.meta.url);
     const binding = require('../build/Release/flux_uring.node') as NativeBinding;
-    loaded = { binding, reason: '' };
+    loadedAddon = { binding, reason: '' };
   } catch (error) {
-    loaded = { binding: undefined, reason: `build missing: ${(error as Error).message.split('\n')[0]}` };
+    loadedAddon = { binding: undefined, reason: `build missing: ${(error as Error).message.split('\n')[0]}` };
   }
-  return loaded;
+  return loadedAddon;
+}
+
+/** The addon for io_uring: loadAddon(), unless FLUX_URING opts out; never throws. */
+export function loadNative(): LoadResult {
+  if (loaded) return loaded;
+  if (optedOut()) return (loaded = { binding: undefined, reason: `opted out by FLUX_URING=${process.env.FLUX_URING}` });
+  return (loaded = loadAddon());
 }

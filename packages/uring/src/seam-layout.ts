@@ -102,6 +102,12 @@ export const RECEIVE_PART_NAME_OFFSET = 16;
 export const RECEIVE_NAME_FAMILY_IPV4 = 2;
 export const RECEIVE_NAME_FAMILY_IPV6 = 10;
 
+// ---- futex waits on shared memory (shared_memory.cc) ----------------------------------------
+/** futexWait / futexWaitAsync results: woken (or a signal: re-check), the word no longer held the expected value, the timeout passed. */
+export const FUTEX_RESULT_OK = 0;
+export const FUTEX_RESULT_NOT_EQUAL = 1;
+export const FUTEX_RESULT_TIMED_OUT = 2;
+
 // ---- bounds both sides check ---------------------------------------------------------------
 /** Descriptors per send() call. */
 export const MAX_SEND_COUNT = 1 << 20;

@@ -3,12 +3,17 @@
  * WAKE word, so the thread keeps running other work; producers wake it exactly as they
  * wake the blocking strategy. Latency is a wake-up plus an event-loop turn.
  *
+ * On a ring between processes the wait is a futex wait on a libuv pool thread (the
+ * provider's waitAsync), which resolves a promise: each pending async wait holds one of the
+ * pool's threads (UV_THREADPOOL_SIZE, 4 by default) until it is woken or times out.
+ *
  * A pending `Atomics.waitAsync` does not keep Node's event loop alive (measured: the
  * process exits), so the wait holds a timer that does, for as long as it is pending;
  * `{ unref: true }` lets the process exit instead.
  */
 import { SLEEPERS_INDEX, WAKE_INDEX } from '../layout.js';
 import { optionalBoolean, optionsObject } from '../validate.js';
+import { waitOnAsync } from './futex.js';
 import { type AsyncWaiter, type AsyncWaitOptions, type Probe, startWait } from './wait-strategy.js';
 
 /** Longest interval setInterval accepts; the keep-alive timer never needs to fire. */
@@ -33,8 +38,8 @@ export class AsyncWaitStrategy implements AsyncWaiter {
         if (ready > 0) return ready;
         const remainingMs = deadline - performance.now();
         if (remainingMs <= 0) return 0;
-        const result = Atomics.waitAsync(int32, WAKE_INDEX, wake, remainingMs);
-        if (result.async) await result.value;
+        const result = waitOnAsync(int32, WAKE_INDEX, wake, remainingMs); // Atomics.waitAsync, or a futex on a pool thread (futex.ts)
+        if (typeof result !== 'string') await result;
       }
     } finally {
       Atomics.sub(int32, SLEEPERS_INDEX, 1);

@@ -1,5 +1,5 @@
 /**
- * Blocking: sleeps in `Atomics.wait` on the ring's WAKE word until a producer publishes
+ * Blocking: sleeps in `Atomics.wait` (a futex, on a ring between processes) on the ring's WAKE word until a producer publishes
  * (or a consumer releases) and wakes it. No CPU while idle; each wake-up costs a thread
  * wake-up (~40-100 µs on these VMs). A producer pays for the wake-up only while someone
  * sleeps: it loads the SLEEPERS count after every publish and notifies only if it is not 0.
@@ -10,6 +10,7 @@
  * bumps WAKE, which makes the `Atomics.wait` return at once or wakes it (SAFETY.md).
  */
 import { SLEEPERS_INDEX, WAKE_INDEX } from '../layout.js';
+import { waitOn } from './futex.js';
 import { type Probe, startWait, type WaitStrategy } from './wait-strategy.js';
 
 export class BlockingWaitStrategy implements WaitStrategy {
@@ -27,7 +28,7 @@ export class BlockingWaitStrategy implements WaitStrategy {
         if (ready > 0) return ready;
         const remainingMs = deadline - performance.now();
         if (remainingMs <= 0) return 0;
-        Atomics.wait(int32, WAKE_INDEX, wake, remainingMs);
+        waitOn(int32, WAKE_INDEX, wake, remainingMs); // Atomics.wait, or a futex on a mapped file (futex.ts)
       }
     } finally {
       Atomics.sub(int32, SLEEPERS_INDEX, 1);

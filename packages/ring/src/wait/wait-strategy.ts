@@ -16,6 +16,7 @@
 import { FluxTypeError } from '../errors.js';
 import { WAKE_INDEX } from '../layout.js';
 import { describe, requireFunction, requireTimeout } from '../validate.js';
+import { isWaitable } from './futex.js';
 
 export type Probe = () => number;
 
@@ -47,12 +48,12 @@ export function deadlineMs(timeoutMs: number): number {
 /**
  * Checks a wait's arguments (every strategy checks the same ones, so strategies stay
  * interchangeable) and returns its deadline: `probe` a function, `int32` a ring's int32
- * view (an Int32Array on a SharedArrayBuffer holding the SIGNAL region), `timeoutMs` a
+ * view (an Int32Array on a SharedArrayBuffer or a mapped ring file, holding the SIGNAL region), `timeoutMs` a
  * timeout (Infinity allowed).
  */
 export function startWait(probe: Probe, int32: Int32Array, timeoutMs: number): number {
   requireFunction('probe', probe);
-  if (!(int32 instanceof Int32Array) || !(int32.buffer instanceof SharedArrayBuffer) || int32.length <= WAKE_INDEX) {
+  if (!(int32 instanceof Int32Array) || !isWaitable(int32) || int32.length <= WAKE_INDEX) {
     throw new FluxTypeError(`int32 must be a ring's int32 view (ring.int32), got ${describe(int32)}`);
   }
   return deadlineMs(timeoutMs);

@@ -1,7 +1,12 @@
 // Stress-test worker: a producer or a consumer on a shared ring. Every message carries
 // (producerId, sequence) and a payload derived from them; consumers check every byte and
 // report per-producer counts. Every loop is bounded by a deadline.
-import { parentPort, workerData } from 'node:worker_threads';
+//
+// Runs as a worker thread (workerData, parentPort) or as a child process (the same data as
+// JSON in argv[2], the result by process.send): @flux/uring's process-ring test forks it
+// with `--import` of @flux/uring, which registers the shared-memory provider that opens
+// the ring file the handle names.
+import { parentPort, workerData as threadData } from 'node:worker_threads';
 import {
   AsyncWaitStrategy,
   BlockingWaitStrategy,
@@ -13,6 +18,7 @@ import {
   YieldingWaitStrategy,
 } from '../../dist/index.js';
 
+const workerData = parentPort ? threadData : JSON.parse(process.argv[2]);
 const { role, handle, strategyName, producers, messagesPerProducer, producerId, consumerId, after, deadlineMs, seed } = workerData;
 const ring = Ring.attach(handle);
 const strategies = {
@@ -114,4 +120,5 @@ async function consume() {
 }
 
 const result = role === 'producer' ? produce() : await consume();
-parentPort.postMessage(result);
+if (parentPort) parentPort.postMessage(result);
+else process.send(result, () => process.disconnect());

@@ -1,0 +1,183 @@
+/**
+ * Rings between processes: a ring file under /dev/shm, created here and opened by child
+ * processes (the ring package's stress worker, forked with `--import` of this package so it
+ * can map the file). The same stress as the thread test (packages/ring/test/stress.test.ts)
+ * across processes: several producers and consumers, every wait strategy, (producerId,
+ * sequence) in every message, no loss, no duplicate, per-producer order, intact bytes, a
+ * dependent consumer never ahead of its dependencies. And the file's header checks.
+ * Runs against the built packages (dist/), as a user's processes load them.
+ */
+import { fork } from 'node:child_process';
+import { existsSync, openSync, rmSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type * as RingModule from '@flux/ring';
+import { loadAddon } from '../src/native.js';
+
+// Typed from the sources, loaded from dist/ (a path in a variable: typecheck runs before the build).
+const RING_DIST = '../../ring/dist/index.js';
+const URING_DIST = '../dist/index.js';
+const { Ring, BlockingWaitStrategy, ringPath } = (await import(new URL(RING_DIST, import.meta.url).href)) as typeof RingModule;
+await import(new URL(URING_DIST, import.meta.url).href); // registers the shared-memory provider with that @flux/ring
+const stressWorker = new URL('../../ring/test/workers/stress-worker.mjs', import.meta.url);
+const uringEntry = new URL(URING_DIST, import.meta.url).href;
+
+const DEADLINE_MS = 45_000;
+const strategies = ['busy-spin', 'yielding', 'sleeping', 'blocking', 'phased', 'async'] as const;
+const withAddon = loadAddon().binding ? it : it.skip;
+const made: string[] = [];
+let serial = 0;
+
+function uniqueName(): string {
+  const name = `test-${process.pid}-${serial++}`;
+  made.push(ringPath(name));
+  return name;
+}
+
+afterEach(() => {
+  for (const path of made.splice(0)) rmSync(path, { force: true });
+});
+
+interface ChildResult {
+  error?: string | null;
+  sent?: number;
+  received?: number;
+  expected?: number[];
+}
+
+function runChild(data: object): Promise<ChildResult> {
+  const child = fork(stressWorker, [JSON.stringify(data)], { execArgv: ['--import', uringEntry], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result: ChildResult | undefined;
+    const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS + 10_000); // bounded even if a child hangs
+    child.once('message', (message) => {
+      result = message as ChildResult;
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (result !== undefined) resolve(result);
+      else reject(new Error(`child exited (code ${code}, signal ${signal}) before reporting`));
+    });
+  });
+}
+
+describe.each(['single', 'multi'] as const)('a ring between processes, %s producer', (producerMode) => {
+  it.each(strategies)(
+    '%s: every message exactly once, in per-producer order, across processes',
+    async (strategyName) => {
+      if (!loadAddon().binding) return; // no addon: no rings between processes (the test below says why)
+      const producers = producerMode === 'single' ? 1 : 2;
+      const spins = strategyName === 'busy-spin' || strategyName === 'yielding';
+      const messagesPerProducer = spins ? 10_000 : 30_000;
+      const ring = Ring.create({ name: uniqueName(), capacity: 256, maxMessageBytes: 40, producerMode, maxConsumers: 4 });
+      const left = ring.addConsumer();
+      const right = ring.addConsumer();
+      const joined = ring.addConsumer({ after: [left, right] });
+      const common = { handle: ring.handle, strategyName, producers, messagesPerProducer, deadlineMs: Date.now() + DEADLINE_MS, seed: 20261203 };
+      expect(ring.handle).toEqual({ kind: 'flux.ring', layoutVersion: 1, path: ring.path });
+      const consumers = [
+        [left, []],
+        [right, []],
+        [joined, [left, right]],
+      ].map(([consumerId, after]) => runChild({ ...common, role: 'consumer', consumerId, after }));
+      const senders = Array.from({ length: producers }, (_, producerId) => runChild({ ...common, role: 'producer', producerId }));
+      const sent = await Promise.all(senders);
+      const received = await Promise.all(consumers);
+      for (const result of [...sent, ...received]) expect(result.error ?? null).toBeNull();
+      for (const result of received) {
+        expect(result.expected).toEqual(new Array(producers).fill(messagesPerProducer));
+        expect(result.received).toBe(producers * messagesPerProducer);
+      }
+    },
+    120_000,
+  );
+});
+
+describe('ring files', () => {
+  withAddon('are created page-aligned under /dev/shm, opened by name or path, and refuse to be created twice', () => {
+    const name = uniqueName();
+    const ring = Ring.create({ name, capacity: 8, maxMessageBytes: 16 });
+    expect(ring.path).toBe(`/dev/shm/flux-ring.${name}`);
+    expect(ring.creatorPid).toBe(process.pid);
+    const byName = Ring.open(name);
+    const byPath = Ring.open({ path: ring.path as string });
+    const attached = Ring.attach(ring.handle);
+    const producer = ring.createProducer();
+    const consumer = byName.openConsumer(byName.addConsumer());
+    expect(producer.offer(new Uint8Array([1, 2, 3]))).toBeGreaterThanOrEqual(0);
+    const seen: number[][] = [];
+    consumer.poll((bytes, offset, length) => seen.push([...bytes.subarray(offset, offset + length)]));
+    expect(seen).toEqual([[1, 2, 3]]);
+    expect(byPath.cursor()).toBe(ring.cursor());
+    expect(attached.cursor()).toBe(ring.cursor());
+    expect(() => Ring.create({ name, capacity: 8, maxMessageBytes: 16 })).toThrow(/EEXIST/);
+  });
+
+  withAddon('wake a thread blocked on a mapped ring (a futex, not Atomics.wait) and time out when nothing comes', () => {
+    const ring = Ring.create({ name: uniqueName(), capacity: 8, maxMessageBytes: 16 });
+    const consumer = ring.openConsumer(ring.addConsumer());
+    const blocking = new BlockingWaitStrategy();
+    expect(consumer.waitFor(blocking, 20)).toBe(0); // nothing published: the futex wait times out
+    ring.createProducer().offer(new Uint8Array(4));
+    expect(consumer.waitFor(blocking, 1_000)).toBe(1);
+  });
+
+  for (const strategy of ['blocking', 'async'] as const) {
+    // The child waits 30 s; only a wake-up from this process ends it sooner, and the test's 15 s bound fails it otherwise.
+    withAddon(
+      `wake a ${strategy} waiter in another process when a message is published (futex wake across processes)`,
+      async () => {
+        const ring = Ring.create({ name: uniqueName(), capacity: 8, maxMessageBytes: 16 });
+        const id = ring.addConsumer();
+        const child = fork(new URL('./children/ring-waiter.mjs', import.meta.url), [ring.path as string, String(id), strategy]);
+        const messages: { waiting?: boolean; ready?: number }[] = [];
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        child.on('message', (message) => messages.push(message as { waiting?: boolean; ready?: number }));
+        try {
+          for (let i = 0; i < 1_000 && ring.sleepers() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10)); // bounded: 10 s
+          expect(ring.sleepers()).toBe(1); // it is asleep in the futex now
+          ring.createProducer().offer(new Uint8Array([7]));
+          expect(await exited).toBe(0);
+          expect(messages).toEqual([{ waiting: true }, { ready: 1 }]);
+          expect(ring.sleepers()).toBe(0);
+        } finally {
+          child.kill('SIGKILL');
+        }
+      },
+      15_000,
+    );
+  }
+
+  withAddon('refuse a file that is not an intact ring: not a ring, another layout version, truncated, missing', () => {
+    const notRing = ringPath(uniqueName());
+    writeFileSync(notRing, Buffer.alloc(8192));
+    expect(() => Ring.open({ path: notRing })).toThrow(/is not a Flux ring \(magic 0x0: empty, or its creator has not finished/);
+
+    const name = uniqueName();
+    const ring = Ring.create({ name, capacity: 8, maxMessageBytes: 16 });
+    const path = ring.path as string;
+    const version = Buffer.alloc(4);
+    version.writeInt32LE(99);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, version, 0, 4, 4); // LAYOUT_VERSION_INDEX 1
+    closeSync(fd);
+    expect(() => Ring.open(name)).toThrow(/layout version 99/);
+
+    const other = uniqueName();
+    const intact = Ring.create({ name: other, capacity: 8, maxMessageBytes: 16 });
+    truncateSync(intact.path as string, intact.buffer.byteLength - 64);
+    expect(() => Ring.open(other)).toThrow(/does not match its header's geometry/);
+
+    expect(() => Ring.open(uniqueName())).toThrow(/ENOENT/);
+    expect(() => Ring.open({ path: '/dev/shm' })).toThrow();
+  });
+
+  it('refuse bad names and options with a clear error', () => {
+    expect(() => ringPath('a/b')).toThrow(/name must be/);
+    expect(() => ringPath('')).toThrow(/name must be/);
+    expect(() => ringPath('..')).toThrow(/name must be/);
+    expect(() => Ring.create({ name: 'x', path: '/tmp/x', capacity: 8, maxMessageBytes: 8 })).toThrow(/one of path and name/);
+    expect(() => Ring.create({ name: 'x', capacity: 8, maxMessageBytes: 8, mode: 0o1000 })).toThrow(/mode/);
+    expect(() => Ring.open(42 as unknown as string)).toThrow(/target/);
+    expect(existsSync(ringPath('x'))).toBe(false);
+  });
+});
