@@ -16,16 +16,17 @@
 //   spinThreads     two threads, busy-spin on a SharedArrayBuffer ring           (the same, threads)
 //   futexProcesses  two processes, BlockingWaitStrategy: a futex on the file     vs
 //   waitThreads     two threads, BlockingWaitStrategy: Atomics.wait
-//   asyncProcesses  two processes, AsyncWaitStrategy (a futex wait on a libuv pool thread,
-//                   resolving on the event loop)                                  vs
+//   asyncProcesses  two processes, AsyncWaitStrategy: an io_uring FUTEX_WAIT whose completion
+//                   wakes the event loop (Linux 6.7; else a futex wait on a libuv pool thread:
+//                   the conditions line says which)                               vs
 //   asyncThreads    two threads, AsyncWaitStrategy: Atomics.waitAsync
 //
 // Run: node bench_ring_processes.mjs [--json] [--runs N] [--quick] [--smoke] [--only NAMES] [--help]
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { AsyncWaitStrategy, BlockingWaitStrategy, BusySpinWaitStrategy, Ring, ringPath } from '@flux/ring';
-import '@flux/uring'; // the shared-memory provider for ring files
+import { AsyncWaitStrategy, BlockingWaitStrategy, BusySpinWaitStrategy, Ring } from '@flux/ring';
+import { asyncFutexMechanism } from '@flux/uring'; // and, importing it, the shared-memory provider for ring files
 import { median, parseArgs, reporter, runInterleaved, runWorker, scaleOf, verify } from './lib/harness.mjs';
 import { LengthPrefixedReader } from './lib/length-prefixed.mjs';
 import { encodeBatch } from './lib/stream-endpoints.mjs';
@@ -207,7 +208,10 @@ async function inProcesses(first, second, waitForListening = false) {
 }
 
 async function inThreads(first, second) {
-  return Promise.all([runWorker(new URL(import.meta.url), { ...first.data, role: first.role }), runWorker(new URL(import.meta.url), { ...second.data, role: second.role })]);
+  return Promise.all([
+    runWorker(new URL(import.meta.url), { ...first.data, role: first.role }),
+    runWorker(new URL(import.meta.url), { ...second.data, role: second.role }),
+  ]);
 }
 
 function rateOf(result, count) {
@@ -254,8 +258,16 @@ async function roundTrip(where, strategy) {
 
 const THROUGHPUT = {
   processes: ['flux ring between processes (a /dev/shm file), 256 x 64 B per claim, busy spin', (count) => throughputRing(count, 'processes'), 100e6],
-  threadsMapped: ['flux ring between threads on the same mapped file, 256 x 64 B per claim, busy spin', (count) => throughputRing(count, 'threadsMapped'), 100e6],
-  threadsShared: ['flux ring between threads on a SharedArrayBuffer, 256 x 64 B per claim, busy spin', (count) => throughputRing(count, 'threadsShared'), 100e6],
+  threadsMapped: [
+    'flux ring between threads on the same mapped file, 256 x 64 B per claim, busy spin',
+    (count) => throughputRing(count, 'threadsMapped'),
+    100e6,
+  ],
+  threadsShared: [
+    'flux ring between threads on a SharedArrayBuffer, 256 x 64 B per claim, busy spin',
+    (count) => throughputRing(count, 'threadsShared'),
+    100e6,
+  ],
   unixSocket: ['Unix domain socket (node:net over a path), 1,024 x 64 B length-prefixed per write', throughputSocket, 10e6],
 };
 const ROUND_TRIPS = {
@@ -263,7 +275,7 @@ const ROUND_TRIPS = {
   spinThreads: ['round trip between threads, busy spin (one core each)', () => roundTrip('threads', 'spin')],
   futexProcesses: ['round trip between processes, blocking wait (futex on the file)', () => roundTrip('processes', 'blocking')],
   waitThreads: ['round trip between threads, blocking wait (Atomics.wait)', () => roundTrip('threads', 'blocking')],
-  asyncProcesses: ['round trip between processes, async wait (futex on a pool thread, event loop)', () => roundTrip('processes', 'async')],
+  asyncProcesses: [`round trip between processes, async wait (futex: ${asyncFutexMechanism()}, event loop)`, () => roundTrip('processes', 'async')],
   asyncThreads: ['round trip between threads, async wait (Atomics.waitAsync, event loop)', () => roundTrip('threads', 'async')],
 };
 const VARIANTS = [...Object.keys(THROUGHPUT), ...Object.keys(ROUND_TRIPS)];
@@ -271,14 +283,20 @@ const VARIANTS = [...Object.keys(THROUGHPUT), ...Object.keys(ROUND_TRIPS)];
 if (isMainThread && !process.argv.includes('--role')) {
   const args = parseArgs({ variants: VARIANTS });
   const scale = scaleOf(args);
-  const report = reporter('ring_processes', args, '  producer -> ring file in /dev/shm -> consumer, in two processes; against a Unix socket and the thread ring; 64 B; every message checked', {
-    messageBytes: MESSAGE_BYTES,
-    ringBatch: RING_BATCH,
-    socketBatch: SOCKET_BATCH,
-    ringCapacity: RING_CAPACITY,
-    roundTrips: `${PINGS} after ${WARMUP_PINGS} warm-up, p50`,
-    runs: args.runs,
-  });
+  const report = reporter(
+    'ring_processes',
+    args,
+    '  producer -> ring file in /dev/shm -> consumer, in two processes; against a Unix socket and the thread ring; 64 B; every message checked',
+    {
+      messageBytes: MESSAGE_BYTES,
+      ringBatch: RING_BATCH,
+      socketBatch: SOCKET_BATCH,
+      ringCapacity: RING_CAPACITY,
+      roundTrips: `${PINGS} after ${WARMUP_PINGS} warm-up, p50`,
+      asyncFutex: asyncFutexMechanism(),
+      runs: args.runs,
+    },
+  );
   const { measured, method } = await runInterleaved(args, VARIANTS, (name) => {
     if (THROUGHPUT[name]) {
       const [, run, full] = THROUGHPUT[name];
@@ -292,11 +310,31 @@ if (isMainThread && !process.argv.includes('--role')) {
   const shared = row(THROUGHPUT, 'threadsShared', 'throughput', 'msg/s');
   const mappedThreads = row(THROUGHPUT, 'threadsMapped', 'throughput', 'msg/s');
   if (measured.processes) {
-    report.record({ variant: `${THROUGHPUT.processes[0]} (vs a Unix socket)`, metric: 'throughput', unit: 'msg/s', values: measured.processes, baseline: socket });
-    report.record({ variant: `${THROUGHPUT.processes[0]} (of threads on the same file)`, metric: 'throughput', unit: 'msg/s', values: measured.processes, baseline: mappedThreads });
+    report.record({
+      variant: `${THROUGHPUT.processes[0]} (vs a Unix socket)`,
+      metric: 'throughput',
+      unit: 'msg/s',
+      values: measured.processes,
+      baseline: socket,
+    });
+    report.record({
+      variant: `${THROUGHPUT.processes[0]} (of threads on the same file)`,
+      metric: 'throughput',
+      unit: 'msg/s',
+      values: measured.processes,
+      baseline: mappedThreads,
+    });
   }
-  if (measured.threadsMapped) report.record({ variant: `${THROUGHPUT.threadsMapped[0]} (of the SharedArrayBuffer ring)`, metric: 'throughput', unit: 'msg/s', values: measured.threadsMapped, baseline: shared });
-  const latency = (name, baseline) => report.record({ variant: ROUND_TRIPS[name][0], metric: 'p50', unit: 'ns', values: measured[name], baseline, better: 'lower' });
+  if (measured.threadsMapped)
+    report.record({
+      variant: `${THROUGHPUT.threadsMapped[0]} (of the SharedArrayBuffer ring)`,
+      metric: 'throughput',
+      unit: 'msg/s',
+      values: measured.threadsMapped,
+      baseline: shared,
+    });
+  const latency = (name, baseline) =>
+    report.record({ variant: ROUND_TRIPS[name][0], metric: 'p50', unit: 'ns', values: measured[name], baseline, better: 'lower' });
   latency('spinProcesses', latency('spinThreads'));
   latency('futexProcesses', latency('waitThreads'));
   latency('asyncProcesses', latency('asyncThreads'));

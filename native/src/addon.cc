@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "capability.h"
+#include "futex_waiter.h"
 #include "hints.h"
 #include "in_flight.h"
 #include "seam_layout.h"
@@ -54,6 +55,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapSharedFile", Napi::Function::New(env, MapSharedFile, "mapSharedFile"));
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
   exports.Set("futexWaitAsync", Napi::Function::New(env, FutexWaitAsync, "futexWaitAsync"));
+  exports.Set("FutexWaiter", FutexWaiter::Define(env));
+  exports.Set("futexWaitSupported",
+              Napi::Function::New(
+                  env, [](const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), FutexWaitSupported()); },
+                  "futexWaitSupported"));
   exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
   exports.Set("seamLayout", Napi::Function::New(env, SeamLayout, "seamLayout"));
   return exports;

@@ -135,7 +135,7 @@ export class Simulation {
           // New: it ends where the sender's next sequence begins, and was not seen before.
           const isNew = (first + bytes[3]) >>> 0 === this.sender.nextSequence && first !== lastFirstSequence;
           if (isNew) lastFirstSequence = first;
-          const dropped = (isNew && dropNewData !== undefined && dropNewData(newData++)) || (dropData !== undefined && dropData(first));
+          const dropped = (isNew && dropNewData?.(newData++)) || dropData?.(first);
           if (!this.forwardCut && !dropped) this.forward.push(bytes, 0, lengthBytes, this.nowNs);
           this.sender.sendCompleted(slot); // the link copied it
         },

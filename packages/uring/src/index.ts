@@ -1,6 +1,8 @@
 // Registers @flux/ring's shared-memory provider (rings between processes): a side effect of importing this package.
 import './shared-memory.js';
 
+export { asyncFutexMechanism } from './shared-memory.js';
+
 export { type Capability, capability } from './capability.js';
 export { UringUnavailableError } from './errors.js';
 export {

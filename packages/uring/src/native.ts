@@ -107,6 +107,16 @@ export interface NumaReport {
   hugePagesReserved: number;
 }
 
+export interface NativeFutexWaiter {
+  /** Submits a FUTEX_WAIT on the int32 at `byteOffset` while it holds `expected`; 0, or -errno (-EBUSY: all 64 entries waiting). */
+  wait(buffer: ArrayBuffer, byteOffset: number, expected: number, token: number): number;
+  /** Cancels `token`'s wait (its result is then -ECANCELED); 0 or -errno. */
+  cancel(token: number): number;
+  /** Completed waits as (token, result) pairs in `records`; returns how many. result: 0 woken, -EAGAIN changed, -ECANCELED cancelled. */
+  poll(records: Int32Array): number;
+  close(): void;
+}
+
 export interface NativeBinding {
   capability(): NativeCapability;
   UringUdpSocket: new (
@@ -130,6 +140,12 @@ export interface NativeBinding {
   futexWait(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): number;
   /** The same on a libuv pool thread. */
   futexWaitAsync(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): Promise<number>;
+  /** Futex waits completing on this thread's loop (io_uring FUTEX_WAIT, native/src/futex_waiter.cc). */
+  FutexWaiter: new (
+    onReady: () => void,
+  ) => NativeFutexWaiter;
+  /** Whether this kernel's io_uring has IORING_OP_FUTEX_WAIT (Linux 6.7). */
+  futexWaitSupported(): boolean;
   /** FUTEX_WAKE: wakes up to `count`; returns how many were woken. */
   futexWake(buffer: ArrayBuffer, byteOffset: number, count: number): number;
   /** The constants of native/src/seam_layout.h, by name (test/seam-layout.test.ts holds seam-layout.ts to them). */

@@ -16,8 +16,9 @@ import { loadAddon } from '../src/native.js';
 // Typed from the sources, loaded from dist/ (a path in a variable: typecheck runs before the build).
 const RING_DIST = '../../ring/dist/index.js';
 const URING_DIST = '../dist/index.js';
-const { Ring, BlockingWaitStrategy, ringPath } = (await import(new URL(RING_DIST, import.meta.url).href)) as typeof RingModule;
-await import(new URL(URING_DIST, import.meta.url).href); // registers the shared-memory provider with that @flux/ring
+const { Ring, AsyncWaitStrategy, BlockingWaitStrategy, ringPath } = (await import(new URL(RING_DIST, import.meta.url).href)) as typeof RingModule;
+// Registers the shared-memory provider with that @flux/ring.
+const { asyncFutexMechanism } = (await import(new URL(URING_DIST, import.meta.url).href)) as typeof import('../src/index.js');
 const stressWorker = new URL('../../ring/test/workers/stress-worker.mjs', import.meta.url);
 const uringEntry = new URL(URING_DIST, import.meta.url).href;
 
@@ -121,15 +122,23 @@ describe('ring files', () => {
     expect(consumer.waitFor(blocking, 1_000)).toBe(1);
   });
 
-  for (const strategy of ['blocking', 'async'] as const) {
+  const loopMechanism = asyncFutexMechanism() === 'io_uring' ? 'io_uring' : 'pool thread';
+  const waiters = [
+    ['blocking', {}, asyncFutexMechanism()],
+    ['async', {}, loopMechanism],
+    ['async', { FLUX_URING: '0' }, 'pool thread'], // io_uring off: the futex wait on a libuv pool thread
+  ] as const;
+  for (const [strategy, env, mechanism] of waiters) {
     // The child waits 30 s; only a wake-up from this process ends it sooner, and the test's 15 s bound fails it otherwise.
     withAddon(
-      `wake a ${strategy} waiter in another process when a message is published (futex wake across processes)`,
+      `wake a ${strategy} waiter in another process (${mechanism}) when a message is published`,
       async () => {
         const ring = Ring.create({ name: uniqueName(), capacity: 8, maxMessageBytes: 16 });
         const id = ring.addConsumer();
-        const child = fork(new URL('./children/ring-waiter.mjs', import.meta.url), [ring.path as string, String(id), strategy]);
-        const messages: { waiting?: boolean; ready?: number }[] = [];
+        const child = fork(new URL('./children/ring-waiter.mjs', import.meta.url), [ring.path as string, String(id), strategy], {
+          env: { ...process.env, ...env },
+        });
+        const messages: { waiting?: boolean; mechanism?: string; ready?: number }[] = [];
         const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
         child.on('message', (message) => messages.push(message as { waiting?: boolean; ready?: number }));
         try {
@@ -137,7 +146,7 @@ describe('ring files', () => {
           expect(ring.sleepers()).toBe(1); // it is asleep in the futex now
           ring.createProducer().offer(new Uint8Array([7]));
           expect(await exited).toBe(0);
-          expect(messages).toEqual([{ waiting: true }, { ready: 1 }]);
+          expect(messages).toEqual([{ waiting: true, mechanism }, { ready: 1 }]);
           expect(ring.sleepers()).toBe(0);
         } finally {
           child.kill('SIGKILL');
@@ -146,6 +155,21 @@ describe('ring files', () => {
       15_000,
     );
   }
+
+  withAddon(
+    'end an async wait on a mapped ring at its timeout (the io_uring wait is cancelled), and again after',
+    async () => {
+      const ring = Ring.create({ name: uniqueName(), capacity: 8, maxMessageBytes: 16 });
+      const consumer = ring.openConsumer(ring.addConsumer());
+      const strategy = new AsyncWaitStrategy();
+      expect(await consumer.waitForAsync(strategy, 20)).toBe(0);
+      expect(await consumer.waitForAsync(strategy, 20)).toBe(0);
+      expect(ring.sleepers()).toBe(0);
+      ring.createProducer().offer(new Uint8Array(2));
+      expect(await consumer.waitForAsync(strategy, 1_000)).toBe(1);
+    },
+    10_000,
+  );
 
   withAddon('refuse a file that is not an intact ring: not a ring, another layout version, truncated, missing', () => {
     const notRing = ringPath(uniqueName());
