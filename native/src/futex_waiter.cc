@@ -124,22 +124,33 @@ void FutexWaiter::Shutdown() {
   if (eventFd_ >= 0) (void)close(eventFd_);  // releases the descriptor even when it reports an error
   eventFd_ = -1;
   ring_.Destroy();
+  // The buffers' references go (their destructors do not throw); onReady_ stays until the
+  // object's own destruction: Reset() throws when the environment is being torn down.
   pending_.clear();
-  if (!onReady_.IsEmpty()) onReady_.Reset();
 }
 
 void FutexWaiter::OnReadable(uv_poll_t* handle, int, int) {
   auto* self = static_cast<FutexWaiter*>(handle->data);
   uint64_t value;
   while (read(self->eventFd_, &value, sizeof value) > 0) {}  // EAGAIN once empty: the loop's end
-  if (self->onReady_.IsEmpty()) return;
-  Napi::Env env = self->onReady_.Env();
-  Napi::HandleScope scope(env);
-  try {
-    self->onReady_.MakeCallback(self->Value(), {}, *self->asyncContext_);
-  } catch (const Napi::Error& error) {
-    (void)napi_fatal_exception(env, error.Value());
+  if (self->onReady_.IsEmpty() || !self->ring_.Ready()) return;
+  // The C API, not the wrappers: while a worker's environment is being torn down (terminate()
+  // during a blocking wait) the loop may still run this callback, JavaScript can no longer be
+  // called, and a wrapper's failure would throw a C++ exception nothing can catch.
+  napi_env env = self->env_;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback = nullptr;
+  napi_value receiver = nullptr;
+  napi_value result;
+  if (napi_get_reference_value(env, static_cast<napi_ref>(self->onReady_), &callback) == napi_ok && callback != nullptr &&
+      napi_get_reference_value(env, static_cast<napi_ref>(*self), &receiver) == napi_ok && receiver != nullptr &&
+      napi_make_callback(env, *self->asyncContext_, receiver, callback, 0, nullptr, &result) == napi_pending_exception) {
+    napi_value exception;
+    // An exception from the callback goes to the process, as any callback's would.
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) (void)napi_fatal_exception(env, exception);
   }
+  (void)napi_close_handle_scope(env, scope);
 }
 
 // wait(buffer, byteOffset, expected, token): 0 submitted, or -errno (-EBUSY: every entry in use).

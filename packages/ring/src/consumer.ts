@@ -13,6 +13,7 @@
  * poll starts at the message after it (Agrona's rule).
  */
 import {
+  CONSUMER_OWNER_PID_FIELD,
   ABORTED_LENGTH,
   CONSUMER_AFTER_MASK_FIELD,
   CONSUMER_GENERATION_FIELD,
@@ -22,6 +23,7 @@ import {
   ConsumerState,
   CURSOR_INDEX,
 } from './layout.js';
+import { selfIdentity, storeOwner } from './process-identity.js';
 import { isRing, type ConsumerView } from './ring-view.js';
 import { addSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { type AsyncWaiter, type AsyncWaitOptions, requireAsyncWaiter, requireWaitStrategy, type WaitStrategy } from './wait/wait-strategy.js';
@@ -73,6 +75,7 @@ export class Consumer {
     for (let other = 0; other < ring.maxConsumers; other++) if (afterMask & (1 << other)) dependencies.push(other);
     this.dependencySequenceIndexes = Int32Array.from(dependencies, (d) => consumerFieldIndex(d, CONSUMER_SEQUENCE_FIELD));
     this.dependencyStateIndexes = Int32Array.from(dependencies, (d) => consumerFieldIndex(d, CONSUMER_STATE_FIELD));
+    storeOwner(ring.int32, consumerFieldIndex(id, CONSUMER_OWNER_PID_FIELD), selfIdentity()); // this process reads as it now
     this.lastReleased = Atomics.load(ring.int32, this.sequenceIndex);
     this.publishedHigh = this.lastReleased;
     this.readableHigh = this.lastReleased;

@@ -8,7 +8,7 @@
  *
  * ```
  *  byte 0 ┌──────────────────────────────────────────────┐
- *         │ HEADER      magic, layout version, geometry  │ written once at creation
+ *         │ HEADER      magic, version, geometry, owner  │ once at creation; producer owner
  *    128  ├──────────────────────────────────────────────┤
  *         │ CLAIM       claim sequence (multi-producer)   │ producers (CAS)
  *    256  ├──────────────────────────────────────────────┤
@@ -16,7 +16,7 @@
  *    384  ├──────────────────────────────────────────────┤
  *         │ SIGNAL      sleeper count, wake-up word       │ blocked waiters / notifiers
  *    512  ├──────────────────────────────────────────────┤
- *         │ CONSUMER 0  sequence, state, after-mask, gen  │ consumer 0
+ *         │ CONSUMER 0  sequence, state, after, gen, owner│ consumer 0
  *         ├──────────────────────────────────────────────┤
  *         │ ...         one 128-byte region per consumer  │
  *         ├──────────────────────────────────────────────┤
@@ -67,6 +67,17 @@ export const MAX_CONSUMERS_INDEX = PRODUCER_MODE_INDEX + 1;
 export const SINGLE_PRODUCER_TAKEN_INDEX = MAX_CONSUMERS_INDEX + 1;
 /** The pid of the process that created the ring (informational: which process made a ring file). */
 export const CREATOR_PID_INDEX = SINGLE_PRODUCER_TAKEN_INDEX + 1;
+/**
+ * Single-producer mode: the process holding the producer (process-identity.ts): its pid
+ * (stored last; -1 while another process takes the producer over), then its start time in
+ * clock ticks, low and high words. A ring file's producer whose process is gone can be
+ * taken over.
+ */
+export const PRODUCER_OWNER_PID_INDEX = CREATOR_PID_INDEX + 1;
+export const PRODUCER_OWNER_START_LOW_INDEX = PRODUCER_OWNER_PID_INDEX + 1;
+export const PRODUCER_OWNER_START_HIGH_INDEX = PRODUCER_OWNER_START_LOW_INDEX + 1;
+/** PRODUCER_OWNER_PID_INDEX while a process takes the producer over. */
+export const OWNER_TAKING_OVER = -1;
 
 // ---- CLAIM region ------------------------------------------------------------------------
 export const CLAIM_OFFSET_BYTES = HEADER_OFFSET_BYTES + REGION_BYTES;
@@ -95,6 +106,10 @@ export const CONSUMER_STATE_FIELD = 1;
 export const CONSUMER_AFTER_MASK_FIELD = 2;
 /** Within a consumer region: bumped each time the region is handed out, so a removed consumer learns it. */
 export const CONSUMER_GENERATION_FIELD = 3;
+/** Within a consumer region: the process reading as it (openConsumer): pid (0: not opened yet), start ticks low, high. */
+export const CONSUMER_OWNER_PID_FIELD = 4;
+export const CONSUMER_OWNER_START_LOW_FIELD = 5;
+export const CONSUMER_OWNER_START_HIGH_FIELD = 6;
 
 export const ConsumerState = {
   FREE: 0,

@@ -23,6 +23,7 @@ import {
   CONSUMER_AFTER_MASK_FIELD,
   CONSUMER_GENERATION_FIELD,
   CONSUMER_SEQUENCE_FIELD,
+  CONSUMER_OWNER_PID_FIELD,
   CONSUMER_STATE_FIELD,
   CREATOR_PID_INDEX,
   consumerFieldIndex,
@@ -37,6 +38,7 @@ import {
   MAX_MESSAGE_BYTES_INDEX,
   MAX_RING_BYTES,
   PRODUCER_MODE_INDEX,
+  PRODUCER_OWNER_PID_INDEX,
   ProducerMode,
   type ProducerModeName,
   RING_MAGIC,
@@ -52,6 +54,7 @@ import type { Producer } from './producer.js';
 import { addSequence, INITIAL_SEQUENCE, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { SingleProducer } from './single-producer.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
+import { loadOwner, processAlive } from './process-identity.js';
 import { adoptMapped, sharedMemoryProvider } from './shared-memory.js';
 import { notifyOn } from './wait/futex.js';
 
@@ -377,6 +380,7 @@ export class Ring {
       }
       const sequenceIndex = consumerFieldIndex(id, CONSUMER_SEQUENCE_FIELD);
       Atomics.store(int32, consumerFieldIndex(id, CONSUMER_AFTER_MASK_FIELD), afterMask);
+      Atomics.store(int32, consumerFieldIndex(id, CONSUMER_OWNER_PID_FIELD), 0); // nobody reads as it until openConsumer
       Atomics.add(int32, consumerFieldIndex(id, CONSUMER_GENERATION_FIELD), 1);
       // Join protocol (as the Disruptor's addGatingSequences): start at the cursor, become
       // ACTIVE, then start again at the cursor. A producer
@@ -404,6 +408,41 @@ export class Ring {
       this.wakeSleepers();
     }
     return removed;
+  }
+
+  /**
+   * The process reading as consumer `id` (the last to `openConsumer` it), whether it still
+   * runs, or undefined when nobody has opened it since it was added. Between threads of one
+   * process the owner is always this process, alive: only a process that is gone is dead.
+   */
+  consumerOwner(id: number): { pid: number; alive: boolean } | undefined {
+    requireInteger('consumer id', id, 0, this.maxConsumers - 1);
+    const owner = loadOwner(this.int32, consumerFieldIndex(id, CONSUMER_OWNER_PID_FIELD));
+    if (owner.pid === 0) return undefined;
+    return { pid: owner.pid, alive: owner.pid === process.pid || processAlive(owner.pid, owner.startTicks) };
+  }
+
+  /**
+   * Removes every active consumer whose reading process is gone (killed, crashed, exited
+   * without removing it), so that producers and dependents stop waiting for it; returns
+   * their ids. Consumers nobody has opened yet are kept. Safe from any process, any time.
+   */
+  removeDeadConsumers(): number[] {
+    const removed: number[] = [];
+    for (let id = 0; id < this.maxConsumers; id++) {
+      if (!this.isConsumerActive(id)) continue;
+      const owner = this.consumerOwner(id);
+      if (owner !== undefined && !owner.alive && this.removeConsumer(id)) removed.push(id);
+    }
+    return removed;
+  }
+
+  /** The process holding the single producer (single-producer rings), or undefined when none was created. */
+  producerOwner(): { pid: number; alive: boolean } | undefined {
+    if (this.producerMode !== 'single' || Atomics.load(this.int32, SINGLE_PRODUCER_TAKEN_INDEX) === 0) return undefined;
+    const owner = loadOwner(this.int32, PRODUCER_OWNER_PID_INDEX);
+    if (owner.pid <= 0) return { pid: owner.pid, alive: true }; // being created or taken over
+    return { pid: owner.pid, alive: owner.pid === process.pid || processAlive(owner.pid, owner.startTicks) };
   }
 
   /** Whether consumer `id` (0 .. maxConsumers - 1) is registered. */

@@ -10,7 +10,8 @@
  * order would expose an unpublished batch, so it throws.
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
-import { CURSOR_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
+import { CURSOR_INDEX, OWNER_TAKING_OVER, PRODUCER_OWNER_PID_INDEX, SINGLE_PRODUCER_TAKEN_INDEX } from './layout.js';
+import { loadOwner, processAlive, selfIdentity, storeOwner } from './process-identity.js';
 import { Producer } from './producer.js';
 import type { ProducerView } from './ring-view.js';
 import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
@@ -24,6 +25,8 @@ export class SingleProducer extends Producer {
   private published: number;
   /** Slowest consumer's sequence when last loaded; claims up to it + capacity need no load. */
   private cachedGating: number;
+  /** The pid of the dead process this producer took the ring over from, or 0. */
+  readonly tookOverFrom: number = 0;
 
   /** A ring's one producer: use `ring.createProducer()`. */
   constructor(ring: ProducerView) {
@@ -31,10 +34,21 @@ export class SingleProducer extends Producer {
     if (ring.producerMode !== 'single') {
       throw new FluxTypeError('SingleProducer needs a ring created with producerMode "single"');
     }
-    // Taken once per ring, across threads: a second single producer would race the first.
-    if (Atomics.compareExchange(ring.int32, SINGLE_PRODUCER_TAKEN_INDEX, 0, 1) !== 0) {
-      throw new FluxTypeError('this ring already has its single producer; create the ring with producerMode "multi" for more');
+    // Taken once per ring, across threads and processes: a second single producer would race
+    // the first. A ring file's producer whose process is gone may be taken over.
+    const int32 = ring.int32;
+    if (Atomics.compareExchange(int32, SINGLE_PRODUCER_TAKEN_INDEX, 0, 1) !== 0) {
+      const owner = loadOwner(int32, PRODUCER_OWNER_PID_INDEX);
+      const dead = owner.pid > 0 && owner.pid !== process.pid && !processAlive(owner.pid, owner.startTicks);
+      // One taker wins: the pid word goes from the dead pid to OWNER_TAKING_OVER, then to the taker's.
+      if (!dead || Atomics.compareExchange(int32, PRODUCER_OWNER_PID_INDEX, owner.pid, OWNER_TAKING_OVER) !== owner.pid) {
+        const holder = owner.pid > 0 ? ` (held by process ${owner.pid}${owner.pid === process.pid ? ', this one' : ''})` : '';
+        throw new FluxTypeError(`this ring already has its single producer${holder}; create the ring with producerMode "multi" for more`);
+      }
+      this.tookOverFrom = owner.pid;
     }
+    storeOwner(int32, PRODUCER_OWNER_PID_INDEX, selfIdentity());
+    // What was published stays; what a dead producer claimed and never published is claimed again.
     this.claimed = Atomics.load(ring.int32, CURSOR_INDEX);
     this.published = this.claimed;
     // Forces the first claim to load the consumers (and see NOT_CONNECTED if there are none).

@@ -8,6 +8,7 @@
  * Runs against the built packages (dist/), as a user's processes load them.
  */
 import { fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { existsSync, openSync, rmSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as RingModule from '@flux/ring';
@@ -171,6 +172,19 @@ describe('ring files', () => {
     10_000,
   );
 
+  for (const mode of ['async', 'blocked'] as const) {
+    withAddon(
+      `survive terminating a worker thread with a futex waiter while it waits (${mode})`,
+      async () => {
+        const ring = Ring.create({ name: uniqueName(), capacity: 8, maxMessageBytes: 16 });
+        const worker = new Worker(new URL('./children/futex-worker.mjs', import.meta.url), { workerData: { path: ring.path, id: ring.addConsumer(), mode } });
+        await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+        expect(await worker.terminate()).toBe(1); // the environment's teardown closes its waiter: the process lives on
+      },
+      10_000,
+    );
+  }
+
   withAddon('refuse a file that is not an intact ring: not a ring, another layout version, truncated, missing', () => {
     const notRing = ringPath(uniqueName());
     writeFileSync(notRing, Buffer.alloc(8192));
@@ -204,4 +218,88 @@ describe('ring files', () => {
     expect(() => Ring.open(42 as unknown as string)).toThrow(/target/);
     expect(existsSync(ringPath('x'))).toBe(false);
   });
+});
+
+describe('a process that dies holding part of a ring', () => {
+  const nextMessage = <T>(child: ReturnType<typeof fork>) => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
+  const exitOf = (child: ReturnType<typeof fork>) =>
+    new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+
+  withAddon(
+    'a SIGKILLed single producer: everything it published is read once, in order, and another process takes the producer over',
+    async () => {
+      const ring = Ring.create({ name: uniqueName(), capacity: 256, maxMessageBytes: 4 });
+      const consumer = ring.openConsumer(ring.addConsumer());
+      const child = fork(new URL('./children/ring-producer.mjs', import.meta.url), [ring.path as string]);
+      const seen: number[] = [];
+      const read = () => consumer.poll((_bytes, offset) => seen.push(ring.int32[offset >> 2]));
+      try {
+        await nextMessage(child);
+        expect(ring.producerOwner()).toEqual({ pid: child.pid, alive: true });
+        expect(() => ring.createProducer()).toThrow(new RegExp(`held by process ${child.pid}`));
+        for (let i = 0; i < 1_000_000 && seen.length < 5_000; i++) if (read() === 0) await new Promise((resolve) => setImmediate(resolve)); // bounded
+        child.kill('SIGKILL'); // mid-stream: possibly between a claim and its publish
+        await exitOf(child);
+        while (read() > 0) {} // what it published before it died
+      } finally {
+        child.kill('SIGKILL');
+      }
+      expect(seen.length).toBeGreaterThanOrEqual(5_000);
+      expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i)); // no loss, no duplicate, in order
+      expect(ring.producerOwner()).toEqual({ pid: child.pid, alive: false });
+      const producer = ring.createProducer(); // the dead process's producer, taken over
+      expect((producer as unknown as { tookOverFrom: number }).tookOverFrom).toBe(child.pid);
+      expect(ring.producerOwner()).toEqual({ pid: process.pid, alive: true });
+      for (let i = 0; i < 10; i++) {
+        const first = producer.tryClaim(1, 4);
+        ring.int32[ring.offsetOf(first) >> 2] = seen.length;
+        producer.publish(first, 1);
+        read();
+      }
+      expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
+      expect(() => ring.createProducer()).toThrow(/held by process \d+, this one/);
+    },
+    30_000,
+  );
+
+  withAddon(
+    'a SIGKILLed consumer process: found dead and removed, producers go on, the other consumer misses nothing',
+    async () => {
+      const ring = Ring.create({ name: uniqueName(), capacity: 16, maxMessageBytes: 4 });
+      const live = ring.openConsumer(ring.addConsumer());
+      const hung = ring.addConsumer();
+      const child = fork(new URL('./children/ring-reader.mjs', import.meta.url), [ring.path as string, String(hung)]);
+      const producer = ring.createProducer();
+      const seen: number[] = [];
+      let sent = 0;
+      const offer = () => {
+        const first = producer.tryClaim(1, 4);
+        if (first < 0) return false;
+        ring.int32[ring.offsetOf(first) >> 2] = sent++;
+        producer.publish(first, 1);
+        return true;
+      };
+      try {
+        offer();
+        await nextMessage(child); // it read one and hangs on to its consumer
+        expect(ring.consumerOwner(hung)).toEqual({ pid: child.pid, alive: true });
+        while (offer()) live.poll((_bytes, offset) => seen.push(ring.int32[offset >> 2]));
+        expect(sent).toBe(17); // the hung reader holds the producer a ring behind it
+        expect(ring.removeDeadConsumers()).toEqual([]); // alive: not removed
+        child.kill('SIGKILL');
+        await exitOf(child);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      expect(ring.consumerOwner(hung)).toEqual({ pid: child.pid, alive: false });
+      expect(ring.removeDeadConsumers()).toEqual([hung]);
+      for (let i = 0; i < 1_000; i++) {
+        expect(offer()).toBe(true); // back-pressured only by the live consumer, which keeps up
+        live.poll((_bytes, offset) => seen.push(ring.int32[offset >> 2]));
+      }
+      live.poll((_bytes, offset) => seen.push(ring.int32[offset >> 2]));
+      expect(seen).toEqual(Array.from({ length: sent }, (_, i) => i));
+    },
+    30_000,
+  );
 });
