@@ -256,6 +256,9 @@ async function roundTrip(where, strategy) {
   }
 }
 
+/** Asked in the parent only: asking makes this thread's io_uring futex waiter. */
+const mainAsyncMechanism = isMainThread && !process.argv.includes('--role') ? asyncFutexMechanism() : '';
+
 const THROUGHPUT = {
   processes: ['flux ring between processes (a /dev/shm file), 256 x 64 B per claim, busy spin', (count) => throughputRing(count, 'processes'), 100e6],
   threadsMapped: [
@@ -275,7 +278,7 @@ const ROUND_TRIPS = {
   spinThreads: ['round trip between threads, busy spin (one core each)', () => roundTrip('threads', 'spin')],
   futexProcesses: ['round trip between processes, blocking wait (futex on the file)', () => roundTrip('processes', 'blocking')],
   waitThreads: ['round trip between threads, blocking wait (Atomics.wait)', () => roundTrip('threads', 'blocking')],
-  asyncProcesses: [`round trip between processes, async wait (futex: ${asyncFutexMechanism()}, event loop)`, () => roundTrip('processes', 'async')],
+  asyncProcesses: [`round trip between processes, async wait (futex: ${mainAsyncMechanism}, event loop)`, () => roundTrip('processes', 'async')],
   asyncThreads: ['round trip between threads, async wait (Atomics.waitAsync, event loop)', () => roundTrip('threads', 'async')],
 };
 const VARIANTS = [...Object.keys(THROUGHPUT), ...Object.keys(ROUND_TRIPS)];
@@ -293,7 +296,7 @@ if (isMainThread && !process.argv.includes('--role')) {
       socketBatch: SOCKET_BATCH,
       ringCapacity: RING_CAPACITY,
       roundTrips: `${PINGS} after ${WARMUP_PINGS} warm-up, p50`,
-      asyncFutex: asyncFutexMechanism(),
+      asyncFutex: mainAsyncMechanism,
       runs: args.runs,
     },
   );
