@@ -124,6 +124,14 @@ export const ProducerMode = {
 } as const;
 export type ProducerModeName = 'single' | 'multi';
 
+/**
+ * AVAILABLE, multi-producer: a claim's first slot holds `last | CLAIMED_MARKER_BIT` from the
+ * claim until its publish (which stores `last`, a sequence: never negative). Consumers read a
+ * negative marker as not published; a ClaimUnblocker that finds one stuck for its timeout
+ * knows the dead claim's extent (`marker & SEQUENCE_MASK`) and publishes it aborted.
+ */
+export const CLAIMED_MARKER_BIT = 0x80000000 | 0;
+
 /** LENGTHS value of a claimed slot that was aborted: consumers skip it. */
 export const ABORTED_LENGTH = -1;
 

@@ -19,7 +19,7 @@
  * fine: any partition of a claim into batches, published in any order, is correct.
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
-import { CLAIM_SEQUENCE_INDEX } from './layout.js';
+import { CLAIM_SEQUENCE_INDEX, CLAIMED_MARKER_BIT } from './layout.js';
 import { Producer } from './producer.js';
 import type { ProducerView } from './ring-view.js';
 import { addSequence, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
@@ -62,6 +62,7 @@ export class MultiProducer extends Producer {
       // Lock-free: a failed CAS means another producer claimed, so the ring made progress.
       if (Atomics.compareExchange(int32, CLAIM_SEQUENCE_INDEX, current, last) === current) {
         const first = addSequence(current, 1);
+        this.markClaimed(first, last); // at once: a producer that dies now leaves its extent behind (claim-unblocker.ts)
         this.fillLengths(first, count, lengthBytes);
         this.addPending(first, last);
         return first;
@@ -97,11 +98,21 @@ export class MultiProducer extends Producer {
     this.ring.wakeSleepers();
   }
 
+  /**
+   * AVAILABLE[first] = last | CLAIMED_MARKER_BIT: the extent of an unpublished claim. A plain
+   * store: it is read only by a ClaimUnblocker after its timeout, and the batch's publish
+   * (an Atomics.store, later in this thread's program order) always overwrites it.
+   */
+  private markClaimed(first: number, last: number): void {
+    this.ring.available[first & this.indexMask] = last | CLAIMED_MARKER_BIT;
+  }
+
   /** Records a new claim, merged into the newest range when it directly follows it. */
   private addPending(first: number, last: number): void {
     const n = this.pendingRanges;
     if (n > 0 && this.pending[2 * n - 1] === addSequence(first, -1)) {
       this.pending[2 * n - 1] = last;
+      this.markClaimed(this.pending[2 * n - 2], last); // the merged range's extent
       return;
     }
     this.pending[2 * n] = first;
@@ -131,6 +142,8 @@ export class MultiProducer extends Producer {
     const pending = this.pending;
     const start = pending[2 * i];
     const end = pending[2 * i + 1];
+    // What stays outstanding gets its claimed marker before the caller's publish store, so a
+    // ClaimUnblocker never takes a published part for part of a dead claim.
     if (first === start && last === end) {
       const n = this.pendingRanges - 1; // the whole range: move the newest range into its place
       pending[2 * i] = pending[2 * n];
@@ -138,14 +151,18 @@ export class MultiProducer extends Producer {
       this.pendingRanges = n;
     } else if (first === start) {
       pending[2 * i] = addSequence(last, 1);
+      this.markClaimed(pending[2 * i], end);
     } else if (last === end) {
       pending[2 * i + 1] = addSequence(first, -1);
+      this.markClaimed(start, pending[2 * i + 1]);
     } else {
       pending[2 * i + 1] = addSequence(first, -1); // the middle of a range: split it in two
       const n = this.pendingRanges;
       pending[2 * n] = addSequence(last, 1);
       pending[2 * n + 1] = end;
       this.pendingRanges = n + 1;
+      this.markClaimed(start, pending[2 * i + 1]);
+      this.markClaimed(pending[2 * n], end);
     }
   }
 

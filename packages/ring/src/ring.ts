@@ -515,6 +515,7 @@ export class Ring {
     for (let scanned = 0; scanned < limit; ) {
       const start = addSequence(high, 1);
       const batchEnd = Atomics.load(available, start & mask); // observes a batch's publish
+      if (batchEnd < 0) break; // claimed, not yet published (CLAIMED_MARKER_BIT)
       const length = sequenceDiff(batchEnd, start) + 1;
       if (length <= 0 || length > capacity) break;
       high = batchEnd;

@@ -17,7 +17,9 @@ import { loadAddon } from '../src/native.js';
 // Typed from the sources, loaded from dist/ (a path in a variable: typecheck runs before the build).
 const RING_DIST = '../../ring/dist/index.js';
 const URING_DIST = '../dist/index.js';
-const { Ring, AsyncWaitStrategy, BlockingWaitStrategy, ringPath } = (await import(new URL(RING_DIST, import.meta.url).href)) as typeof RingModule;
+const { Ring, AsyncWaitStrategy, BlockingWaitStrategy, ClaimUnblocker, ringPath } = (await import(
+  new URL(RING_DIST, import.meta.url).href
+)) as typeof RingModule;
 // Registers the shared-memory provider with that @flux/ring.
 const { asyncFutexMechanism } = (await import(new URL(URING_DIST, import.meta.url).href)) as typeof import('../src/index.js');
 const stressWorker = new URL('../../ring/test/workers/stress-worker.mjs', import.meta.url);
@@ -258,6 +260,35 @@ describe('a process that dies holding part of a ring', () => {
       }
       expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
       expect(() => ring.createProducer()).toThrow(/held by process \d+, this one/);
+    },
+    30_000,
+  );
+
+  withAddon(
+    'a multi-producer SIGKILLed between claim and publish: its claim is published aborted after the timeout, nothing published is lost',
+    async () => {
+      const ring = Ring.create({ name: uniqueName(), capacity: 64, maxMessageBytes: 4, producerMode: 'multi' });
+      const consumer = ring.openConsumer(ring.addConsumer());
+      const child = fork(new URL('./children/ring-claimer.mjs', import.meta.url), [ring.path as string]);
+      let claimed = -1;
+      try {
+        claimed = (await nextMessage<{ claimed: number }>(child)).claimed;
+        child.kill('SIGKILL');
+        await exitOf(child);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      const live = ring.createProducer();
+      for (let i = 0; i < 4; i++) live.offer(new Uint8Array([2 + i, 0, 0, 0]));
+      const seen: (number | 'aborted')[] = [];
+      const read = () => consumer.poll((bytes, offset) => seen.push(bytes[offset])); // poll skips aborted slots
+      read();
+      expect(seen).toEqual([1]); // stopped at the dead claim
+      const unblocker = new ClaimUnblocker(ring, 1e9);
+      expect(unblocker.poll(0)).toEqual([]);
+      expect(unblocker.poll(1e9)).toEqual([{ first: claimed, last: claimed + 7 }]);
+      read();
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
     },
     30_000,
   );
