@@ -9,6 +9,10 @@ const examples = {
   'ring-worker-ipc.mjs': /^received 1000000 messages from the worker, 0 out of order or corrupt$/m,
   'udp-two-processes.mjs': /^sent 20000 messages in \d+ datagrams; received 20000, 0 out of order or corrupt, 0 frames lost, 0 dropped$/m,
   'sdk-worker-pipeline.mjs': /^received 200000 squares through 2 workers, 0 wrong$/m,
+  'process-ring.mjs': /^received 1048576 messages from another process through \/dev\/shm\/flux-ring\.example-\d+, 0 out of order or corrupt$/m,
+  // When the kill lands varies; that nothing published is lost may not.
+  'process-ring-recovery.mjs':
+    /^the producer process was killed after publishing \d+ messages; taken over from pid the killed child\nreceived \d+ messages, every one once and in order$/m,
   // The relay is seeded, but which datagrams it meets depends on timing: counts vary, the outcome may not.
   'reliable-under-loss.mjs':
     /^sent 20000 messages; the relay lost [1-9]\d* datagrams\nrebuilt [1-9]\d* from parity, retransmitted \d+ after \d+ NAKs\nreceived 20000, 0 out of order or corrupt; stream: end$/m,
