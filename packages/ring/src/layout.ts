@@ -65,15 +65,17 @@ export const PRODUCER_MODE_INDEX = SLOT_STRIDE_BYTES_INDEX + 1;
 export const MAX_CONSUMERS_INDEX = PRODUCER_MODE_INDEX + 1;
 /** Single-producer mode: 1 once the one producer has been created (a second throws). */
 export const SINGLE_PRODUCER_TAKEN_INDEX = MAX_CONSUMERS_INDEX + 1;
-/** The pid of the process that created the ring (informational: which process made a ring file). */
+/** The process that created the ring (process-identity.ts): pid, then its start time in clock ticks, low and high words. */
 export const CREATOR_PID_INDEX = SINGLE_PRODUCER_TAKEN_INDEX + 1;
+export const CREATOR_START_LOW_INDEX = CREATOR_PID_INDEX + 1;
+export const CREATOR_START_HIGH_INDEX = CREATOR_START_LOW_INDEX + 1;
 /**
  * Single-producer mode: the process holding the producer (process-identity.ts): its pid
  * (stored last; -1 while another process takes the producer over), then its start time in
  * clock ticks, low and high words. A ring file's producer whose process is gone can be
  * taken over.
  */
-export const PRODUCER_OWNER_PID_INDEX = CREATOR_PID_INDEX + 1;
+export const PRODUCER_OWNER_PID_INDEX = CREATOR_START_HIGH_INDEX + 1;
 export const PRODUCER_OWNER_START_LOW_INDEX = PRODUCER_OWNER_PID_INDEX + 1;
 export const PRODUCER_OWNER_START_HIGH_INDEX = PRODUCER_OWNER_START_LOW_INDEX + 1;
 /** PRODUCER_OWNER_PID_INDEX while a process takes the producer over. */

@@ -54,8 +54,9 @@ import type { Producer } from './producer.js';
 import { addSequence, INITIAL_SEQUENCE, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { SingleProducer } from './single-producer.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
-import { loadOwner, processAlive } from './process-identity.js';
-import { adoptMapped, sharedMemoryProvider } from './shared-memory.js';
+import { loadOwner, processAlive, selfIdentity, storeOwner } from './process-identity.js';
+import { adoptMapped, SharedMemoryUnavailableError, sharedMemoryProvider } from './shared-memory.js';
+import { readdirSync, rmSync } from 'node:fs';
 import { notifyOn } from './wait/futex.js';
 
 export interface RingOptions {
@@ -90,6 +91,8 @@ export interface RingHandle {
 
 /** Where ring files named by `name` live: tmpfs, so they are memory, never written to a disk. */
 export const RING_DIRECTORY = '/dev/shm';
+/** A named ring's file name: this, then the name. */
+const RING_FILE_PREFIX = 'flux-ring.';
 /** Names: letters, digits, '.', '_' and '-', 1 to 200 of them. */
 const RING_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 
@@ -98,7 +101,7 @@ export function ringPath(name: string): string {
   if (typeof name !== 'string' || !RING_NAME.test(name) || name === '.' || name === '..') {
     throw new FluxTypeError(`name must be 1 to 200 letters, digits, '.', '_' or '-', got ${describe(name)}`);
   }
-  return `${RING_DIRECTORY}/flux-ring.${name}`;
+  return `${RING_DIRECTORY}/${RING_FILE_PREFIX}${name}`;
 }
 
 function pathOf(o: { path?: unknown; name?: unknown }): string | undefined {
@@ -210,7 +213,7 @@ export class Ring {
     int32[SLOT_STRIDE_BYTES_INDEX] = geometry.slotStrideBytes;
     int32[PRODUCER_MODE_INDEX] = producerMode === 'multi' ? ProducerMode.MULTI : ProducerMode.SINGLE;
     int32[MAX_CONSUMERS_INDEX] = maxConsumers;
-    int32[CREATOR_PID_INDEX] = process.pid;
+    storeOwner(int32, CREATOR_PID_INDEX, selfIdentity());
     int32[CLAIM_SEQUENCE_INDEX] = INITIAL_SEQUENCE;
     int32[CURSOR_INDEX] = INITIAL_SEQUENCE;
     const ring = new Ring(CONSTRUCT, buffer, geometry, path);
@@ -316,6 +319,52 @@ export class Ring {
   /** The pid of the process that created the ring (0 for a ring of an older @flux/ring). */
   get creatorPid(): number {
     return this.int32[CREATOR_PID_INDEX];
+  }
+
+  /**
+   * The processes recorded in the ring, and whether each still runs: its creator, the
+   * holder of its single producer, and the reader of each active consumer. (Multi-producer
+   * producers are not recorded: they hold nothing but their claims.)
+   */
+  holders(): { role: 'creator' | 'producer' | 'consumer'; pid: number; alive: boolean; consumerId?: number }[] {
+    const holders: { role: 'creator' | 'producer' | 'consumer'; pid: number; alive: boolean; consumerId?: number }[] = [];
+    const creator = loadOwner(this.int32, CREATOR_PID_INDEX);
+    if (creator.pid > 0)
+      holders.push({ role: 'creator', pid: creator.pid, alive: creator.pid === process.pid || processAlive(creator.pid, creator.startTicks) });
+    const producer = this.producerOwner();
+    if (producer !== undefined) holders.push({ role: 'producer', ...producer });
+    for (let id = 0; id < this.maxConsumers; id++) {
+      const owner = this.isConsumerActive(id) ? this.consumerOwner(id) : undefined;
+      if (owner !== undefined) holders.push({ role: 'consumer', consumerId: id, ...owner });
+    }
+    return holders;
+  }
+
+  /**
+   * Removes the ring files in `directory` (default RING_DIRECTORY: the files `name` makes)
+   * that nobody holds: every process recorded in them (holders()) is gone. A file that is
+   * not an intact ring (a foreign file, one still being created) is left alone. Returns the
+   * paths removed. A process that still has a removed ring mapped keeps using it; it can no
+   * longer be opened.
+   */
+  static removeUnheld(directory: string = RING_DIRECTORY): string[] {
+    if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
+    const removed: string[] = [];
+    for (const entry of readdirSync(directory)) {
+      if (!entry.startsWith(RING_FILE_PREFIX)) continue;
+      const path = `${directory}/${entry}`;
+      let ring: Ring;
+      try {
+        ring = Ring.open({ path });
+      } catch (error) {
+        if (error instanceof SharedMemoryUnavailableError) throw error;
+        continue; // not an intact ring: not ours to remove
+      }
+      if (ring.holders().some((holder) => holder.alive)) continue;
+      rmSync(path, { force: true });
+      removed.push(path);
+    }
+    return removed;
   }
 
   get maxConsumers(): number {

@@ -7,13 +7,14 @@
  *   reliable:  ReliablePublication, ReliableSubscription (@flux/reliable), iterable the same way
  *   errors:    FluxError and its subclasses, ERR_FLUX_* codes (@flux/ring's errors.ts)
  *   native:    UringUdpSocket, capability, placement hints (@flux/uring)
- *   report:    info(), formatInfo() (`npx flux info`), readCounters()
+ *   report:    info(), formatInfo() (`npx flux info`), readCounters(), ringReport() (`npx flux rings`)
  */
 export * from '@flux/ring';
 export * from '@flux/udp';
 export * from '@flux/reliable';
 export * from '@flux/uring';
 export { readCounters } from './counters.js';
+export { formatRings, type RingFileReport, ringReport } from './rings.js';
 export { type FluxInfo, formatInfo, info } from './info.js';
 export { messages, type ReadOptions, readMessages } from './messages.js';
 export { exited, startWorker, type StartWorkerOptions, WorkerExitError, workerRings } from './workers.js';

@@ -3,6 +3,7 @@
  * the capability report and `flux info`, counters. Every wait is bounded.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { capability, exited, formatInfo, info, messages, readCounters, readMessages, Ring, startWorker, Subscription, workerRings } from '../src/index.js';
 
@@ -104,6 +105,37 @@ describe('the capability report', () => {
     const text = execFileSync(process.execPath, [BIN, 'info'], { encoding: 'utf8', timeout: 20_000 });
     expect(text).toContain(`node        ${process.version}`);
     expect(() => execFileSync(process.execPath, [BIN, 'nonsense'], { stdio: 'pipe', timeout: 20_000 })).toThrow(/usage: flux info/);
+  });
+});
+
+describe('flux rings', () => {
+  it('lists the ring files of a directory with their geometry, consumers and holders (text and --json)', () => {
+    const directory = mkdtempSync('/dev/shm/flux-sdk-test-');
+    try {
+      const ring = Ring.create({ path: `${directory}/flux-ring.prices`, capacity: 64, maxMessageBytes: 16 });
+      ring.openConsumer(ring.addConsumer()); // this process reads as consumer 0
+      ring.createProducer().offer(new Uint8Array(4));
+      writeFileSync(`${directory}/flux-ring.junk`, 'not a ring');
+      const json = JSON.parse(
+        execFileSync(process.execPath, [BIN, 'rings', '--dir', directory, '--json', '--remove-unheld'], { encoding: 'utf8', timeout: 20_000 }),
+      );
+      expect(json.removed).toEqual([]); // this process holds it
+      expect(json.rings.map((r: { path: string }) => r.path)).toEqual([`${directory}/flux-ring.junk`, ring.path]);
+      expect(json.rings[0].error).toMatch(/of 10 bytes cannot hold a Flux ring/);
+      expect(json.rings[1]).toMatchObject({
+        error: '',
+        capacity: 64,
+        maxMessageBytes: 16,
+        producerMode: 'single',
+        consumers: [{ id: 0, lag: 1, pid: process.pid, alive: true }],
+      });
+      expect(json.rings[1].holders.map((h: { role: string }) => h.role)).toEqual(['creator', 'producer', 'consumer']);
+      const text = execFileSync(process.execPath, [BIN, 'rings', '--dir', directory], { encoding: 'utf8', timeout: 20_000 });
+      expect(text).toContain(`consumer 0: at ${ring.consumerSequence(0)}, 1 behind, process ${process.pid} alive`);
+      expect(() => execFileSync(process.execPath, [BIN, 'rings', '--bogus'], { stdio: 'pipe', timeout: 20_000 })).toThrow(/usage: flux info/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 

@@ -9,7 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { existsSync, openSync, rmSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as RingModule from '@flux/ring';
 import { loadAddon } from '../src/native.js';
@@ -186,6 +186,28 @@ describe('ring files', () => {
       10_000,
     );
   }
+
+  withAddon('are removed by Ring.removeUnheld once every process recorded in them is gone, and only then', async () => {
+    const directory = mkdtempSync('/dev/shm/flux-test-');
+    try {
+      const [orphan, read, junk, mine] = ['orphan', 'read', 'junk', 'mine'].map((name) => `${directory}/flux-ring.${name}`);
+      const child = fork(new URL('./children/ring-creator.mjs', import.meta.url), [orphan, read]);
+      await new Promise((resolve) => child.once('exit', resolve));
+      writeFileSync(junk, Buffer.alloc(8192)); // not a ring: never removed
+      Ring.create({ path: mine, capacity: 8, maxMessageBytes: 8 }); // its creator (this process) runs
+      const reader = Ring.open({ path: read });
+      reader.openConsumer(0); // this process reads as consumer 0 of a ring whose creator is gone
+      expect(Ring.open({ path: orphan }).holders()).toEqual([{ role: 'creator', pid: child.pid, alive: false }]);
+      expect(Ring.removeUnheld(directory)).toEqual([orphan]);
+      expect(readdirSync(directory).sort()).toEqual(['flux-ring.junk', 'flux-ring.mine', 'flux-ring.read']);
+      expect(reader.holders()).toEqual([
+        { role: 'creator', pid: child.pid, alive: false },
+        { role: 'consumer', consumerId: 0, pid: process.pid, alive: true },
+      ]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
 
   withAddon('refuse a file that is not an intact ring: not a ring, another layout version, truncated, missing', () => {
     const notRing = ringPath(uniqueName());
