@@ -11,7 +11,8 @@
 //   The consumer checks every message's stamp (its index) and length; rate = messages /
 //   consumer elapsed, first message to last.
 //
-//   round trip (ping-pong, one 8-byte message each way, p50 of 2,000 after 200 warm-up):
+//   round trip (ping-pong, one 8-byte message each way; p50 of 200,000 round trips after 20,000
+//   warm-up when spinning, of 20,000 after 2,000 when waiting):
 //   spinProcesses   two processes, busy-spin on the ring file                    (one core each)
 //   spinThreads     two threads, busy-spin on a SharedArrayBuffer ring           (the same, threads)
 //   futexProcesses  two processes, BlockingWaitStrategy: a futex on the file     vs
@@ -37,8 +38,6 @@ const RING_BATCH = 256;
 const SOCKET_BATCH = 1024;
 const RING_CAPACITY = 1 << 14;
 const DEADLINE_MS = 120_000;
-const PINGS = 2_000;
-const WARMUP_PINGS = 200;
 const scriptPath = new URL(import.meta.url).pathname;
 
 // ---- roles (a process child or a worker thread runs one) ------------------------------------
@@ -134,37 +133,45 @@ async function socketConsumer({ socketPath, count }, ready) {
   return { elapsedMs: end - start, timed: expected - SOCKET_BATCH, received: expected, bad };
 }
 
-/** Ping-pong: `ping` sends on ring A and waits for the answer on ring B; `pong` echoes. Returns round trips (ns). */
-async function pingPong({ handles, consumerIds, side: role, strategy }) {
+/** Round trips per run, after a warm-up that lets V8 optimise the loop: spinning ones are ~1 µs, waking ones tens. */
+const PINGS = { spin: [20_000, 200_000], blocking: [2_000, 20_000], async: [2_000, 20_000] };
+
+/**
+ * Ping-pong: `ping` publishes one 8-byte message on ring A and waits for the answer on ring B;
+ * `pong` echoes. A round trip is the time between consecutive pings' answers (one clock read
+ * per round trip, as bench_ring_ping_pong_latency); returns them (ns) for p50.
+ */
+async function pingPong({ handles, consumerIds, side: role, strategy, scale }) {
   const [outRing, inRing] = role === 'ping' ? [Ring.attach(handles[0]), Ring.attach(handles[1])] : [Ring.attach(handles[1]), Ring.attach(handles[0])];
   const producer = outRing.createProducer();
   const consumer = inRing.openConsumer(role === 'ping' ? consumerIds[1] : consumerIds[0]);
   const wait = strategy === 'spin' ? new BusySpinWaitStrategy() : strategy === 'blocking' ? new BlockingWaitStrategy() : new AsyncWaitStrategy();
   const isAsync = strategy === 'async';
-  const rtts = [];
-  const total = PINGS + WARMUP_PINGS;
-  const deadline = Date.now() + DEADLINE_MS;
-  for (let i = 0; i < total; i++) {
-    const t0 = process.hrtime.bigint();
-    if (role === 'ping') {
-      let first;
-      while ((first = producer.tryClaim(1, 8)) < 0) verify(Date.now() < deadline, 'ping: deadline');
-      producer.publish(first, 1);
-    }
-    let n = 0;
-    while (n === 0) {
-      const remaining = deadline - Date.now();
-      verify(remaining > 0, `${role}: deadline`);
-      n = isAsync ? await consumer.waitForAsync(wait, Math.min(remaining, 1_000)) : consumer.waitFor(wait, Math.min(remaining, 1_000));
-    }
+  const [warmup, samples] = PINGS[strategy].map((n) => Math.max(10, Math.round(n * scale)));
+  const rtts = new Float64Array(samples);
+  const send = (stamp) => {
+    const first = producer.tryClaim(1, 8);
+    verify(first >= 0, `${role}: ring full or unconnected (${first})`);
+    outRing.int32[outRing.offsetOf(first) >> 2] = stamp;
+    producer.publish(first, 1);
+  };
+  let bad = 0;
+  let previous = performance.now();
+  for (let i = 0; i < warmup + samples; i++) {
+    if (role === 'ping') send(i);
+    const ready = isAsync ? await consumer.waitForAsync(wait, 10_000) : consumer.waitFor(wait, 10_000);
+    verify(ready > 0, `${role}: no message within 10 s`);
+    if (inRing.int32[inRing.offsetOf(consumer.nextSequence) >> 2] !== i) bad++;
     consumer.release(1);
-    if (role === 'pong') {
-      let first;
-      while ((first = producer.tryClaim(1, 8)) < 0) verify(Date.now() < deadline, 'pong: deadline');
-      producer.publish(first, 1);
-    } else if (i >= WARMUP_PINGS) rtts.push(Number(process.hrtime.bigint() - t0));
+    if (role === 'pong') send(i);
+    else {
+      const now = performance.now();
+      if (i >= warmup) rtts[i - warmup] = (now - previous) * 1e6;
+      previous = now;
+    }
   }
-  return { rtts };
+  verify(bad === 0, `${role}: ${bad} answers out of order`);
+  return { p50: role === 'ping' ? median(rtts) : 0 }; // one number back over IPC, not the samples
 }
 
 const roles = { ringProducer, ringConsumer, socketProducer, socketConsumer, pingPong };
@@ -188,6 +195,7 @@ if (!isMainThread) {
 // ---- main ---------------------------------------------------------------------------------
 
 let serial = 0;
+let roundTripScale = 1;
 const uniqueName = () => `bench-${process.pid}-${serial++}`;
 
 /** Runs two roles in two child processes; `first` starts first (and may announce 'listening'). */
@@ -246,11 +254,10 @@ async function roundTrip(where, strategy) {
   const rings = [0, 1].map(() => Ring.create({ capacity: 64, maxMessageBytes: 8, ...(mapped ? { name: uniqueName() } : {}) }));
   try {
     const consumerIds = rings.map((ring) => ring.addConsumer());
-    const data = { handles: rings.map((ring) => ring.handle), consumerIds, strategy };
+    const data = { handles: rings.map((ring) => ring.handle), consumerIds, strategy, scale: roundTripScale };
     const run = mapped ? inProcesses : inThreads;
     const [ping] = await run({ role: 'pingPong', data: { ...data, side: 'ping' } }, { role: 'pingPong', data: { ...data, side: 'pong' } });
-    verify(ping.rtts.length === PINGS, `ping: ${ping.rtts.length} of ${PINGS} round trips`);
-    return median(ping.rtts);
+    return ping.p50;
   } finally {
     if (mapped) for (const ring of rings) rmSync(ring.path, { force: true });
   }
@@ -286,6 +293,7 @@ const VARIANTS = [...Object.keys(THROUGHPUT), ...Object.keys(ROUND_TRIPS)];
 if (isMainThread && !process.argv.includes('--role')) {
   const args = parseArgs({ variants: VARIANTS });
   const scale = scaleOf(args);
+  roundTripScale = scale;
   const report = reporter(
     'ring_processes',
     args,
@@ -295,7 +303,7 @@ if (isMainThread && !process.argv.includes('--role')) {
       ringBatch: RING_BATCH,
       socketBatch: SOCKET_BATCH,
       ringCapacity: RING_CAPACITY,
-      roundTrips: `${PINGS} after ${WARMUP_PINGS} warm-up, p50`,
+      roundTrips: `p50 of ${PINGS.spin[1] * scale} (spin) or ${PINGS.blocking[1] * scale} (waits) after a warm-up of a tenth as many`,
       asyncFutex: mainAsyncMechanism,
       runs: args.runs,
     },

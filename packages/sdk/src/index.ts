@@ -7,7 +7,8 @@
  *   reliable:  ReliablePublication, ReliableSubscription (@flux/reliable), iterable the same way
  *   errors:    FluxError and its subclasses, ERR_FLUX_* codes (@flux/ring's errors.ts)
  *   native:    UringUdpSocket, capability, placement hints (@flux/uring)
- *   report:    info(), formatInfo() (`npx flux info`), readCounters(), ringReport() (`npx flux rings`)
+ *   report:    info(), formatInfo() (`npx flux info`), readCounters(), ringReport() (`npx flux rings`),
+ *              exportCounters() / readStats() (`npx flux stat`: counters other processes read)
  */
 export * from '@flux/ring';
 export * from '@flux/udp';
@@ -15,6 +16,7 @@ export * from '@flux/reliable';
 export * from '@flux/uring';
 export { readCounters } from './counters.js';
 export { formatRings, type RingFileReport, ringReport } from './rings.js';
+export { type CounterExport, DEFAULT_STAT_INTERVAL_MS, exportCounters, formatStats, readStats, removeStaleStats, type StatFile } from './stat.js';
 export { type FluxInfo, formatInfo, info } from './info.js';
 export { messages, type ReadOptions, readMessages } from './messages.js';
 export { exited, startWorker, type StartWorkerOptions, WorkerExitError, workerRings } from './workers.js';

@@ -2,10 +2,23 @@
  * @flux/sdk's own pieces: worker helpers and event-loop reading across a real worker,
  * the capability report and `flux info`, counters. Every wait is bounded.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { capability, exited, formatInfo, info, messages, readCounters, readMessages, Ring, startWorker, Subscription, workerRings } from '../src/index.js';
+import {
+  capability,
+  exited,
+  exportCounters,
+  formatInfo,
+  info,
+  messages,
+  readCounters,
+  readMessages,
+  Ring,
+  startWorker,
+  Subscription,
+  workerRings,
+} from '../src/index.js';
 
 const PRODUCER = new URL('./workers/producer.mjs', import.meta.url);
 const BIN = new URL('../bin/flux.mjs', import.meta.url).pathname;
@@ -134,6 +147,43 @@ describe('flux rings', () => {
       expect(text).toContain(`consumer 0: at ${ring.consumerSequence(0)}, 1 behind, process ${process.pid} alive`);
       expect(() => execFileSync(process.execPath, [BIN, 'rings', '--bogus'], { stdio: 'pipe', timeout: 20_000 })).toThrow(/usage: flux info/);
     } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('flux stat', () => {
+  it('prints the counters other processes export, says which processes are gone, and removes their files on request', () => {
+    const directory = mkdtempSync('/dev/shm/flux-sdk-test-');
+    const stat = exportCounters({ directory, intervalMs: 60_000 });
+    try {
+      const ring = Ring.create({ capacity: 8, maxMessageBytes: 8 });
+      ring.openConsumer(ring.addConsumer());
+      ring.createProducer().offer(new Uint8Array(2));
+      stat.add('orders ring', ring);
+      expect(() => stat.add('nothing', {})).toThrow(/counters/);
+      expect(() => exportCounters({ directory, intervalMs: 5 })).toThrow(/intervalMs must be a number from 10/);
+      stat.write();
+      const gone = spawnSync('true').pid as number; // a process that has exited
+      writeFileSync(`${directory}/flux-stat.${gone}.json`, JSON.stringify({ pid: gone, startTicks: 1, intervalMs: 1000, updatedAtMs: 0, objects: {} }));
+      const run = (...args: string[]) => execFileSync(process.execPath, [BIN, 'stat', '--dir', directory, ...args], { encoding: 'utf8', timeout: 20_000 });
+      const files = JSON.parse(run('--json'));
+      expect(files.map((f: { pid: number; alive: boolean }) => [f.pid, f.alive]).sort()).toEqual(
+        [
+          [gone, false],
+          [process.pid, true],
+        ].sort(),
+      );
+      const mine = files.find((f: { pid: number }) => f.pid === process.pid);
+      expect(mine.objects['orders ring']).toEqual({ cursor: ring.cursor(), sleepers: 0, 'consumer0.sequence': ring.consumerSequence(0), 'consumer0.lag': 1 });
+      expect(run('--watch', '10', '--count', '2', '--json').trim().split('\n')).toHaveLength(2);
+      expect(run('--remove-stale')).toContain(`removed ${directory}/flux-stat.${gone}.json (its process is gone)`);
+      expect(run()).toContain(`process ${process.pid} alive`);
+      expect(() => run('--watch', '0')).toThrow(/usage: flux info/);
+      stat.close();
+      expect(readdirSync(directory)).toEqual([]); // close() removes this process's file
+    } finally {
+      stat.close();
       rmSync(directory, { recursive: true, force: true });
     }
   });
