@@ -2,9 +2,16 @@
  * Memory layout of a Flux ring: constants and offset helpers only. The algorithms that use
  * them live in `sequencer-*.ts`, `producer.ts` and `consumer.ts`.
  *
- * One SharedArrayBuffer holds everything. Every region starts on a 128-byte boundary
- * (two cache lines, so the adjacent-line prefetcher cannot couple two regions), and every
- * counter written by one party lives alone in its own region:
+ * One buffer holds everything: a SharedArrayBuffer (threads) or a mapped file (processes).
+ * Every region starts at a multiple of 128 bytes from the buffer's start, and every counter
+ * written by one party lives alone in its own region. What that guarantees depends on where
+ * the buffer's first byte is:
+ *   - a ring file: the mapping is page-aligned, so regions start on 128-byte address
+ *     boundaries (two cache lines: the adjacent-line prefetcher cannot couple two regions),
+ *     and slots on 8-byte ones (64-byte ones when the stride is a multiple of 64);
+ *   - a SharedArrayBuffer: V8 chooses the address and does not promise 64-byte alignment, so
+ *     a region may start inside a line. Counters of different regions are still 128 bytes
+ *     apart: never on one line or one adjacent-line pair. Slots may straddle two lines.
  *
  * ```
  *  byte 0 ┌──────────────────────────────────────────────┐
