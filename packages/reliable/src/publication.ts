@@ -12,7 +12,7 @@
  * plus the retransmit buffer, whatever the send rate.
  */
 import { randomBytes } from 'node:crypto';
-import { AsyncWaitStrategy, Ring } from '@flux/ring';
+import { AsyncWaitStrategy, Ring, registerCounterSource } from '@flux/ring';
 import { optionalBoolean, optionalChoice, requireNumber } from '@flux/ring/validate';
 import {
   type Backend,
@@ -106,6 +106,8 @@ type ResolvedPublication = ResolvedRingFed & { sender: SenderTuning };
 export class ReliablePublication {
   readonly ring: Ring;
   readonly counters = new SenderCounters();
+  /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
+  private unregisterCounters: () => void = () => {};
   readonly sessionId: number;
   readonly streamId: number;
   readonly datagramBytes: number;
@@ -222,6 +224,9 @@ export class ReliablePublication {
       path.startBusyPoll();
       publication.busyPoll = true;
     } else publication.senderDone = publication.runSender();
+    publication.unregisterCounters = registerCounterSource(`reliable publication to ${host}:${port} stream ${resolved.streamId}`, () =>
+      publication.counters.snapshot(),
+    );
     return publication;
   }
 
@@ -317,6 +322,7 @@ export class ReliablePublication {
    */
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
+    this.unregisterCounters();
     if (this.busyPoll) return this.spinClose(timeoutMs);
     if (!this.stopping) {
       const deadline = Date.now() + timeoutMs;

@@ -32,7 +32,7 @@ import { ReceiverCounters } from './counters.js';
 import { DEFAULT_RECEIVE_BUFFER_BYTES, IDLE_TIMER_MS, MIN_TIMER_MS, NS_PER_MS, READER_SEQUENCE_WINDOW_FRAMES } from './defaults.js';
 import { nowNs, requireInteger, type ResolvedReceiver, resolveReceiverOptions, windowWithin } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
-import { FluxHandlerError } from '@flux/ring';
+import { FluxHandlerError, registerCounterSource } from '@flux/ring';
 import { optionalChoice, requireFunction, requireObject, requireString } from '@flux/ring/validate';
 import { openDgramReceiverLink } from './dgram-links.js';
 import type { ReceiverLink, ReceiverLinkEvents } from './links.js';
@@ -85,6 +85,8 @@ export class ReliableSubscription {
   readonly counters = new ReceiverCounters();
   /** Frames and messages as parsed: messagesReceived, framesLost (skipped gaps), drops by reason. */
   readonly messageCounters = new SubscriptionCounters();
+  /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
+  private unregisterCounters: () => void = () => {};
   readonly port: number;
   readonly address: string;
   private readonly link: ReceiverLink;
@@ -199,6 +201,10 @@ export class ReliableSubscription {
       link.startBusyPoll();
       subscription.busyPoll = true;
     } else subscription.arm();
+    subscription.unregisterCounters = registerCounterSource(`reliable subscription on port ${subscription.port}`, () => ({
+      ...subscription.counters.snapshot(),
+      ...Object.fromEntries(Object.entries(subscription.messageCounters.snapshot()).map(([name, value]) => [`message.${name}`, value])),
+    }));
     return subscription;
   }
 
@@ -288,6 +294,7 @@ export class ReliableSubscription {
   }
 
   async close(): Promise<void> {
+    this.unregisterCounters();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDueNs = -1; // never re-armed

@@ -6,15 +6,19 @@
  * whether the process that wrote it still runs.
  *
  *   file: { pid, startTicks, intervalMs, updatedAtMs, objects: { [name]: { [counter]: number } } }
- *   a Ring's entry: cursor, sleepers, and per active consumer its sequence and lag
- *   anything else: readCounters(object) (a publication or subscription of either kind)
+ *   registered     every publication and subscription open in the process (they register
+ *                  themselves: @flux/ring's counter-sources.ts), named "udp publication to
+ *                  HOST:PORT stream N #id" and the like
+ *   added          a Ring (cursor, sleepers, each active consumer's sequence and lag), or
+ *                  anything readCounters reads, under the name you give
+ *   FLUX_STAT=MS   starts one exporter (every MS ms) when the first of them opens
  *
  * Values are as fresh as the last write: at most `intervalMs` old while the process runs.
  * close() writes a last time and removes the file; a process that dies leaves it, marked
  * gone by its pid and start time (and `flux stat --remove-stale` removes such files).
  */
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { FluxRangeError, FluxTypeError, processAlive, Ring, RING_DIRECTORY, selfIdentity, sequenceDiff } from '@flux/ring';
+import { counterSources, FluxRangeError, FluxTypeError, processAlive, Ring, RING_DIRECTORY, selfIdentity, sequenceDiff, setStatAutoStart } from '@flux/ring';
 import { describe } from '@flux/ring/validate';
 import { readCounters } from './counters.js';
 
@@ -56,8 +60,14 @@ function ringCounters(ring: Ring): Record<string, number> {
   return counters;
 }
 
-/** Starts writing this process's counters file (see above); `intervalMs` from 10 to 3,600,000 (default 1,000). */
-export function exportCounters(options: { intervalMs?: number; directory?: string } = {}): CounterExport {
+/**
+ * Starts writing this process's counters file (see above): every publication and
+ * subscription open in this process (`registered`, default true: they register themselves
+ * with @flux/ring's counter sources) and whatever you `add`. `intervalMs` from 10 to
+ * 3,600,000 (default 1,000). The file is removed at close() or when the process exits.
+ */
+export function exportCounters(options: { intervalMs?: number; directory?: string; registered?: boolean } = {}): CounterExport {
+  const registered = options.registered ?? true;
   const intervalMs = options.intervalMs ?? DEFAULT_STAT_INTERVAL_MS;
   if (typeof intervalMs !== 'number' || !(intervalMs >= 10 && intervalMs <= 3_600_000)) {
     throw new FluxRangeError(`intervalMs must be a number from 10 to 3600000, got ${describe(intervalMs)}`);
@@ -71,6 +81,7 @@ export function exportCounters(options: { intervalMs?: number; directory?: strin
   const write = () => {
     if (!open) return;
     const snapshot: Record<string, Record<string, number>> = {};
+    if (registered) for (const source of counterSources()) snapshot[source.name] = source.read();
     for (const [name, object] of objects) snapshot[name] = object instanceof Ring ? ringCounters(object) : readCounters(object as { counters: unknown });
     const body = JSON.stringify({ pid: self.pid, startTicks: self.startTicks, intervalMs, updatedAtMs: Date.now(), objects: snapshot });
     writeFileSync(`${path}.tmp`, body, { mode: 0o600 });
@@ -79,7 +90,9 @@ export function exportCounters(options: { intervalMs?: number; directory?: strin
   const timer = setInterval(write, intervalMs);
   timer.unref(); // exporting never keeps the process alive
   write();
-  return {
+  const onExit = () => handle.close(); // a process that ends normally leaves no file behind
+  process.once('exit', onExit);
+  const handle: CounterExport = {
     path,
     add(name, object) {
       if (typeof name !== 'string' || name.length === 0) throw new FluxTypeError(`name must be a non-empty string, got ${describe(name)}`);
@@ -93,10 +106,17 @@ export function exportCounters(options: { intervalMs?: number; directory?: strin
       write();
       open = false;
       clearInterval(timer);
+      process.removeListener('exit', onExit);
       rmSync(path, { force: true });
     },
   };
+  return handle;
 }
+
+// FLUX_STAT=<interval ms>: the first publication or subscription opened starts an exporter of everything registered.
+setStatAutoStart((intervalMs) => {
+  exportCounters({ intervalMs });
+});
 
 /** Every counters file in `directory` (default /dev/shm); unreadable ones are skipped (a writer mid-rename leaves none). */
 export function readStats(directory: string = RING_DIRECTORY): StatFile[] {

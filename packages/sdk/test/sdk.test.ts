@@ -2,7 +2,7 @@
  * @flux/sdk's own pieces: worker helpers and event-loop reading across a real worker,
  * the capability report and `flux info`, counters. Every wait is bounded.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   messages,
   readCounters,
   readMessages,
+  readStats,
   Ring,
   startWorker,
   Subscription,
@@ -187,6 +188,43 @@ describe('flux stat', () => {
       rmSync(directory, { recursive: true, force: true });
     }
   });
+});
+
+describe('FLUX_STAT', () => {
+  it('makes every publication and subscription of a process readable by flux stat with no code change, and leaves no file when it exits', async () => {
+    const child = fork(new URL('./children/stat-child.mjs', import.meta.url), { env: { ...process.env, FLUX_STAT: '20' } });
+    try {
+      const ready = await new Promise<{ port: number; received: number }>((resolve) =>
+        child.once('message', (m) => resolve(m as { port: number; received: number })),
+      );
+      expect(ready.received).toBe(1);
+      let mine: ReturnType<typeof readStats>[number] | undefined;
+      for (
+        let i = 0;
+        i < 500 &&
+        !(
+          mine &&
+          Object.keys(mine.objects).length === 2 &&
+          Object.values(mine.objects).every((c: Record<string, number>) => (c.messagesSent ?? c.messagesReceived) === 1)
+        );
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 10)); // bounded: 5 s, while the child's exporter writes every 20 ms
+        mine = readStats().find((file) => file.pid === child.pid);
+      }
+      expect(mine?.alive).toBe(true);
+      const names = Object.keys(mine?.objects ?? {}).sort();
+      expect(names).toEqual([`udp publication to 127.0.0.1:${ready.port} stream 3 #2`, `udp subscription on 127.0.0.1:${ready.port} #1`]);
+      expect(mine?.objects[names[0]].messagesSent).toBe(1);
+      expect(mine?.objects[names[1]].messagesReceived).toBe(1);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('close');
+      await exited;
+      expect(readStats().some((file) => file.pid === child.pid)).toBe(false); // removed at exit
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 20_000);
 });
 
 describe('counters', () => {

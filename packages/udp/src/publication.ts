@@ -23,7 +23,7 @@
  * address, port), goes to the onError listeners; with none it is only counted (a UDP
  * ECONNREFUSED is routine while the peer is not up yet). flush() then resolves false.
  */
-import { AsyncWaitStrategy, type Consumer, FluxInternalError, Ring, SEQUENCE_MASK, sequenceDiff } from '@flux/ring';
+import { AsyncWaitStrategy, type Consumer, FluxInternalError, Ring, registerCounterSource, SEQUENCE_MASK, sequenceDiff } from '@flux/ring';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { PublicationCounters } from './counters.js';
 import { DatagramPool, type PooledDatagram } from './datagram-pool.js';
@@ -64,6 +64,8 @@ export class Publication {
   readonly ring: Ring;
   readonly counters = new PublicationCounters();
   readonly streamId: number;
+  /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
+  private unregisterCounters: () => void = () => {};
   readonly sessionId: number;
   readonly datagramBytes: number;
   /** Set by open() (the path registers the pool and the ring, made by the constructor). */
@@ -148,6 +150,9 @@ export class Publication {
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
     await publication.openSendPath({ host, port, family, receiveBufferBytes, sendBufferBytes }, backend, segmentOffload);
     publication.senderDone = publication.runSender();
+    publication.unregisterCounters = registerCounterSource(`udp publication to ${host}:${port} stream ${publication.streamId}`, () =>
+      publication.counters.snapshot(),
+    );
     return publication;
   }
 
@@ -213,6 +218,7 @@ export class Publication {
   /** Sends what is queued (waiting up to `flushTimeoutMs`, default 1,000; 0 to Infinity), then closes the socket. */
   async close(flushTimeoutMs?: number): Promise<void> {
     const timeout = optionalNumber('flushTimeoutMs', flushTimeoutMs, DEFAULT_CLOSE_FLUSH_TIMEOUT_MS, 0, Infinity);
+    this.unregisterCounters();
     if (!this.closing) {
       await this.flush(timeout);
       this.closing = true;

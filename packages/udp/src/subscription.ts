@@ -9,7 +9,7 @@
  * Datagrams arrive through a backend (backend.ts): a multishot io_uring receive into a
  * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
-import { BACK_PRESSURED, FluxHandlerError, FluxTypeError, NOT_CONNECTED, type Producer, type Ring } from '@flux/ring';
+import { BACK_PRESSURED, FluxHandlerError, FluxTypeError, NOT_CONNECTED, type Producer, type Ring, registerCounterSource } from '@flux/ring';
 import { describe, optionalChoice, optionalInteger, optionalNumber, requireFunction, requireInteger, requireObject, requireString } from '@flux/ring/validate';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
@@ -77,6 +77,8 @@ export interface SubscriptionOptions extends SocketOptions {
 
 export class Subscription {
   readonly counters: SubscriptionCounters;
+  /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
+  private unregisterCounters: () => void = () => {};
   readonly port: number;
   readonly address: string;
   private readonly path: ReceivePath;
@@ -148,7 +150,9 @@ export class Subscription {
       () => openUringReceivePath(binding, { family, maxDatagramBytes, parts: RECEIVE_PARTS }, sink),
       () => openDgramReceivePath(binding, sink),
     );
-    return new Subscription(path, choice, sinks, counters, errors);
+    const subscription = new Subscription(path, choice, sinks, counters, errors);
+    subscription.unregisterCounters = registerCounterSource(`udp subscription on ${address}:${subscription.port}`, () => counters.snapshot());
+    return subscription;
   }
 
   /** The kernel interface datagrams arrive through: 'io_uring' or 'dgram' (see backend.ts). */
@@ -237,6 +241,7 @@ export class Subscription {
   }
 
   async close(): Promise<void> {
+    this.unregisterCounters();
     await (this.closed ??= this.path.close());
     this.iterators.endAll();
   }
