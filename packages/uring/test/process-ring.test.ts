@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as RingModule from '@flux/ring';
+import { runStress, type StressReport } from '../../ring/test/stress-scenario.js';
 import { loadAddon } from '../src/native.js';
 
 // Typed from the sources, loaded from dist/ (a path in a variable: typecheck runs before the build).
@@ -41,20 +42,13 @@ afterEach(() => {
   for (const path of made.splice(0)) rmSync(path, { force: true });
 });
 
-interface ChildResult {
-  error?: string | null;
-  sent?: number;
-  received?: number;
-  expected?: number[];
-}
-
-function runChild(data: object): Promise<ChildResult> {
+function runChild(data: object): Promise<StressReport> {
   const child = fork(stressWorker, [JSON.stringify(data)], { execArgv: ['--import', uringEntry], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    let result: ChildResult | undefined;
+    let result: StressReport | undefined;
     const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS + 10_000); // bounded even if a child hangs
     child.once('message', (message) => {
-      result = message as ChildResult;
+      result = message as StressReport;
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -73,24 +67,8 @@ describe.each(['single', 'multi'] as const)('a ring between processes, %s produc
       const spins = strategyName === 'busy-spin' || strategyName === 'yielding';
       const messagesPerProducer = spins ? 10_000 : 30_000;
       const ring = Ring.create({ name: uniqueName(), capacity: 256, maxMessageBytes: 40, producerMode, maxConsumers: 4 });
-      const left = ring.addConsumer();
-      const right = ring.addConsumer();
-      const joined = ring.addConsumer({ after: [left, right] });
-      const common = { handle: ring.handle, strategyName, producers, messagesPerProducer, deadlineMs: Date.now() + DEADLINE_MS, seed: 20261203 };
       expect(ring.handle).toEqual({ kind: 'flux.ring', layoutVersion: 1, path: ring.path });
-      const consumers = [
-        [left, []],
-        [right, []],
-        [joined, [left, right]],
-      ].map(([consumerId, after]) => runChild({ ...common, role: 'consumer', consumerId, after }));
-      const senders = Array.from({ length: producers }, (_, producerId) => runChild({ ...common, role: 'producer', producerId }));
-      const sent = await Promise.all(senders);
-      const received = await Promise.all(consumers);
-      for (const result of [...sent, ...received]) expect(result.error ?? null).toBeNull();
-      for (const result of received) {
-        expect(result.expected).toEqual(new Array(producers).fill(messagesPerProducer));
-        expect(result.received).toBe(producers * messagesPerProducer);
-      }
+      await runStress(ring, { strategyName, producers, messagesPerProducer, deadlineMs: Date.now() + DEADLINE_MS, seed: 20261203 }, runChild);
     },
     120_000,
   );
