@@ -16,7 +16,7 @@
  * the control block once per millisecond: they are not on the data path.
  */
 import { Worker } from 'node:worker_threads';
-import { type Consumer, FluxError, Ring } from '@flux/ring';
+import { type Consumer, FluxError, Ring, registerCounterSource } from '@flux/ring';
 import { optionalInteger, requireInteger, requireNumber, requireObject } from '@flux/ring/validate';
 import { capability, UringUnavailableError } from '@flux/uring';
 import { ErrorChannel, type ErrorListener, LocalOffer, resolveRingFedOptions, systemError } from '@flux/udp';
@@ -163,6 +163,8 @@ export class HotReliablePublication {
   private readonly hot: HotWorker;
   private readonly local: LocalOffer;
   private readonly backPressure = { backPressured: 0 };
+  /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
+  private unregisterCounters: () => void = () => {};
   private closed: Promise<void> | undefined;
 
   private constructor(ring: Ring, hot: HotWorker, open: WorkerMessage) {
@@ -183,7 +185,11 @@ export class HotReliablePublication {
       maxConsumers: 1,
     });
     const { hot, open } = await HotWorker.start('publication', { ...options, sessionId: resolved.sessionId, backend: 'io_uring' }, ring);
-    return new HotReliablePublication(ring, hot, open);
+    const publication = new HotReliablePublication(ring, hot, open);
+    publication.unregisterCounters = registerCounterSource(`hot reliable publication to ${resolved.host}:${resolved.port} stream ${resolved.streamId}`, () =>
+      publication.counters(),
+    );
+    return publication;
   }
 
   /** As ReliablePublication's state, as the worker last wrote it (at most HOT_COUNTERS_EVERY_TURNS turns old; final once closed). */
@@ -229,6 +235,7 @@ export class HotReliablePublication {
   /** Sends what is queued, ends the stream and closes the socket (as ReliablePublication.close), then stops the worker. */
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
+    this.unregisterCounters();
     await (this.closed ??= this.hot.stop(timeoutMs));
   }
 }
@@ -251,6 +258,8 @@ export class HotReliableSubscription {
   readonly address: string;
   readonly port: number;
   private readonly hot: HotWorker;
+  /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
+  private unregisterCounters: () => void = () => {};
   private closed: Promise<void> | undefined;
 
   private constructor(ring: Ring, consumer: Consumer, hot: HotWorker, open: WorkerMessage) {
@@ -271,7 +280,11 @@ export class HotReliableSubscription {
     const ring = Ring.create({ capacity, maxMessageBytes, producerMode: 'single', maxConsumers: 1 });
     const consumer = ring.openConsumer(ring.addConsumer());
     const { hot, open } = await HotWorker.start('subscription', { ...options, streamId, maxMessageBytes }, ring);
-    return new HotReliableSubscription(ring, consumer, hot, open);
+    const subscription = new HotReliableSubscription(ring, consumer, hot, open);
+    subscription.unregisterCounters = registerCounterSource(`hot reliable subscription on port ${subscription.port} stream ${streamId}`, () =>
+      subscription.counters(),
+    );
+    return subscription;
   }
 
   /** Counters as ReliableSubscription's (`counters` and, prefixed `message.`, `messageCounters`), a copy at most HOT_COUNTERS_EVERY_TURNS turns old. */
@@ -285,6 +298,7 @@ export class HotReliableSubscription {
 
   /** Closes the socket and stops the worker; messages already in the ring stay readable. */
   async close(): Promise<void> {
+    this.unregisterCounters();
     await (this.closed ??= this.hot.stop(0));
   }
 }

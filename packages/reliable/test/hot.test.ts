@@ -12,6 +12,7 @@ import type * as Reliable from '../src/index.js';
 // The built package, as users get it (its hot worker is dist/hot-worker.js); typed from the
 // sources, loaded from dist/ (a path in a variable: typecheck runs before this package's build).
 const DIST = '../dist/index.js';
+const { counterSources } = (await import(new URL('../../ring/dist/index.js', import.meta.url).href)) as typeof import('@flux/ring'); // the instance the built package registers with
 const { HotReliablePublication, HotReliableSubscription, ReliablePublication, ReliableSubscription } = (await import(DIST)) as typeof Reliable;
 
 const HOST = '127.0.0.1';
@@ -112,6 +113,16 @@ describe('the hot mode (a worker busy-polling io_uring)', () => {
     expect(await publication.connected(DEADLINE_MS)).toBe(true);
     const [indexes] = await Promise.all([readRing(subscription, 20_000), offerAll((m) => publication.offer(m), 20_000)]);
     expect(indexes.every((index, i) => index === i)).toBe(true);
+    // Both are counter sources while open (flux stat sees them), and neither after close.
+    const hotSources = () => counterSources().filter((source) => source.name.startsWith('hot reliable'));
+    expect(hotSources().map((source) => source.name.replace(/\d+/g, 'N'))).toEqual([
+      'hot reliable subscription on port N stream N #N',
+      'hot reliable publication to N.N.N.N:N stream N #N',
+    ]);
+    expect(hotSources()[1].read().datagramsSent).toBeGreaterThan(0);
+    await publication.close(1000);
+    await subscription.close();
+    expect(hotSources()).toEqual([]);
   });
 
   it('says false when nobody answers, and closes in bounded time, ending as the event-loop publication does', async () => {

@@ -1,7 +1,7 @@
 /**
  * Counters another process can read (Aeron's CnC file and AeronStat, in a form Node reads
  * without an addon): `exportCounters()` writes this process's chosen objects' counters to
- * `/dev/shm/flux-stat.<pid>.json` every `intervalMs`, replacing the file atomically (write a
+ * `/dev/shm/flux-stat.<pid>.json` (`<pid>-<threadId>` from a worker thread) every `intervalMs`, replacing the file atomically (write a
  * temporary file, then rename); `readStats()` / `flux stat` read every such file, and say
  * whether the process that wrote it still runs.
  *
@@ -18,6 +18,7 @@
  * gone by its pid and start time (and `flux stat --remove-stale` removes such files).
  */
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { counterSources, FluxRangeError, FluxTypeError, processAlive, Ring, RING_DIRECTORY, selfIdentity, sequenceDiff, setStatAutoStart } from '@flux/ring';
 import { describe } from '@flux/ring/validate';
 import { readCounters } from './counters.js';
@@ -75,7 +76,8 @@ export function exportCounters(options: { intervalMs?: number; directory?: strin
   const directory = options.directory ?? RING_DIRECTORY;
   if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
   const self = selfIdentity();
-  const path = `${directory}/${STAT_PREFIX}${self.pid}.json`;
+  // One file per thread that exports: the main thread's is <pid>.json, a worker's <pid>-<threadId>.json.
+  const path = `${directory}/${STAT_PREFIX}${self.pid}${threadId === 0 ? '' : `-${threadId}`}.json`;
   const objects = new Map<string, object>();
   let open = true;
   const write = () => {
