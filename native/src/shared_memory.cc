@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -149,17 +148,18 @@ Napi::Value MapSharedFile(const Napi::CallbackInfo& info) {
   } else {
     fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) throw SystemError(env, errno, "open", path);
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
+    // The size by lseek, not fstat: fstat is a GLIBC_2.33 symbol, and the addon keeps to glibc 2.28.
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0) {
       int error = errno;
       (void)close(fd);
-      throw SystemError(env, error, "fstat", path);
+      throw SystemError(env, error, "lseek", path);
     }
-    if (st.st_size < 4 || static_cast<double>(st.st_size) > MAX_MAPPED_BYTES) {
+    if (size < 4 || static_cast<double>(size) > MAX_MAPPED_BYTES) {
       (void)close(fd);
-      throw FluxRangeError(env, path + " holds " + std::to_string(st.st_size) + " bytes: not a ring file (4 bytes to 2^31-1)");
+      throw FluxRangeError(env, path + " holds " + std::to_string(size) + " bytes: not a ring file (4 bytes to 2^31-1)");
     }
-    bytes = static_cast<size_t>(st.st_size);
+    bytes = static_cast<size_t>(size);
   }
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   int mapError = errno;
