@@ -6,7 +6,9 @@
  * Opting out: FLUX_URING=0 (or "off", "false") makes the loader return undefined with
  * the reason "opted out by FLUX_URING=0", on any machine.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 import {
   DESCRIPTOR_UINT32S,
@@ -181,14 +183,44 @@ let loadedAddon: LoadResult | undefined;
 export function loadAddon(): LoadResult {
   if (loadedAddon) return loadedAddon;
   if (process.platform !== 'linux') return (loadedAddon = { binding: undefined, reason: `not Linux (${process.platform})` });
+  const require = createRequire(import.meta.url);
+  const path = fileURLToPath(new URL('../build/Release/flux_uring.node', import.meta.url));
   try {
-    const require = createRequire(import.meta.url);
-    const binding = require('../build/Release/flux_uring.node') as NativeBinding;
+    const binding = require(path) as NativeBinding;
     loadedAddon = { binding, reason: '' };
   } catch (error) {
-    loadedAddon = { binding: undefined, reason: `build missing: ${(error as Error).message.split('\n')[0]}` };
+    loadedAddon = { binding: undefined, reason: explainLoadFailure(path, error) };
   }
   return loadedAddon;
+}
+
+/** ELF e_machine values (elf.h) and the process.arch each is. */
+const ELF_MACHINES: Record<number, string> = { 3: 'ia32', 40: 'arm', 62: 'x64', 183: 'arm64', 243: 'riscv64' };
+
+/**
+ * Why the addon at `path` did not load, told apart: missing, built for another CPU (glibc
+ * reports that as "cannot open shared object file", as if it were missing), needing a newer
+ * C library, a missing symbol, or not a shared object at all.
+ */
+export function explainLoadFailure(path: string, error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  if (!existsSync(path)) return `build missing: ${path} does not exist (build it: pnpm build, or node scripts/build-native.mjs in @flux/uring)`;
+  let header: Buffer;
+  try {
+    header = readFileSync(path).subarray(0, 20);
+  } catch (readError) {
+    return `addon unreadable: ${(readError as Error).message}`;
+  }
+  if (header.length < 20 || header.readUInt32BE(0) !== 0x7f454c46) return `addon is not an ELF shared object: ${path}`;
+  const machine = ELF_MACHINES[header.readUInt16LE(18)] ?? `ELF machine ${header.readUInt16LE(18)}`;
+  const bits = header[4] === 2 ? 64 : 32;
+  if (machine !== process.arch || (bits === 64) !== ['x64', 'arm64', 'riscv64', 'ppc64', 's390x'].includes(process.arch)) {
+    return `addon built for ${machine} (${bits}-bit), this process is ${process.arch}: ${path}`;
+  }
+  const version = /version `([^']+)' not found/.exec(message);
+  if (version) return `addon needs ${version[1]}, which this system's C library does not have (${message})`;
+  if (/undefined symbol/.test(message)) return `addon has a missing symbol: ${message}`;
+  return `addon did not load: ${message}`;
 }
 
 /** The addon for io_uring: loadAddon(), unless FLUX_URING opts out; never throws. */
