@@ -9,7 +9,9 @@
  * usable and node:dgram otherwise; FLUX_URING=0 forces node:dgram on any machine. Both
  * behave the same (same frames, counters, ordering and back-pressure) and pass the same
  * tests; the chosen backend and, for node:dgram, the reason are readable on the object.
+ * With NODE_DEBUG=flux, 'auto' falling back to node:dgram is said once per reason on stderr.
  */
+import { debuglog } from 'node:util';
 import { capability, UringUnavailableError } from '@flux/uring';
 import { optionalChoice } from '@flux/ring/validate';
 
@@ -37,6 +39,16 @@ export function chooseBackend(option: BackendOption | undefined): BackendChoice 
  * be set up (say, too little locked memory to register its buffers) falls back to
  * node:dgram, and the choice says why; asked for explicitly, the error is thrown.
  */
+const debug = debuglog('flux');
+const toldReasons = new Set<string>();
+
+/** NODE_DEBUG=flux: says once per reason that 'auto' fell back to node:dgram (backendReason has it too). */
+function tellFallback(reason: string): void {
+  if (toldReasons.has(reason)) return;
+  toldReasons.add(reason);
+  debug("backend 'auto' is using node:dgram: %s", reason);
+}
+
 export async function openOnBackend<Path>(
   option: BackendOption | undefined,
   openUring: () => Promise<Path>,
@@ -49,8 +61,10 @@ export async function openOnBackend<Path>(
     } catch (error) {
       if (option === 'io_uring') throw error;
       const reason = `io_uring socket setup failed: ${(error as Error).message}`;
+      tellFallback(reason);
       return { path: await openDgram(), choice: { backend: 'dgram', reason } };
     }
   }
+  if (option === undefined || option === 'auto') tellFallback(choice.reason);
   return { path: await openDgram(), choice };
 }
