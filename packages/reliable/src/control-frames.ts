@@ -4,6 +4,7 @@
  * offset, and `checkControl` says whether a frame is whole before any field is read.
  */
 import {
+  ControlFlag,
   CONTROL_VERSION,
   COOKIE_HIGH_OFFSET,
   COOKIE_LOW_OFFSET,
@@ -211,11 +212,11 @@ export function checkControl(bytes: Uint8Array, base: number, lengthBytes: numbe
     case ControlType.CHALLENGE:
       return lengthBytes === SETUP_BYTES && flags === 0 && count === 0;
     case ControlType.STATUS:
-      return lengthBytes === STATUS_BYTES && (flags & ~0x01) === 0 && count === 0;
+      return lengthBytes === STATUS_BYTES && (flags & ~(ControlFlag.ECHO_REQUEST | ControlFlag.STREAM_ENDED)) === 0 && count === 0;
     case ControlType.NAK:
       return count >= 1 && count <= MAX_NAK_RANGES && lengthBytes === nakBytes(count) && flags === 0;
     case ControlType.HEARTBEAT:
-      return lengthBytes === HEARTBEAT_BYTES && (flags & ~0x01) === 0 && count === 0;
+      return lengthBytes === HEARTBEAT_BYTES && (flags & ~ControlFlag.END_OF_STREAM) === 0 && count === 0;
     case ControlType.RTT_ECHO:
       return lengthBytes === RTT_ECHO_BYTES && flags === 0 && count === 0;
     case ControlType.UNAVAILABLE:

@@ -27,7 +27,8 @@
  *
  *  type          direction           sequence                     body
  *  SETUP      2  sender -> receiver  first sequence of the stream cookie u64 (0 until CHALLENGE gave one)
- *  STATUS     3  receiver -> sender  consumed: next to deliver    window bytes u32 | RTT ns u32 | echo f64
+ *  STATUS     3  receiver -> sender  consumed: next to deliver    window bytes u32 | RTT ns u32 | echo f64;
+ *                                                                 flag STREAM_ENDED: it saw the end and consumed all before it
  *  NAK        4  receiver -> sender  0                            count x (start u32 | length frames u32)
  *  HEARTBEAT  5  sender -> receiver  next sequence to be sent     none; flag END_OF_STREAM: the stream ends there
  *  RTT_ECHO   6  sender -> receiver  0                            echoed timestamp f64
@@ -99,6 +100,12 @@ export const ControlType = {
 export const ControlFlag = {
   /** STATUS: send my echo timestamp back. */
   ECHO_REQUEST: 0x01,
+  /**
+   * STATUS: the receiver saw END_OF_STREAM and consumed everything before it. Only this ends
+   * the sender's session: a STATUS that says "caught up" may have left before the END arrived
+   * (or the END may have been lost), and the END is sent again until this comes.
+   */
+  STREAM_ENDED: 0x02,
   /** HEARTBEAT: the stream ends at this sequence (a clean close). */
   END_OF_STREAM: 0x01,
 } as const;

@@ -17,6 +17,7 @@ import {
 } from './control-layout.js';
 import { ParityDecoder } from './parity-decoder.js';
 import { ParityEncoder } from './parity-encoder.js';
+import { controlFrameStrideBytes } from './uring-links.js';
 import { alignedBytes } from './xor.js';
 
 const MAX_DATAGRAM_BYTES = 1464;
@@ -147,6 +148,22 @@ describe('forward error correction', () => {
       const bad = parity.slice();
       bad[offset] = value;
       expect(checkControl(bad, 0, bad.length)).toBe(false);
+    }
+  });
+});
+
+describe('the io_uring link’s control pool', () => {
+  it('has frames long enough for the longest PARITY a sender of that datagram length writes', () => {
+    for (const dataBytes of [64, 1200, 1436, MAX_DATAGRAM_BYTES, 8952]) {
+      const encoder = new ParityEncoder(2, dataBytes);
+      const memory = alignedBytes(dataBytes);
+      const full = new Uint8Array(dataBytes); // a DATA datagram as long as the retransmit buffer's slot
+      memory.bytes.set(full);
+      encoder.add(memory.bytes, memory.words, 0, dataBytes, 0, 1);
+      encoder.add(memory.bytes, memory.words, 0, dataBytes, 1, 2);
+      const parityBytes = encoder.close(SESSION, STREAM, { low: 1, high: 2 });
+      expect(parityBytes).toBeGreaterThan(dataBytes); // longer than the slot: the pool may not be slot-sized
+      expect(controlFrameStrideBytes(dataBytes)).toBeGreaterThanOrEqual(parityBytes);
     }
   });
 });

@@ -10,7 +10,8 @@
  *
  * Life: 'setup' (SETUP every setupIntervalNs until a STATUS answers; a CHALLENGE's cookie
  * is echoed in the next SETUP at once) -> 'connected' -> 'ending' (end(): HEARTBEAT with
- * END_OF_STREAM until the receiver consumed it all) -> 'ended'; or 'timedOut' when no STATUS
+ * END_OF_STREAM until a STATUS says STREAM_ENDED: the receiver saw the end and consumed
+ * everything before it) -> 'ended'; or 'timedOut' when no STATUS
  * came for livenessTimeoutNs; or 'closed' when the publication closed before either.
  *
  * Every control frame carries the session token (control-layout.ts); STATUS, NAK and
@@ -406,7 +407,8 @@ export class ReliableSender {
       const echo = readFloat64LE(bytes, base + STATUS_ECHO_OFFSET);
       this.transport.sendControl(this.control, writeRttEcho(this.control, this.sessionId, this.streamId, echo, this.token));
     }
-    if (this.stateValue === 'ending' && this.caughtUp) this.stateValue = 'ended';
+    // Ended only when the receiver says it saw the end: "caught up" alone may predate the END.
+    if (this.stateValue === 'ending' && this.caughtUp && (bytes[base + FLAGS_OFFSET] & ControlFlag.STREAM_ENDED) !== 0) this.stateValue = 'ended';
   }
 
   private onNak(bytes: Uint8Array, base: number, nowNs: number): void {

@@ -408,7 +408,7 @@ export class SessionImage {
       this.expected,
       this.options.windowBytes,
       this.rttNs,
-      echo ? ControlFlag.ECHO_REQUEST : 0,
+      (echo ? ControlFlag.ECHO_REQUEST : 0) | (this.state === 'ended' ? ControlFlag.STREAM_ENDED : 0),
       echo ? Math.max(nowNs, 1) : 0,
       this.token,
     );

@@ -41,7 +41,7 @@ import {
   UringUdpSocket,
 } from '@flux/uring';
 import { addressOf, boundedReaper, openUringReceivePath, ringEntriesFor, type SendTarget, systemError } from '@flux/udp';
-import { MAX_CONTROL_BYTES } from './control-layout.js';
+import { MAX_CONTROL_BYTES, PARITY_OVERHEAD_BYTES } from './control-layout.js';
 import { URING_CONTROL_FRAMES, URING_CONTROL_RECEIVE_PARTS, URING_DATA_RECEIVE_PARTS, URING_PART_HEADER_BYTES, URING_RECEIVE_PART_BYTES } from './defaults.js';
 import type { ReceiveBinding } from './dgram-links.js';
 import type { ReceiverLink, ReceiverLinkEvents, SenderLink, SenderLinkEvents } from './links.js';
@@ -49,6 +49,15 @@ import type { RetransmitBuffer } from './retransmit-buffer.js';
 
 const RETRANSMIT_BUFFER = 0;
 const CONTROL_POOL = 1;
+
+/**
+ * One control pool frame: room for the longest control frame, a PARITY, which is a DATA
+ * datagram's payload (`dataBytes`, the retransmit buffer's slot length: with FEC already
+ * PARITY_OVERHEAD_BYTES shorter than the datagram) plus PARITY_OVERHEAD_BYTES; 8-aligned.
+ */
+export function controlFrameStrideBytes(dataBytes: number): number {
+  return (Math.max(MAX_CONTROL_BYTES, dataBytes + PARITY_OVERHEAD_BYTES) + 7) & ~7;
+}
 /** submit retries when the kernel accepted fewer than asked (a full submission queue). */
 const MAX_SUBMIT_ATTEMPTS = 4;
 const EAGAIN = -11;
@@ -80,7 +89,7 @@ class UringSenderLink implements SenderLink {
   ) {
     this.capacity = buffer.capacity;
     this.coalesce = segmentOffload ? SendFlag.COALESCE : 0;
-    this.controlStrideBytes = (Math.max(MAX_CONTROL_BYTES, buffer.datagramBytes) + 7) & ~7; // PARITY is as long as DATA
+    this.controlStrideBytes = controlFrameStrideBytes(buffer.datagramBytes);
     this.control = new Uint8Array(URING_CONTROL_FRAMES * this.controlStrideBytes);
     for (let frame = URING_CONTROL_FRAMES - 1; frame >= 0; frame--) this.freeControl.push(frame);
     const inFlight = this.capacity + URING_CONTROL_FRAMES;

@@ -169,6 +169,24 @@ describe('a reliable session', () => {
     expect(simulation.deliveredInOrder(1_000)).toBe(true);
   });
 
+  it('is not ended by a STATUS that only says "caught up": the receiver must have seen the end (a lost END is sent again)', () => {
+    // Both ways take milliseconds: when the stream ends, STATUS frames (answers to earlier heartbeats) are on the way.
+    const simulation = new Simulation({ forward: { delayNs: 1 * MS }, backward: { delayNs: 2 * MS } });
+    simulation.run(1_000, () => simulation.delivered.length === 1_000 && simulation.sender.caughtUp);
+    for (let i = 0; i < 100; i++) simulation.step(); // idle heartbeats, each answered by a STATUS
+    simulation.forwardCut = true; // the END heartbeat is lost on the way
+    simulation.sender.end(simulation.nowNs);
+    const before = simulation.senderCounters.statusReceived;
+    // Those STATUS say "caught up", as before the end: none of them may end the session.
+    for (let i = 0; i < 2_000 && simulation.senderCounters.statusReceived < before + 1; i++) simulation.step();
+    expect(simulation.senderCounters.statusReceived).toBeGreaterThan(before);
+    expect(simulation.sender.state).toBe('ending');
+    simulation.forwardCut = false;
+    for (let i = 0; i < 10_000 && simulation.sender.state !== 'ended'; i++) simulation.step();
+    expect(simulation.sender.state).toBe('ended');
+    expect(simulation.events.map((event) => event.type)).toEqual(['begin', 'end']);
+  });
+
   it('times out a silent sender on the receiver, and a silent receiver on the sender', () => {
     const simulation = new Simulation({ sender: { timing: { livenessTimeoutNs: 200 * MS } }, receiver: { timing: { livenessTimeoutNs: 300 * MS } } });
     simulation.run(10, () => simulation.delivered.length === 10);
