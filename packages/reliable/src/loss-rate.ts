@@ -47,9 +47,4 @@ export class LossRate {
     this.sentBytes = 0;
     this.lostBytes = 0;
   }
-
-  /** The loss rate over the sample (0..1). */
-  get ratio(): number {
-    return this.sentBytes > 0 ? this.lostBytes / this.sentBytes : 0;
-  }
 }

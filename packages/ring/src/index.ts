@@ -19,7 +19,7 @@ export { processAlive, type ProcessIdentity, selfIdentity } from './process-iden
 export { type ConsumerStall, StallDetector } from './liveness.js';
 export { MultiProducer } from './multi-producer.js';
 export { Producer } from './producer.js';
-export { type AddConsumerOptions, RING_DIRECTORY, Ring, type RingHandle, type RingOptions, ringPath } from './ring.js';
+export { type AddConsumerOptions, RING_DIRECTORY, Ring, type RingHandle, type RingHolder, type RingOptions, ringFiles, ringPath } from './ring.js';
 export {
   type ExternalFutex,
   type FutexResult,

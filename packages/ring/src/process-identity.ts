@@ -56,6 +56,11 @@ export function processAlive(pid: number, startTicks: number): boolean {
   return startTicks === 0 || stat.startTicks === startTicks;
 }
 
+/** Whether the process `who` names still runs: this process always does. */
+export function ownerAlive(who: ProcessIdentity): boolean {
+  return who.pid === process.pid || processAlive(who.pid, who.startTicks);
+}
+
 /** Writes `who` into the three owner words at `pidIndex`, `pidIndex + 1`, `pidIndex + 2` (start first, pid last). */
 export function storeOwner(int32: Int32Array, pidIndex: number, who: ProcessIdentity): void {
   Atomics.store(int32, pidIndex + 1, (who.startTicks % 2 ** 32) | 0);

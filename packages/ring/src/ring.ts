@@ -54,7 +54,7 @@ import type { Producer } from './producer.js';
 import { addSequence, INITIAL_SEQUENCE, rejectSequence, SEQUENCE_MASK, sequenceDiff } from './sequence.js';
 import { SingleProducer } from './single-producer.js';
 import { FluxRangeError, FluxTypeError } from './errors.js';
-import { loadOwner, processAlive, selfIdentity, storeOwner } from './process-identity.js';
+import { loadOwner, ownerAlive, selfIdentity, storeOwner } from './process-identity.js';
 import { adoptMapped, SharedMemoryUnavailableError, sharedMemoryProvider } from './shared-memory.js';
 import { readdirSync, rmSync } from 'node:fs';
 import { notifyOn } from './wait/futex.js';
@@ -95,6 +95,24 @@ export const RING_DIRECTORY = '/dev/shm';
 const RING_FILE_PREFIX = 'flux-ring.';
 /** Names: letters, digits, '.', '_' and '-', 1 to 200 of them. */
 const RING_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Who holds a ring (ring.holders()): a process recorded in it, and whether it still runs. */
+export interface RingHolder {
+  role: 'creator' | 'producer' | 'consumer';
+  pid: number;
+  alive: boolean;
+  /** For a consumer's reader: which consumer. */
+  consumerId?: number;
+}
+
+/** The paths of the ring files (`flux-ring.*`) in `directory` (default RING_DIRECTORY), sorted; intact rings or not. */
+export function ringFiles(directory: string = RING_DIRECTORY): string[] {
+  if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
+  return readdirSync(directory)
+    .filter((entry) => entry.startsWith(RING_FILE_PREFIX))
+    .sort()
+    .map((entry) => `${directory}/${entry}`);
+}
 
 /** The file of the ring named `name`: `/dev/shm/flux-ring.<name>`. */
 export function ringPath(name: string): string {
@@ -326,11 +344,10 @@ export class Ring {
    * holder of its single producer, and the reader of each active consumer. (Multi-producer
    * producers are not recorded: they hold nothing but their claims.)
    */
-  holders(): { role: 'creator' | 'producer' | 'consumer'; pid: number; alive: boolean; consumerId?: number }[] {
-    const holders: { role: 'creator' | 'producer' | 'consumer'; pid: number; alive: boolean; consumerId?: number }[] = [];
+  holders(): RingHolder[] {
+    const holders: RingHolder[] = [];
     const creator = loadOwner(this.int32, CREATOR_PID_INDEX);
-    if (creator.pid > 0)
-      holders.push({ role: 'creator', pid: creator.pid, alive: creator.pid === process.pid || processAlive(creator.pid, creator.startTicks) });
+    if (creator.pid > 0) holders.push({ role: 'creator', pid: creator.pid, alive: ownerAlive(creator) });
     const producer = this.producerOwner();
     if (producer !== undefined) holders.push({ role: 'producer', ...producer });
     for (let id = 0; id < this.maxConsumers; id++) {
@@ -348,11 +365,8 @@ export class Ring {
    * longer be opened.
    */
   static removeUnheld(directory: string = RING_DIRECTORY): string[] {
-    if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     const removed: string[] = [];
-    for (const entry of readdirSync(directory)) {
-      if (!entry.startsWith(RING_FILE_PREFIX)) continue;
-      const path = `${directory}/${entry}`;
+    for (const path of ringFiles(directory)) {
       let ring: Ring;
       try {
         ring = Ring.open({ path });
@@ -468,7 +482,7 @@ export class Ring {
     requireInteger('consumer id', id, 0, this.maxConsumers - 1);
     const owner = loadOwner(this.int32, consumerFieldIndex(id, CONSUMER_OWNER_PID_FIELD));
     if (owner.pid === 0) return undefined;
-    return { pid: owner.pid, alive: owner.pid === process.pid || processAlive(owner.pid, owner.startTicks) };
+    return { pid: owner.pid, alive: ownerAlive(owner) };
   }
 
   /**
@@ -491,7 +505,7 @@ export class Ring {
     if (this.producerMode !== 'single' || Atomics.load(this.int32, SINGLE_PRODUCER_TAKEN_INDEX) === 0) return undefined;
     const owner = loadOwner(this.int32, PRODUCER_OWNER_PID_INDEX);
     if (owner.pid <= 0) return { pid: owner.pid, alive: true }; // being created or taken over
-    return { pid: owner.pid, alive: owner.pid === process.pid || processAlive(owner.pid, owner.startTicks) };
+    return { pid: owner.pid, alive: ownerAlive(owner) };
   }
 
   /** Whether consumer `id` (0 .. maxConsumers - 1) is registered. */

@@ -7,7 +7,7 @@
  * some claims. Bounded: every worker stops at a deadline and reports.
  */
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { Ring } from '../src/index.js';
 import { runStress, type StressReport } from './stress-scenario.js';
 

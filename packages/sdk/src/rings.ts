@@ -3,9 +3,7 @@
  * its producers and consumers are, and which processes hold it (alive or gone). Read from
  * the files themselves (Ring.open), nothing remembered elsewhere.
  */
-import { readdirSync } from 'node:fs';
-import { FluxTypeError, RING_DIRECTORY, Ring, sequenceDiff } from '@flux/ring';
-import { describe } from '@flux/ring/validate';
+import { RING_DIRECTORY, Ring, type RingHolder, ringFiles, sequenceDiff } from '@flux/ring';
 
 export interface RingFileReport {
   path: string;
@@ -19,39 +17,41 @@ export interface RingFileReport {
   /** Threads (of any process) asleep in a wait on it now. */
   sleepers?: number;
   consumers?: { id: number; sequence: number; lag: number; pid?: number; alive?: boolean }[];
-  holders?: ReturnType<Ring['holders']>;
+  holders?: RingHolder[];
+}
+
+/** Where a ring's producers and consumers are now: its cursor, sleepers, and each active consumer's sequence and lag. */
+export function ringPositions(ring: Ring): { cursor: number; sleepers: number; consumers: { id: number; sequence: number; lag: number }[] } {
+  const cursor = ring.cursor();
+  const consumers = ring.activeConsumers().map((id) => {
+    const sequence = ring.consumerSequence(id);
+    return { id, sequence, lag: sequenceDiff(cursor, sequence) };
+  });
+  return { cursor, sleepers: ring.sleepers(), consumers };
 }
 
 /** Every `flux-ring.*` file in `directory` (default /dev/shm). */
 export function ringReport(directory: string = RING_DIRECTORY): RingFileReport[] {
-  if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
-  return readdirSync(directory)
-    .filter((entry) => entry.startsWith('flux-ring.'))
-    .sort()
-    .map((entry) => {
-      const path = `${directory}/${entry}`;
-      let ring: Ring;
-      try {
-        ring = Ring.open({ path });
-      } catch (error) {
-        return { path, error: error instanceof Error ? error.message : String(error) };
-      }
-      const cursor = ring.cursor();
-      return {
-        path,
-        error: '',
-        capacity: ring.capacity,
-        maxMessageBytes: ring.maxMessageBytes,
-        producerMode: ring.producerMode,
-        cursor,
-        sleepers: ring.sleepers(),
-        consumers: ring.activeConsumers().map((id) => {
-          const sequence = ring.consumerSequence(id);
-          return { id, sequence, lag: sequenceDiff(cursor, sequence), ...ring.consumerOwner(id) };
-        }),
-        holders: ring.holders(),
-      };
-    });
+  return ringFiles(directory).map((path) => {
+    let ring: Ring;
+    try {
+      ring = Ring.open({ path });
+    } catch (error) {
+      return { path, error: error instanceof Error ? error.message : String(error) };
+    }
+    const { cursor, sleepers, consumers } = ringPositions(ring);
+    return {
+      path,
+      error: '',
+      capacity: ring.capacity,
+      maxMessageBytes: ring.maxMessageBytes,
+      producerMode: ring.producerMode,
+      cursor,
+      sleepers,
+      consumers: consumers.map((consumer) => ({ ...consumer, ...ring.consumerOwner(consumer.id) })),
+      holders: ring.holders(),
+    };
+  });
 }
 
 export function formatRings(reports: RingFileReport[]): string {

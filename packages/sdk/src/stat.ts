@@ -19,9 +19,10 @@
  */
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import { counterSources, FluxRangeError, FluxTypeError, processAlive, Ring, RING_DIRECTORY, selfIdentity, sequenceDiff, setStatAutoStart } from '@flux/ring';
+import { counterSources, FluxRangeError, FluxTypeError, processAlive, Ring, RING_DIRECTORY, selfIdentity, setStatAutoStart } from '@flux/ring';
 import { describe } from '@flux/ring/validate';
 import { readCounters } from './counters.js';
+import { ringPositions } from './rings.js';
 
 const STAT_PREFIX = 'flux-stat.';
 /** Default interval between writes. */
@@ -51,14 +52,18 @@ export interface CounterExport {
 }
 
 function ringCounters(ring: Ring): Record<string, number> {
-  const cursor = ring.cursor();
-  const counters: Record<string, number> = { cursor, sleepers: ring.sleepers() };
-  for (const id of ring.activeConsumers()) {
-    const sequence = ring.consumerSequence(id);
+  const { cursor, sleepers, consumers } = ringPositions(ring);
+  const counters: Record<string, number> = { cursor, sleepers };
+  for (const { id, sequence, lag } of consumers) {
     counters[`consumer${id}.sequence`] = sequence;
-    counters[`consumer${id}.lag`] = sequenceDiff(cursor, sequence);
+    counters[`consumer${id}.lag`] = lag;
   }
   return counters;
+}
+
+function requireDirectory(directory: unknown): string {
+  if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
+  return directory;
 }
 
 /**
@@ -73,8 +78,7 @@ export function exportCounters(options: { intervalMs?: number; directory?: strin
   if (typeof intervalMs !== 'number' || !(intervalMs >= 10 && intervalMs <= 3_600_000)) {
     throw new FluxRangeError(`intervalMs must be a number from 10 to 3600000, got ${describe(intervalMs)}`);
   }
-  const directory = options.directory ?? RING_DIRECTORY;
-  if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
+  const directory = requireDirectory(options.directory ?? RING_DIRECTORY);
   const self = selfIdentity();
   // One file per thread that exports: the main thread's is <pid>.json, a worker's <pid>-<threadId>.json.
   const path = `${directory}/${STAT_PREFIX}${self.pid}${threadId === 0 ? '' : `-${threadId}`}.json`;
@@ -122,7 +126,7 @@ setStatAutoStart((intervalMs) => {
 
 /** Every counters file in `directory` (default /dev/shm); unreadable ones are skipped (a writer mid-rename leaves none). */
 export function readStats(directory: string = RING_DIRECTORY): StatFile[] {
-  if (typeof directory !== 'string' || directory.length === 0) throw new FluxTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
+  requireDirectory(directory);
   const files: StatFile[] = [];
   for (const entry of readdirSync(directory).sort()) {
     if (!entry.startsWith(STAT_PREFIX) || !entry.endsWith('.json')) continue;
