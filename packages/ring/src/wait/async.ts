@@ -3,9 +3,10 @@
  * WAKE word, so the thread keeps running other work; producers wake it exactly as they
  * wake the blocking strategy. Latency is a wake-up plus an event-loop turn.
  *
- * On a ring between processes the wait is a futex wait on a libuv pool thread (the
- * provider's waitAsync), which resolves a promise: each pending async wait holds one of the
- * pool's threads (UV_THREADPOOL_SIZE, 4 by default) until it is woken or times out.
+ * On a ring between processes the wait is the provider's waitAsync: an io_uring FUTEX_WAIT
+ * whose completion wakes this thread's event loop (@flux/uring's FutexWaiter), or, where
+ * io_uring has none, a futex wait on a libuv pool thread, which then holds one of the pool's
+ * threads (UV_THREADPOOL_SIZE, 4 by default) until it is woken or times out.
  *
  * A pending `Atomics.waitAsync` does not keep Node's event loop alive (measured: the
  * process exits), so the wait holds a timer that does, for as long as it is pending;
@@ -38,7 +39,7 @@ export class AsyncWaitStrategy implements AsyncWaiter {
         if (ready > 0) return ready;
         const remainingMs = deadline - performance.now();
         if (remainingMs <= 0) return 0;
-        const result = waitOnAsync(int32, WAKE_INDEX, wake, remainingMs); // Atomics.waitAsync, or a futex on a pool thread (futex.ts)
+        const result = waitOnAsync(int32, WAKE_INDEX, wake, remainingMs); // Atomics.waitAsync, or the mapped file's futex (futex.ts)
         if (typeof result !== 'string') await result;
       }
     } finally {
