@@ -54,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocateHugeBuffer", Napi::Function::New(env, AllocateHugeBuffer, "allocateHugeBuffer"));
   exports.Set("mapSharedFile", Napi::Function::New(env, MapSharedFile, "mapSharedFile"));
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
+  exports.Set("prefaultAsync", Napi::Function::New(env, PrefaultAsync, "prefaultAsync"));
   exports.Set("futexWaitAsync", Napi::Function::New(env, FutexWaitAsync, "futexWaitAsync"));
   exports.Set("FutexWaiter", FutexWaiter::Define(env));
   exports.Set("futexWaitSupported",

@@ -1,6 +1,7 @@
 // Memory shared between processes.
 //
-//   mapSharedFile(path, bytes, create, mode)  create: open(O_CREAT | O_EXCL, mode), ftruncate(bytes)
+//   mapSharedFile(path, bytes, create, mode)  create: open(O_CREAT | O_EXCL, mode), ftruncate(bytes),
+//                                             fallocate (a full file system: ENOSPC now, not SIGBUS later)
 //                                             open:   open(O_RDWR), the file's own size
 //                                             then mmap(MAP_SHARED) of the whole file into an
 //                                             external ArrayBuffer (page-aligned: offset 0 is on a
@@ -10,6 +11,13 @@
 //   futexWaitAsync(buffer, byteOffset, expected, timeoutMs)  kernel keys the wait by the page's inode
 //   futexWake(buffer, byteOffset, count)                     and offset, so a wake from any process
 //                                                            that maps the file reaches it
+//
+//   prefaultAsync(buffer, write)     on a libuv pool thread: maps every page of the buffer into this
+//                                    process's page tables ahead of use (MADV_POPULATE_WRITE /
+//                                    _READ, Linux 5.14; before that, a fetch-add of 0 or a load per
+//                                    page: the contents never change). A first touch of a page is a
+//                                    fault of several microseconds in a VM; a journal prefaults the
+//                                    segment it will write next while it fills this one.
 //
 // Wait results (FUTEX_RESULT_* in seam_layout.h): OK (woken, or a signal: the caller re-checks),
 // NOT_EQUAL (the word no longer held `expected`), TIMED_OUT. futexWaitAsync runs the wait on
@@ -118,7 +126,66 @@ class FutexWaitWorker : public Napi::AsyncWorker {
   int result_ = seam::FUTEX_RESULT_OK;
 };
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+class PrefaultWorker : public Napi::AsyncWorker {
+ public:
+  PrefaultWorker(Napi::Env env, Napi::ArrayBuffer buffer, bool write)
+      : Napi::AsyncWorker(env, "flux.prefaultAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        buffer_(Napi::Persistent(buffer)),
+        address_(static_cast<uint8_t*>(buffer.Data())),
+        bytes_(buffer.ByteLength()),
+        write_(write) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = reinterpret_cast<uintptr_t>(address_) & ~static_cast<uintptr_t>(page - 1);
+    size_t length = reinterpret_cast<uintptr_t>(address_) + bytes_ - start;
+    if (madvise(reinterpret_cast<void*>(start), length, write_ ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) == 0) return;
+    // EFAULT / ENOMEM / EIO: part of the file is gone (truncated under the mapping): touching
+    // it would be a SIGBUS, so stop. EINVAL: a kernel before 5.14: touch each page instead,
+    // without changing it (another process may be writing it).
+    if (errno != EINVAL) return;
+    for (size_t offset = 0; offset < bytes_; offset += static_cast<size_t>(page)) {
+      int32_t* word = reinterpret_cast<int32_t*>(reinterpret_cast<uintptr_t>(address_ + offset) & ~static_cast<uintptr_t>(3));
+      if (write_)
+        (void)__atomic_fetch_add(word, 0, __ATOMIC_RELAXED);
+      else
+        (void)__atomic_load_n(word, __ATOMIC_RELAXED);
+    }
+  }
+
+  void OnOK() override {
+    buffer_.Reset();
+    deferred_.Resolve(Env().Undefined());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::ArrayBuffer> buffer_;  // the mapping stays while the pool thread touches it
+  uint8_t* address_;
+  size_t bytes_;
+  bool write_;
+};
+
 }  // namespace
+
+Napi::Value PrefaultAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) throw FluxTypeError(env, "buffer must be an ArrayBuffer (a mapped file's)");
+  auto* worker = new PrefaultWorker(env, info[0].As<Napi::ArrayBuffer>(), info[1].ToBoolean().Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // deletes itself after OnOK
+  return promise;
+}
 
 Napi::Value MapSharedFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -144,6 +211,16 @@ Napi::Value MapSharedFile(const Napi::CallbackInfo& info) {
       (void)close(fd);
       (void)unlink(path.c_str());  // our own half-made file
       throw SystemError(env, error, "ftruncate", path);
+    }
+    // Allocate the blocks now: a store to a page the file system cannot back (a full disk or
+    // tmpfs) is a SIGBUS, so a full file system must fail here, as ENOSPC. Through syscall():
+    // fallocate64 is a newer symbol than the addon's glibc baseline allows. File systems
+    // without fallocate (EOPNOTSUPP) keep the sparse file.
+    if (syscall(SYS_fallocate, fd, 0, static_cast<off_t>(0), static_cast<off_t>(bytes)) != 0 && errno != EOPNOTSUPP) {
+      int error = errno;
+      (void)close(fd);
+      (void)unlink(path.c_str());
+      throw SystemError(env, error, "fallocate", path);
     }
   } else {
     fd = open(path.c_str(), O_RDWR | O_CLOEXEC);

@@ -10,5 +10,6 @@ Napi::Value MapSharedFile(const Napi::CallbackInfo& info);
 Napi::Value FutexWait(const Napi::CallbackInfo& info);
 Napi::Value FutexWaitAsync(const Napi::CallbackInfo& info);
 Napi::Value FutexWake(const Napi::CallbackInfo& info);
+Napi::Value PrefaultAsync(const Napi::CallbackInfo& info);
 
 }  // namespace flux

@@ -12,6 +12,7 @@
  *   ├── FluxTimeoutError                      ERR_FLUX_TIMEOUT           a setup step (a socket's bind) did not finish in time
  *   ├── FluxInternalError                     ERR_FLUX_INTERNAL          a broken invariant: a bug to report
  *   ├── FluxHandlerError                      ERR_FLUX_HANDLER           a user handler threw while Flux called it; `cause`
+ *   ├── JournalCorruptError  (@flux/journal)  ERR_FLUX_JOURNAL_CORRUPT   a journal file damaged where no crash explains it; `path`, `offsetBytes`
  *   └── (thrown by @flux/uring's native code, as FluxError by brand and code)
  *                                             ERR_FLUX_INVALID_STATE     a native socket used out of its life cycle (closed, twice)
  *                                             ERR_FLUX_UNSUPPORTED       this runtime lacks what the call needs
@@ -39,7 +40,8 @@ export type FluxErrorCode =
   | 'ERR_FLUX_INVALID_STATE'
   | 'ERR_FLUX_UNSUPPORTED'
   | 'ERR_FLUX_INTERNAL'
-  | 'ERR_FLUX_HANDLER';
+  | 'ERR_FLUX_HANDLER'
+  | 'ERR_FLUX_JOURNAL_CORRUPT';
 
 /** What every Flux error has, whichever built-in class it extends. */
 export interface FluxErrorLike extends Error {

@@ -37,6 +37,8 @@ export interface SharedMemoryProvider {
   create(path: string, bytes: number, mode: number): ArrayBuffer;
   /** Maps the whole existing file at `path`. */
   open(path: string): ArrayBuffer;
+  /** Faults every page of a mapping in ahead of use (for writing or reading), off this thread; its contents do not change. */
+  prefault(buffer: ArrayBuffer, write: boolean): Promise<void>;
   readonly futex: ExternalFutex;
 }
 

@@ -138,6 +138,8 @@ export interface NativeBinding {
   hugePageResidency(buffer: ArrayBufferView): HugePageResidency;
   /** Creates (`create`: O_EXCL, `bytes`, `mode`) or opens a file and maps it MAP_SHARED (shared_memory.cc). */
   mapSharedFile(path: string, bytes: number, create: boolean, mode: number): ArrayBuffer;
+  /** Maps every page of a mapped buffer into this process's page tables, on a pool thread (shared_memory.cc); contents unchanged. */
+  prefaultAsync(buffer: ArrayBuffer, write: boolean): Promise<void>;
   /** FUTEX_WAIT (not private) on the int32 at `byteOffset`: FUTEX_RESULT_* of seam-layout.ts. */
   futexWait(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): number;
   /** The same on a libuv pool thread. */

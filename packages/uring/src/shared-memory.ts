@@ -108,6 +108,7 @@ function provider(): SharedMemoryProvider {
     unavailableReason: binding === undefined ? reason : '',
     create: (path, bytes, mode) => binding!.mapSharedFile(path, bytes, true, mode),
     open: (path) => binding!.mapSharedFile(path, 0, false, 0),
+    prefault: (buffer, write) => binding!.prefaultAsync(buffer, write),
     futex,
   };
 }

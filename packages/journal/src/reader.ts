@@ -1,0 +1,231 @@
+/**
+ * Replay: a JournalReader walks records in position order, from where it was started, to
+ * the live end and on (it follows whatever is appended after: replay and the live stream
+ * are one walk, so the switch from one to the other has no gap and no duplicate).
+ *
+ *   poll(handler, max)     delivers committed records in place (the segment's bytes, no
+ *                          copy), skips padding, stops at the first record not committed yet
+ *   wait / waitAsync       sleep until a writer commits (SIGNAL in journal.meta: sleepers
+ *                          count, then the wake word, then a re-check; writers bump and wake
+ *                          only when someone sleeps)
+ *   records()              for await: copies, batched, optionally following and paced
+ *
+ * A record is read only after its length's Atomics.load sees it committed; everything the
+ * writer stored before that store is visible then (SAFETY.md).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FluxRangeError, FluxTypeError } from '@flux/ring';
+import { type SharedMemoryProvider, waitOn, waitOnAsync } from '@flux/ring/mapped';
+import { optionalBoolean, optionalInteger, optionalNumber, optionalSignal, optionsObject, requireFunction } from '@flux/ring/validate';
+
+import { JOURNAL_DEFAULTS } from './defaults.js';
+import { JournalCorruptError } from './errors.js';
+import { PADDING_TYPE, RECORD_HEADER_BYTES, SLEEPERS_INDEX, TIMESTAMP_FIELD, TYPE_FIELD, WAKE_INDEX } from './layout.js';
+import type { Meta } from './meta.js';
+import { alignedBytes } from './records.js';
+import { Segment } from './segment.js';
+
+/**
+ * Called once per record: its payload is `bytes.subarray(offsetBytes, offsetBytes +
+ * lengthBytes)`, valid until the journal's retention deletes its segment and this reader
+ * moves on (copy what you keep).
+ */
+export type JournalHandler = (bytes: Uint8Array, offsetBytes: number, lengthBytes: number, position: number, timestampMs: number, type: number) => void;
+
+/** A record as the async iterator yields it: its payload copied. */
+export interface JournalRecord {
+  readonly position: number;
+  readonly timestampMs: number;
+  readonly type: number;
+  readonly payload: Uint8Array;
+}
+
+export interface RecordsOptions {
+  /** Keep waiting for new records at the live end (default false: the iteration ends there). */
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** Deliver at the pace the records were appended (their timestamps), `speed` times faster; default: as fast as they read. */
+  pace?: { speed?: number };
+}
+
+/** How a journal hands its readers the segments (journal.ts). */
+export interface SegmentSource {
+  readonly memory: SharedMemoryProvider;
+  readonly directory: string;
+  readonly meta: Meta;
+  readonly segmentBytes: number;
+}
+
+export class JournalReader {
+  private segment: Segment;
+  private offsetBytes: number;
+  private polling = false;
+
+  /** @internal Journal.reader() makes readers. */
+  constructor(
+    private readonly source: SegmentSource,
+    segment: Segment,
+    offsetBytes: number,
+    /** Records before this position, or earlier than `skipBeforeMs`, are walked, not delivered (a start inside a record or a block). */
+    private skipBelowPosition: number,
+    private skipBeforeMs: number,
+  ) {
+    this.segment = segment;
+    this.offsetBytes = offsetBytes;
+  }
+
+  /** The position the next record will be read at. */
+  get position(): number {
+    return this.segment.basePosition + this.offsetBytes;
+  }
+
+  /**
+   * Delivers up to `maxRecords` committed records to `handler` in position order; returns
+   * how many. 0: none is committed yet at this reader's position (the live end). A handler
+   * that throws has its record counted as read; the throw passes through.
+   */
+  poll(handler: JournalHandler, maxRecords: number = JOURNAL_DEFAULTS.pollLimit): number {
+    requireFunction('handler', handler);
+    if (!(maxRecords >= 1 && maxRecords <= JOURNAL_DEFAULTS.pollLimit && Number.isInteger(maxRecords))) {
+      optionalInteger('maxRecords', maxRecords, 1, 1, JOURNAL_DEFAULTS.pollLimit);
+    }
+    if (this.polling) throw new FluxTypeError('poll() was called from inside its own handler; return from the handler first');
+    this.polling = true;
+    let delivered = 0;
+    try {
+      while (delivered < maxRecords) {
+        if (this.offsetBytes >= this.source.segmentBytes && !this.nextSegment()) break;
+        const segment = this.segment;
+        const byte = segment.dataOffsetBytes + this.offsetBytes;
+        const lengthBytes = Atomics.load(segment.int32, byte >> 2);
+        if (lengthBytes === 0) break;
+        const stride = alignedBytes(lengthBytes);
+        if (lengthBytes < RECORD_HEADER_BYTES || this.offsetBytes + stride > this.source.segmentBytes) {
+          throw new JournalCorruptError(segment.path, byte, `at byte ${byte}: a record length of ${lengthBytes} (position ${this.position})`);
+        }
+        const type = segment.int32[(byte + TYPE_FIELD) >> 2];
+        const position = segment.basePosition + this.offsetBytes;
+        this.offsetBytes += stride; // before the handler: a throw does not replay the record
+        if (type === PADDING_TYPE) continue;
+        const timestampMs = segment.float64[(byte + TIMESTAMP_FIELD) >> 3];
+        if (position < this.skipBelowPosition || timestampMs < this.skipBeforeMs) continue;
+        this.skipBeforeMs = Number.NEGATIVE_INFINITY; // from the first one at or after the time, all follow
+        delivered++;
+        handler(segment.bytes, byte + RECORD_HEADER_BYTES, lengthBytes - RECORD_HEADER_BYTES, position, timestampMs, type);
+      }
+    } finally {
+      this.polling = false;
+    }
+    return delivered;
+  }
+
+  /** Whether a committed record (padding included) waits at this reader's position. */
+  available(): boolean {
+    if (this.offsetBytes >= this.source.segmentBytes) return this.source.meta.activeSegment() > this.segment.number;
+    return Atomics.load(this.segment.int32, (this.segment.dataOffsetBytes + this.offsetBytes) >> 2) !== 0;
+  }
+
+  /** Blocks this thread until a record is committed at this reader's position or `timeoutMs` passes; true when one is. */
+  wait(timeoutMs: number): boolean {
+    const int32 = this.source.meta.int32;
+    Atomics.add(int32, SLEEPERS_INDEX, 1);
+    try {
+      const seen = Atomics.load(int32, WAKE_INDEX);
+      if (this.available()) return true;
+      waitOn(int32, WAKE_INDEX, seen, timeoutMs);
+      return this.available();
+    } finally {
+      Atomics.sub(int32, SLEEPERS_INDEX, 1);
+    }
+  }
+
+  /** Like wait, on the event loop; rejects with the signal's reason when it aborts. */
+  async waitAsync(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    signal?.throwIfAborted();
+    const int32 = this.source.meta.int32;
+    Atomics.add(int32, SLEEPERS_INDEX, 1);
+    try {
+      const seen = Atomics.load(int32, WAKE_INDEX);
+      if (this.available()) return true;
+      const result = waitOnAsync(int32, WAKE_INDEX, seen, timeoutMs);
+      if (typeof result !== 'string') await (signal === undefined ? result : abortable(result, signal));
+      return this.available();
+    } finally {
+      Atomics.sub(int32, SLEEPERS_INDEX, 1);
+    }
+  }
+
+  /**
+   * The records from this reader's position, copied, for `for await`: to the live end, or
+   * on as they are appended (`follow`), as fast as they read or at their recorded pace.
+   */
+  async *records(options?: RecordsOptions): AsyncIterableIterator<JournalRecord> {
+    const o = optionsObject('options', options);
+    const follow = optionalBoolean('follow', o.follow, false);
+    const signal = optionalSignal('signal', o.signal);
+    const pace = o.pace === undefined ? undefined : optionsObject('pace', o.pace);
+    const speed = pace === undefined ? 0 : optionalNumber('pace.speed', pace.speed, 1, Number.MIN_VALUE, Number.MAX_VALUE);
+    const batch: JournalRecord[] = [];
+    const collect: JournalHandler = (bytes, offsetBytes, lengthBytes, position, timestampMs, type) => {
+      batch.push({ position, timestampMs, type, payload: bytes.slice(offsetBytes, offsetBytes + lengthBytes) });
+    };
+    let firstMs = Number.NaN;
+    let startWallMs = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      batch.length = 0;
+      if (this.poll(collect, JOURNAL_DEFAULTS.iteratorBatch) === 0) {
+        if (!follow) return;
+        await this.waitAsync(JOURNAL_DEFAULTS.followRecheckMs, signal);
+        continue;
+      }
+      for (const record of batch) {
+        if (speed > 0) {
+          if (Number.isNaN(firstMs)) {
+            firstMs = record.timestampMs;
+            startWallMs = performance.now();
+          }
+          const dueInMs = startWallMs + (record.timestampMs - firstMs) / speed - performance.now();
+          if (dueInMs >= 1) await sleep(dueInMs, undefined, { signal });
+        }
+        yield record;
+      }
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<JournalRecord> {
+    return this.records();
+  }
+
+  /** Moves to the next segment once it exists; false while it does not yet. */
+  private nextSegment(): boolean {
+    const { meta, memory, directory, segmentBytes } = this.source;
+    const next = this.segment.number + 1;
+    if (meta.activeSegment() < next) return false;
+    if (meta.firstSegment() > next) {
+      throw new FluxRangeError(
+        `the reader at position ${this.position} fell behind retention: segment ${next} was deleted; the journal now starts at position ${meta.firstSegment() * segmentBytes}`,
+      );
+    }
+    this.segment = Segment.open(memory, directory, next, segmentBytes);
+    this.offsetBytes = 0;
+    return true;
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * Opening a journal a writer crashed in (meta.ts decides when: a writer slot whose process is
+ * gone, and no other writer open). What a crash leaves, and what recovery makes of it:
+ *
+ *   a claim never committed (length 0; SIGKILL between claim and publish)
+ *   a record torn by a power loss (a page of it written back, another not: checksum fails)
+ *        followed by any whole record in its segment: the gap becomes a padding record
+ *        (readers skip it; it is reported in `gaps`)
+ *        followed by nothing whole: the journal (or that segment) ends there; the torn bytes
+ *        are zeroed and the tail set back, so new records start clean (`truncatedBytes`)
+ *   a segment closed but not followed (the roller died before creating the next): created
+ *   a segment file created but not made active, or without its header: adopted, repaired
+ *   a record before the durable position that fails its check: nothing a crash explains
+ *        (it was on stable storage whole): JournalCorruptError
+ *
+ * It scans the active segment and the one before it (a claim in flight is in one of those
+ * unless a writer held it across a whole segment). Older damage, which only a power loss
+ * without a sync policy or a failing disk can leave, is what `journal.verify()` finds.
+ */
+import { readdirSync } from 'node:fs';
+import type { SharedMemoryProvider } from '@flux/ring/mapped';
+
+import { JournalCorruptError } from './errors.js';
+import { INDEX_BLOCK_BYTES, indexEntryByte, RECORD_ALIGNMENT_BYTES, segmentNumberOf, TAIL_INDEX } from './layout.js';
+import type { Meta } from './meta.js';
+import { recordAt, writePadding } from './records.js';
+import { Segment } from './segment.js';
+
+export interface JournalGap {
+  /** Where the gap starts. */
+  readonly position: number;
+  readonly bytes: number;
+}
+
+export interface RecoveryReport {
+  /** Where the scan started (the first byte of the segment before the active one). */
+  readonly fromPosition: number;
+  /** The journal's end after recovery: the next record's position. */
+  readonly endPosition: number;
+  /** Claims never committed, or torn records, with whole records after them: now padding. */
+  readonly gaps: readonly JournalGap[];
+  /** Bytes of torn or uncommitted records removed from the journal's end. */
+  readonly truncatedBytes: number;
+  /** Segment files recovery created, adopted or repaired. */
+  readonly repairedSegments: readonly number[];
+}
+
+/** The segment numbers of `directory`'s segment files, ascending. */
+export function segmentNumbers(directory: string): number[] {
+  const numbers: number[] = [];
+  for (const name of readdirSync(directory)) {
+    const number = segmentNumberOf(name);
+    if (number >= 0) numbers.push(number);
+  }
+  return numbers.sort((a, b) => a - b);
+}
+
+function openOrRepair(memory: SharedMemoryProvider, directory: string, number: number, segmentBytes: number, repaired: number[]): Segment {
+  try {
+    return Segment.open(memory, directory, number, segmentBytes, false);
+  } catch (error) {
+    if (error instanceof JournalCorruptError && /no header/.test(error.message)) {
+      repaired.push(number);
+      return Segment.repairHeader(memory, directory, number, segmentBytes);
+    }
+    throw error;
+  }
+}
+
+/** Recovers `directory`'s journal (holding its lock, no other writer open); `nowMs` stamps the padding it writes. */
+export function recover(memory: SharedMemoryProvider, directory: string, meta: Meta, mode: number, nowMs: number): RecoveryReport {
+  const { segmentBytes } = meta.settings;
+  const repaired: number[] = [];
+  const gaps: JournalGap[] = [];
+  let truncatedBytes = 0;
+  const onDisk = segmentNumbers(directory).filter((n) => n >= meta.firstSegment());
+  // A roller that died after creating its segment and before making it active.
+  if (onDisk.length > 0) meta.advanceActive(onDisk[onDisk.length - 1]);
+  let active = meta.activeSegment();
+  const first = Math.max(meta.firstSegment(), active - 1);
+  const durable = meta.durablePosition();
+
+  for (let number = first; number <= active; number++) {
+    let segment: Segment;
+    if (onDisk.includes(number)) segment = openOrRepair(memory, directory, number, segmentBytes, repaired);
+    else {
+      segment = Segment.create(memory, directory, number, segmentBytes, mode) ?? Segment.open(memory, directory, number, segmentBytes);
+      repaired.push(number);
+    }
+    const last = number === active;
+    const limit = Math.min(segment.tail(), segmentBytes);
+    let offset = 0;
+    while (offset < limit) {
+      const stride = recordAt(segment, offset, limit);
+      if (stride > 0) {
+        offset += stride;
+        continue;
+      }
+      const position = segment.basePosition + offset;
+      if (position < durable) {
+        throw new JournalCorruptError(
+          segment.path,
+          segment.dataOffsetBytes + offset,
+          `at byte ${segment.dataOffsetBytes + offset}: the record at position ${position} fails its checks, and it lies before the durable position ${durable} (it was synced whole)`,
+        );
+      }
+      let next = offset + RECORD_ALIGNMENT_BYTES;
+      while (next < limit && recordAt(segment, next, limit) === 0) next += RECORD_ALIGNMENT_BYTES;
+      if (next < limit) {
+        writePadding(segment, offset, next - offset, nowMs);
+        gaps.push({ position, bytes: next - offset });
+        offset = next;
+        continue;
+      }
+      // Nothing whole after it: the records of this segment end here.
+      segment.bytes.fill(0, segment.dataOffsetBytes + offset, segment.dataOffsetBytes + limit);
+      if (last) {
+        truncatedBytes += limit - offset;
+        clearIndexFrom(segment, offset);
+        Atomics.store(segment.int32, TAIL_INDEX, offset);
+      } else {
+        writePadding(segment, offset, segmentBytes - offset, nowMs);
+        gaps.push({ position, bytes: segmentBytes - offset });
+      }
+      break;
+    }
+    if (last && segment.tail() >= segmentBytes) {
+      // Closed, and its roller died before the next existed.
+      active = number + 1;
+      if (Segment.create(memory, directory, active, segmentBytes, mode) !== undefined) repaired.push(active);
+      meta.advanceActive(active);
+      return { fromPosition: first * segmentBytes, endPosition: active * segmentBytes, gaps, truncatedBytes, repairedSegments: repaired };
+    }
+    if (last)
+      return { fromPosition: first * segmentBytes, endPosition: segment.basePosition + segment.tail(), gaps, truncatedBytes, repairedSegments: repaired };
+  }
+  throw new Error('unreachable: the loop returns at the active segment');
+}
+
+/** Clears the index entries of blocks starting at or after `offsetBytes` (a dead writer may have written one for a claim now gone). */
+function clearIndexFrom(segment: Segment, offsetBytes: number): void {
+  for (let block = Math.ceil(offsetBytes / INDEX_BLOCK_BYTES); block * INDEX_BLOCK_BYTES < segment.segmentBytes; block++) {
+    Atomics.store(segment.int32, indexEntryByte(block) >> 2, 0);
+  }
+}
