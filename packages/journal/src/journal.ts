@@ -24,7 +24,9 @@ import { optionalBoolean, optionalInteger, optionalNumber, optionsObject, requir
 
 import { JOURNAL_DEFAULTS } from './defaults.js';
 import {
+  claimFromByte,
   INDEX_BLOCK_BYTES,
+  NO_CLAIM,
   indexEntryByte,
   MAX_RECORD_TYPE,
   MAX_SEGMENT_BYTES,
@@ -128,6 +130,8 @@ export class Journal implements SegmentSource {
   /** The segment after this.segment, created and being prefaulted ahead of the roll (prepareNext). */
   private next: Segment | undefined;
   private readonly slot: number;
+  /** Float64 index of this writer's claim word in META (CLAIMS). */
+  private readonly claimWord: number;
   private readonly claimObject: JournalClaim;
   private claimOpen = false;
   private readonly mode: number;
@@ -157,6 +161,7 @@ export class Journal implements SegmentSource {
     this.recovery = init.recovery;
     this.settingsKept = init.settingsKept;
     this.slot = init.slot;
+    this.claimWord = claimFromByte(Math.max(0, init.slot)) / 8;
     this.mode = init.mode;
     this.readOnly = init.readOnly;
     this.claimObject = new JournalClaim(this);
@@ -316,6 +321,7 @@ export class Journal implements SegmentSource {
     for (let i = 0; i < claim.count; i++) {
       commit(segment, claim.dataOffsetBytes + i * claim.strideBytes, lengthBytes, claim.strideBytes, lengthBytes, claim.timestampMs);
     }
+    this.meta.float64[this.claimWord] = NO_CLAIM;
     this.afterCommit(claim.count);
   }
 
@@ -450,6 +456,7 @@ export class Journal implements SegmentSource {
       const int32 = segment.int32;
       const tail = Atomics.load(int32, TAIL_INDEX);
       if (tail + total <= this.segmentBytes) {
+        this.meta.float64[this.claimWord] = segment.basePosition + tail; // before the CAS: recovery's lower bound for this claim
         if (Atomics.compareExchange(int32, TAIL_INDEX, tail, tail + total) !== tail) continue;
         this.claimed = segment;
         if (tail + total === this.segmentBytes) this.roll(segment); // filled exactly: closed with no padding

@@ -30,10 +30,17 @@
  *    384  ├───────────────────────────────────────────────┤
  *         │ SIGNAL    sleeper count, wake-up word         │ waiting readers / writers
  *    512  ├───────────────────────────────────────────────┤
- *         │ LOCK      pid holding it, recovery pending    │ open and close (recovery, slots)
+ *         │ LOCK      pid holding it, recovery pending,   │ open and close (recovery, slots)
+ *         │           where recovery starts (float64)     │
  *    640  ├───────────────────────────────────────────────┤
  *         │ WRITERS   MAX_WRITERS x (pid, start lo, hi, 0)│ each writer's own slot, under LOCK
- *   1152  └───────────────────────────────────────────────┘
+ *   1152  ├───────────────────────────────────────────────┤
+ *         │ (unused)                                      │
+ *   4096  ├───────────────────────────────────────────────┤
+ *         │ CLAIMS    MAX_WRITERS x 128 bytes: the        │ each writer, around every claim
+ *         │           position its claim in flight starts │
+ *         │           at or after (float64; -1: none)     │
+ *   8192  └───────────────────────────────────────────────┘
  * ```
  *
  * SEGMENT (NNNNNNNNNN.seg):
@@ -78,7 +85,7 @@ const REGION_INT32S = REGION_BYTES / INT32_BYTES;
 export const PAGE_BYTES = 4096;
 
 export const META_FILE = 'journal.meta';
-export const META_BYTES = PAGE_BYTES;
+export const META_BYTES = 2 * PAGE_BYTES;
 export const SEGMENT_SUFFIX = '.seg';
 const SEGMENT_NAME_DIGITS = 10;
 
@@ -111,6 +118,8 @@ export const WAKE_INDEX = SLEEPERS_INDEX + 1;
 export const LOCK_PID_INDEX = 4 * REGION_INT32S;
 /** 1 once a writer was found dead (its claims may be torn); recovery clears it. */
 export const RECOVERY_PENDING_INDEX = LOCK_PID_INDEX + 1;
+/** float64: the lowest position a crashed writer's claim in flight started at or after (+Infinity: none known). */
+export const RECOVER_FROM_BYTE = (LOCK_PID_INDEX + 2) * 4;
 
 // ---- META: WRITERS region ------------------------------------------------------------------
 export const MAX_WRITERS = 32;
@@ -120,6 +129,20 @@ export const WRITERS_INDEX = 5 * REGION_INT32S;
 export function writerPidIndex(slot: number): number {
   return WRITERS_INDEX + slot * WRITER_SLOT_INT32S;
 }
+
+// ---- META: CLAIMS region, one 128-byte region per writer slot -------------------------------
+export const CLAIMS_OFFSET_BYTES = PAGE_BYTES;
+/**
+ * Byte offset of writer slot `slot`'s claim word: a float64 position its claim in flight
+ * starts at or after (stored before the claim's compare-exchange), -1 between claims.
+ * Recovery scans from the lowest a crashed writer left; without it, a hole a writer left
+ * while others went on writing could lie anywhere.
+ */
+export function claimFromByte(slot: number): number {
+  return CLAIMS_OFFSET_BYTES + slot * REGION_BYTES;
+}
+/** The claim word's value between claims. */
+export const NO_CLAIM = -1;
 
 // ---- SEGMENT: HEADER region -----------------------------------------------------------------
 export const SEGMENT_MAGIC_INDEX = 0;

@@ -35,6 +35,9 @@ import {
   META_RETAIN_MS_BYTE,
   META_SEGMENT_BYTES_INDEX,
   META_VERSION_INDEX,
+  claimFromByte,
+  NO_CLAIM,
+  RECOVER_FROM_BYTE,
   RECOVERY_PENDING_INDEX,
   writerPidIndex,
 } from './layout.js';
@@ -86,6 +89,7 @@ export class Meta {
         float64[META_CREATED_MS_BYTE / 8] = Date.now();
         float64[META_RETAIN_BYTES_BYTE / 8] = settings.retainBytes;
         float64[META_RETAIN_MS_BYTE / 8] = settings.retainMs;
+        float64[RECOVER_FROM_BYTE / 8] = Number.POSITIVE_INFINITY;
         Atomics.store(int32, META_MAGIC_INDEX, META_MAGIC); // last
         return meta;
       }
@@ -199,8 +203,12 @@ export class Meta {
       if (owner.pid === 0) {
         if (slot < 0 && register) slot = i;
       } else if (!ownerAlive(owner)) {
+        // It may have died inside a claim: keep where that claim starts for recovery (the lowest of all such).
+        const claimFrom = this.float64[claimFromByte(i) / 8];
+        if (claimFrom !== NO_CLAIM) this.lowerRecoverFrom(claimFrom);
         clearSlot(int32, i);
-        Atomics.store(int32, RECOVERY_PENDING_INDEX, 1); // it may have died inside a claim
+        this.float64[claimFromByte(i) / 8] = NO_CLAIM;
+        Atomics.store(int32, RECOVERY_PENDING_INDEX, 1);
         if (slot < 0 && register) slot = i;
       } else {
         otherWriters++;
@@ -208,12 +216,23 @@ export class Meta {
     }
     if (register) {
       if (slot < 0) throw new FluxRangeError(`${this.path}: ${MAX_WRITERS} writers have the journal open already (at most ${MAX_WRITERS})`);
+      this.float64[claimFromByte(slot) / 8] = NO_CLAIM;
       storeOwner(int32, writerPidIndex(slot), selfIdentity());
     }
     return { slot, recover: Atomics.load(int32, RECOVERY_PENDING_INDEX) === 1 && otherWriters === 0, otherWriters };
   }
 
+  /** Where recovery must start scanning at the latest: the lowest claim a crashed writer left in flight (+Infinity: none). */
+  recoverFrom(): number {
+    return this.float64[RECOVER_FROM_BYTE / 8];
+  }
+
+  private lowerRecoverFrom(position: number): void {
+    if (position < this.float64[RECOVER_FROM_BYTE / 8]) this.float64[RECOVER_FROM_BYTE / 8] = position;
+  }
+
   recoveryDone(): void {
+    this.float64[RECOVER_FROM_BYTE / 8] = Number.POSITIVE_INFINITY;
     Atomics.store(this.int32, RECOVERY_PENDING_INDEX, 0);
   }
 

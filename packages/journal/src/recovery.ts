@@ -9,13 +9,15 @@
  *        followed by nothing whole: the journal (or that segment) ends there; the torn bytes
  *        are zeroed and the tail set back, so new records start clean (`truncatedBytes`)
  *   a segment closed but not followed (the roller died before creating the next): created
- *   a segment file created but not made active, or without its header: adopted, repaired
+ *   a segment file without its header (its creator died between the two): repaired
+ *   a segment file made ahead of a roll (past the active one): left for that roll
  *   a record before the durable position that fails its check: nothing a crash explains
  *        (it was on stable storage whole): JournalCorruptError
  *
- * It scans the active segment and the one before it (a claim in flight is in one of those
- * unless a writer held it across a whole segment). Older damage, which only a power loss
- * without a sync policy or a failing disk can leave, is what `journal.verify()` finds.
+ * It scans from the earliest claim a crashed writer had in flight (each writer stores where
+ * its claim starts before taking it: META's CLAIMS), or from the segment before the active
+ * one if that is earlier. Older damage, which only a power loss without a sync policy or a
+ * failing disk can leave, is what `journal.verify()` finds.
  */
 import { readdirSync } from 'node:fs';
 import type { SharedMemoryProvider } from '@flux/ring/mapped';
@@ -73,11 +75,12 @@ export function recover(memory: SharedMemoryProvider, directory: string, meta: M
   const repaired: number[] = [];
   const gaps: JournalGap[] = [];
   let truncatedBytes = 0;
+  // Segments past the active one are made ahead of a roll (prepareNext) and hold nothing: a
+  // roll raises ACTIVE_SEGMENT before any writer claims in its new segment. They stay for the roll.
   const onDisk = segmentNumbers(directory).filter((n) => n >= meta.firstSegment());
-  // A roller that died after creating its segment and before making it active.
-  if (onDisk.length > 0) meta.advanceActive(onDisk[onDisk.length - 1]);
   let active = meta.activeSegment();
-  const first = Math.max(meta.firstSegment(), active - 1);
+  // The segment before the active one (a power loss tears the newest records), or where a crashed writer's claim was, if earlier.
+  const first = Math.max(meta.firstSegment(), Math.min(active - 1, Math.floor(meta.recoverFrom() / segmentBytes)));
   const durable = meta.durablePosition();
 
   for (let number = first; number <= active; number++) {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { JournalCorruptError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
-import { META_FILE, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
+import { META_BYTES, META_FILE, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
 import { writePadding } from '../src/records.js';
 import { Segment } from '../src/segment.js';
 import { crashWritersOf, readAll, removeDirectories, scratchDirectory, tagged, tagOf } from './helpers.js';
@@ -297,7 +297,7 @@ describe('Journal: recovery after a crash', () => {
     expect(() => Journal.open(directory)).toThrow(JournalCorruptError);
     expect(() => Journal.open(directory)).toThrow(/truncated or not this journal's/);
     const other = scratchDirectory();
-    writeFileSync(join(other, META_FILE), Buffer.alloc(4096, 7));
+    writeFileSync(join(other, META_FILE), Buffer.alloc(META_BYTES, 7));
     expect(() => Journal.open(other)).toThrow(/is not a Flux journal/);
   });
 });
