@@ -133,58 +133,68 @@ class FutexWaitWorker : public Napi::AsyncWorker {
 #define MADV_POPULATE_WRITE 23
 #endif
 
-class PrefaultWorker : public Napi::AsyncWorker {
- public:
-  PrefaultWorker(Napi::Env env, Napi::ArrayBuffer buffer, bool write)
-      : Napi::AsyncWorker(env, "flux.prefaultAsync"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        buffer_(Napi::Persistent(buffer)),
-        address_(static_cast<uint8_t*>(buffer.Data())),
-        bytes_(buffer.ByteLength()),
-        write_(write) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    long page = sysconf(_SC_PAGESIZE);
-    uintptr_t start = reinterpret_cast<uintptr_t>(address_) & ~static_cast<uintptr_t>(page - 1);
-    size_t length = reinterpret_cast<uintptr_t>(address_) + bytes_ - start;
-    if (madvise(reinterpret_cast<void*>(start), length, write_ ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) == 0) return;
-    // EFAULT / ENOMEM / EIO: part of the file is gone (truncated under the mapping): touching
-    // it would be a SIGBUS, so stop. EINVAL: a kernel before 5.14: touch each page instead,
-    // without changing it (another process may be writing it).
-    if (errno != EINVAL) return;
-    for (size_t offset = 0; offset < bytes_; offset += static_cast<size_t>(page)) {
-      int32_t* word = reinterpret_cast<int32_t*>(reinterpret_cast<uintptr_t>(address_ + offset) & ~static_cast<uintptr_t>(3));
-      if (write_)
-        (void)__atomic_fetch_add(word, 0, __ATOMIC_RELAXED);
-      else
-        (void)__atomic_load_n(word, __ATOMIC_RELAXED);
-    }
-  }
-
-  void OnOK() override {
-    buffer_.Reset();
-    deferred_.Resolve(Env().Undefined());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  Napi::Reference<Napi::ArrayBuffer> buffer_;  // the mapping stays while the pool thread touches it
-  uint8_t* address_;
-  size_t bytes_;
-  bool write_;
+// Raw Node-API async work, not Napi::AsyncWorker: a worker thread may exit while a prefault
+// runs, and then the completion runs in a terminating environment where node-addon-api's
+// HandleScope throws a C++ exception nobody catches (std::terminate). These C calls fail
+// quietly instead.
+struct PrefaultWork {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref buffer = nullptr;  // the mapping stays while the pool thread touches it
+  uint8_t* address = nullptr;
+  size_t bytes = 0;
+  bool write = false;
 };
+
+void PrefaultExecute(napi_env, void* data) {
+  auto* work = static_cast<PrefaultWork*>(data);
+  long page = sysconf(_SC_PAGESIZE);
+  uintptr_t start = reinterpret_cast<uintptr_t>(work->address) & ~static_cast<uintptr_t>(page - 1);
+  size_t length = reinterpret_cast<uintptr_t>(work->address) + work->bytes - start;
+  if (madvise(reinterpret_cast<void*>(start), length, work->write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) == 0) return;
+  // EFAULT / ENOMEM / EIO: part of the file is gone (truncated under the mapping): touching
+  // it would be a SIGBUS, so stop. EINVAL: a kernel before 5.14: touch each page instead,
+  // without changing it (another process may be writing it).
+  if (errno != EINVAL) return;
+  for (size_t offset = 0; offset < work->bytes; offset += static_cast<size_t>(page)) {
+    int32_t* word = reinterpret_cast<int32_t*>(reinterpret_cast<uintptr_t>(work->address + offset) & ~static_cast<uintptr_t>(3));
+    if (work->write)
+      (void)__atomic_fetch_add(word, 0, __ATOMIC_RELAXED);
+    else
+      (void)__atomic_load_n(word, __ATOMIC_RELAXED);
+  }
+}
+
+void PrefaultComplete(napi_env env, napi_status, void* data) {
+  auto* work = static_cast<PrefaultWork*>(data);
+  napi_value undefined;
+  if (napi_get_undefined(env, &undefined) == napi_ok) (void)napi_resolve_deferred(env, work->deferred, undefined);
+  (void)napi_delete_reference(env, work->buffer);
+  (void)napi_delete_async_work(env, work->work);
+  delete work;
+}
 
 }  // namespace
 
 Napi::Value PrefaultAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArrayBuffer()) throw FluxTypeError(env, "buffer must be an ArrayBuffer (a mapped file's)");
-  auto* worker = new PrefaultWorker(env, info[0].As<Napi::ArrayBuffer>(), info[1].ToBoolean().Value());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // deletes itself after OnOK
-  return promise;
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  auto* work = new PrefaultWork();
+  work->address = static_cast<uint8_t*>(buffer.Data());
+  work->bytes = buffer.ByteLength();
+  work->write = info[1].ToBoolean().Value();
+  napi_value promise;
+  napi_value name;
+  if (napi_create_promise(env, &work->deferred, &promise) != napi_ok ||
+      napi_create_reference(env, buffer, 1, &work->buffer) != napi_ok ||
+      napi_create_string_utf8(env, "flux.prefaultAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, nullptr, name, PrefaultExecute, PrefaultComplete, work, &work->work) != napi_ok ||
+      napi_queue_async_work(env, work->work) != napi_ok) {
+    delete work;  // (a leaked reference or promise at worst: these fail only when the environment is going away)
+    throw FluxUnsupportedError(env, "could not queue the prefault (is the environment shutting down?)");
+  }
+  return Napi::Value(env, promise);
 }
 
 Napi::Value MapSharedFile(const Napi::CallbackInfo& info) {

@@ -296,7 +296,7 @@ export class Journal implements SegmentSource {
     const total = strideBytes * count;
     const offset = this.reserve(total, timestampMs);
     const segment = this.claimed as Segment;
-    if (offset + total > this.segmentBytes / 2 && this.next?.number !== segment.number + 1) this.prepareNext(segment);
+    if (this.next?.number !== segment.number + 1) this.prepareNext(segment);
     for (let i = 0; i < count; i++) writeHeader(segment, offset + i * strideBytes, RECORD_HEADER_BYTES + lengthBytes, type, timestampMs);
     const claim = this.claimObject;
     claim.segment = segment;
@@ -474,7 +474,7 @@ export class Journal implements SegmentSource {
   }
 
   /**
-   * Half-way through a segment: creates the next one (or maps it, when another writer made
+   * On its first claim in a segment: creates the next one (or maps it, when another writer made
    * it) and prefaults it on a pool thread, so the roll and the first writes into it do not
    * pay a page fault per 4 KiB (several microseconds each in a VM).
    */

@@ -20,9 +20,8 @@ import { optionalBoolean, optionalInteger, optionalNumber, optionalSignal, optio
 
 import { JOURNAL_DEFAULTS } from './defaults.js';
 import { JournalCorruptError } from './errors.js';
-import { PADDING_TYPE, RECORD_HEADER_BYTES, SLEEPERS_INDEX, TIMESTAMP_FIELD, TYPE_FIELD, WAKE_INDEX } from './layout.js';
+import { PADDING_TYPE, RECORD_ALIGNMENT_BYTES, RECORD_HEADER_BYTES, SLEEPERS_INDEX, TIMESTAMP_FIELD, TYPE_FIELD, WAKE_INDEX } from './layout.js';
 import type { Meta } from './meta.js';
-import { alignedBytes } from './records.js';
 import { Segment } from './segment.js';
 
 /**
@@ -60,6 +59,8 @@ export class JournalReader {
   private segment: Segment;
   private offsetBytes: number;
   private polling = false;
+  /** Still looking for the first record at or after skipBeforeMs. */
+  private skipping: boolean;
 
   /** @internal Journal.reader() makes readers. */
   constructor(
@@ -68,8 +69,9 @@ export class JournalReader {
     offsetBytes: number,
     /** Records before this position, or earlier than `skipBeforeMs`, are walked, not delivered (a start inside a record or a block). */
     private skipBelowPosition: number,
-    private skipBeforeMs: number,
+    private readonly skipBeforeMs: number,
   ) {
+    this.skipping = skipBeforeMs > Number.NEGATIVE_INFINITY;
     this.segment = segment;
     this.offsetBytes = offsetBytes;
   }
@@ -92,26 +94,37 @@ export class JournalReader {
     if (this.polling) throw new FluxTypeError('poll() was called from inside its own handler; return from the handler first');
     this.polling = true;
     let delivered = 0;
+    const segmentBytes = this.source.segmentBytes;
     try {
       while (delivered < maxRecords) {
-        if (this.offsetBytes >= this.source.segmentBytes && !this.nextSegment()) break;
-        const segment = this.segment;
-        const byte = segment.dataOffsetBytes + this.offsetBytes;
-        const lengthBytes = Atomics.load(segment.int32, byte >> 2);
-        if (lengthBytes === 0) break;
-        const stride = alignedBytes(lengthBytes);
-        if (lengthBytes < RECORD_HEADER_BYTES || this.offsetBytes + stride > this.source.segmentBytes) {
-          throw new JournalCorruptError(segment.path, byte, `at byte ${byte}: a record length of ${lengthBytes} (position ${this.position})`);
+        if (this.offsetBytes >= segmentBytes && !this.nextSegment()) break;
+        // One segment at a time, its fields in locals; the offset is stored back before each
+        // handler call (a throw does not replay the record) and at the end.
+        const { int32, float64, bytes, basePosition, dataOffsetBytes } = this.segment;
+        let offset = this.offsetBytes;
+        while (delivered < maxRecords && offset < segmentBytes) {
+          const byte = dataOffsetBytes + offset;
+          const lengthBytes = Atomics.load(int32, byte >> 2);
+          if (lengthBytes === 0) break;
+          const stride = (lengthBytes + RECORD_ALIGNMENT_BYTES - 1) & -RECORD_ALIGNMENT_BYTES;
+          if (lengthBytes < RECORD_HEADER_BYTES || offset + stride > segmentBytes) {
+            this.offsetBytes = offset;
+            throw new JournalCorruptError(this.segment.path, byte, `at byte ${byte}: a record length of ${lengthBytes} (position ${this.position})`);
+          }
+          const position = basePosition + offset;
+          offset += stride;
+          if (int32[(byte + TYPE_FIELD) >> 2] === PADDING_TYPE || position < this.skipBelowPosition) continue;
+          const timestampMs = float64[(byte + TIMESTAMP_FIELD) >> 3];
+          if (this.skipping) {
+            if (timestampMs < this.skipBeforeMs) continue;
+            this.skipping = false; // from the first one at or after the time, all follow
+          }
+          delivered++;
+          this.offsetBytes = offset;
+          handler(bytes, byte + RECORD_HEADER_BYTES, lengthBytes - RECORD_HEADER_BYTES, position, timestampMs, int32[(byte + TYPE_FIELD) >> 2]);
         }
-        const type = segment.int32[(byte + TYPE_FIELD) >> 2];
-        const position = segment.basePosition + this.offsetBytes;
-        this.offsetBytes += stride; // before the handler: a throw does not replay the record
-        if (type === PADDING_TYPE) continue;
-        const timestampMs = segment.float64[(byte + TIMESTAMP_FIELD) >> 3];
-        if (position < this.skipBelowPosition || timestampMs < this.skipBeforeMs) continue;
-        this.skipBeforeMs = Number.NEGATIVE_INFINITY; // from the first one at or after the time, all follow
-        delivered++;
-        handler(segment.bytes, byte + RECORD_HEADER_BYTES, lengthBytes - RECORD_HEADER_BYTES, position, timestampMs, type);
+        this.offsetBytes = offset;
+        if (offset < segmentBytes) break; // the live end, or enough delivered
       }
     } finally {
       this.polling = false;

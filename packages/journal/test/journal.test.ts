@@ -172,7 +172,7 @@ describe('Journal: durability and retention', () => {
     early.poll(() => {}, 1);
     for (let i = 0; i < 5000; i++) journal.appendBytes(tagged(1, i));
     const segments = readdirSync(directory).filter((name) => name.endsWith('.seg'));
-    expect(segments.length).toBeLessThanOrEqual(3);
+    expect(segments.length).toBeLessThanOrEqual(3 + 1); // kept, and the one a writer makes ahead of its next roll
     expect(journal.startPosition).toBeGreaterThan(0);
     const kept = readAll(journal);
     expect(tagOf(kept[kept.length - 1].payload).sequence).toBe(4999);
