@@ -9,7 +9,8 @@
  *        followed by nothing whole: the journal (or that segment) ends there; the torn bytes
  *        are zeroed and the tail set back, so new records start clean (`truncatedBytes`)
  *   a segment closed but not followed (the roller died before creating the next): created
- *   a segment file without its header (its creator died between the two): repaired
+ *   a segment build file (segment.ts) whose creator died before linking it: removed
+ *   a segment file without its header (a build links only whole ones; kept for safety): repaired
  *   a segment file made ahead of a roll (past the active one): left for that roll
  *   a record before the durable position that fails its check: nothing a crash explains
  *        (it was on stable storage whole): JournalCorruptError
@@ -19,11 +20,12 @@
  * one if that is earlier. Older damage, which only a power loss without a sync policy or a
  * failing disk can leave, is what `journal.verify()` finds.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SharedMemoryProvider } from '@flux/ring/mapped';
 
 import { JournalCorruptError } from './errors.js';
-import { INDEX_BLOCK_BYTES, indexEntryByte, RECORD_ALIGNMENT_BYTES, segmentNumberOf, TAIL_INDEX } from './layout.js';
+import { INDEX_BLOCK_BYTES, indexEntryByte, RECORD_ALIGNMENT_BYTES, segmentBuildPidOf, segmentNumberOf, TAIL_INDEX } from './layout.js';
 import type { Meta } from './meta.js';
 import { recordAt, writePadding } from './records.js';
 import { Segment } from './segment.js';
@@ -69,9 +71,32 @@ function openOrRepair(memory: SharedMemoryProvider, directory: string, number: n
   }
 }
 
+/** Removes segment build files (segment.ts) whose creator is dead: it stopped before linking them into place. */
+function removeDeadBuilds(directory: string): void {
+  for (const name of readdirSync(directory)) {
+    const pid = segmentBuildPidOf(name);
+    if (pid < 0 || pidAlive(pid)) continue;
+    try {
+      unlinkSync(join(directory, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Recovers `directory`'s journal (holding its lock, no other writer open); `nowMs` stamps the padding it writes. */
 export function recover(memory: SharedMemoryProvider, directory: string, meta: Meta, mode: number, nowMs: number): RecoveryReport {
   const { segmentBytes } = meta.settings;
+  removeDeadBuilds(directory);
   const repaired: number[] = [];
   const gaps: JournalGap[] = [];
   let truncatedBytes = 0;
@@ -83,14 +108,15 @@ export function recover(memory: SharedMemoryProvider, directory: string, meta: M
   const first = Math.max(meta.firstSegment(), Math.min(active - 1, Math.floor(meta.recoverFrom() / segmentBytes)));
   const durable = meta.durablePosition();
 
-  for (let number = first; number <= active; number++) {
+  // The loop ends at the active segment (first <= active always).
+  for (let number = first; ; number++) {
     let segment: Segment;
     if (onDisk.includes(number)) segment = openOrRepair(memory, directory, number, segmentBytes, repaired);
     else {
       segment = Segment.create(memory, directory, number, segmentBytes, mode) ?? Segment.open(memory, directory, number, segmentBytes);
       repaired.push(number);
     }
-    const last = number === active;
+    const last = number >= active;
     const limit = Math.min(segment.tail(), segmentBytes);
     let offset = 0;
     while (offset < limit) {
@@ -137,7 +163,6 @@ export function recover(memory: SharedMemoryProvider, directory: string, meta: M
     if (last)
       return { fromPosition: first * segmentBytes, endPosition: segment.basePosition + segment.tail(), gaps, truncatedBytes, repairedSegments: repaired };
   }
-  throw new Error('unreachable: the loop returns at the active segment');
 }
 
 /** Clears the index entries of blocks starting at or after `offsetBytes` (a dead writer may have written one for a claim now gone). */

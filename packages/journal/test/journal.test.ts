@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { JournalCorruptError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
-import { META_BYTES, META_FILE, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
+import { META_BYTES, META_FILE, segmentBuildName, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
 import { writePadding } from '../src/records.js';
 import { Segment } from '../src/segment.js';
-import { crashWritersOf, readAll, removeDirectories, scratchDirectory, tagged, tagOf } from './helpers.js';
+import { crashWritersOf, deadPid, readAll, removeDirectories, scratchDirectory, tagged, tagOf } from './helpers.js';
 
 const SMALL = 64 * 1024; // the smallest segment: rolls every ~600 records of 64 B
 
@@ -270,6 +270,26 @@ describe('Journal: recovery after a crash', () => {
     expect(reopened.meta.activeSegment()).toBe(2);
     expect(reopened.appendBytes(tagged(1, 700))).toBe(2 * SMALL);
     expect(readAll(reopened)).toHaveLength(701);
+    reopened.close();
+  });
+
+  it('links a segment into place whole, and removes the build file of a creator that died before linking it', () => {
+    const directory = scratchDirectory();
+    const journal = Journal.open(directory, { segmentBytes: SMALL });
+    journal.appendBytes(tagged(1, 0));
+    // Every named segment is whole (an opener never sees one still being sized); no build file stays.
+    expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const dead = deadPid();
+    const deadBuild = join(directory, segmentBuildName(9, dead));
+    const liveBuild = join(directory, segmentBuildName(9, process.pid));
+    writeFileSync(deadBuild, ''); // its creator died between create and link (0 bytes: before sizing it)
+    writeFileSync(liveBuild, ''); // a live process's, mid-build: not recovery's to remove
+    crashWritersOf(journal);
+    const reopened = Journal.open(directory);
+    expect(reopened.recovery).toBeDefined();
+    expect(existsSync(deadBuild)).toBe(false);
+    expect(existsSync(liveBuild)).toBe(true);
+    expect(readAll(reopened)).toHaveLength(1);
     reopened.close();
   });
 
