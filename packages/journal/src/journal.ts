@@ -42,7 +42,7 @@ import {
 import { Meta, type StoredSettings } from './meta.js';
 import { JournalReader, type JournalRecord, type RecordsOptions, type SegmentSource } from './reader.js';
 import { commit, recordAt, writeHeader, writePadding } from './records.js';
-import { type RecoveryReport, recover } from './recovery.js';
+import { type RecoveryReport, recover, removeDeadBuilds } from './recovery.js';
 import { Segment } from './segment.js';
 
 /** When a journal's writes reach stable storage (each opener's own policy). */
@@ -200,6 +200,7 @@ export class Journal implements SegmentSource {
     if (create) mkdirSync(directory, { recursive: true, mode: 0o700 });
     const asked: StoredSettings = { segmentBytes, retainBytes, retainMs };
     const meta = Meta.openOrCreate(memory, directory, asked, mode, create);
+    if (meta.created) removeDeadBuilds(directory); // a creator of the journal that died before linking its meta left one
     const stored = meta.settings;
     const settingsKept: string[] = [];
     if (!meta.created) {

@@ -209,21 +209,6 @@ export function segmentFileName(segment: number): string {
   return `${String(segment).padStart(SEGMENT_NAME_DIGITS, '0')}${SEGMENT_SUFFIX}`;
 }
 
-/**
- * The name a segment is built under before it is linked into place, so no opener ever sees a
- * file still being sized or headed: `.NNNNNNNNNN.seg.<pid>.tmp` (hidden; recovery removes a
- * dead creator's).
- */
-export function segmentBuildName(segment: number, pid: number): string {
-  return `.${segmentFileName(segment)}.${pid}.tmp`;
-}
-
-/** The creator's pid of a segment build file, or -1 when `name` is not one. */
-export function segmentBuildPidOf(name: string): number {
-  const match = /^\.[0-9]{10,}\.seg\.([0-9]+)\.tmp$/.exec(name);
-  return match === null ? -1 : Number(match[1]);
-}
-
 /** The segment number a file name holds, or -1 when it is not a segment's. */
 export function segmentNumberOf(name: string): number {
   const match = /^([0-9]{10,})\.seg$/.exec(name);

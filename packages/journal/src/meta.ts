@@ -2,7 +2,8 @@
  * journal.meta (layout.ts): the settings a journal keeps, the lock that open and close take,
  * and the writer slots that say which processes may have records in flight.
  *
- *   create     O_CREAT | O_EXCL: one creator; settings, then META_MAGIC (Atomics.store)
+ *   create     built whole and linked into place (whole-file.ts): settings, then META_MAGIC
+ *              (Atomics.store) last; one creator wins, the others open
  *   open       maps it, waits (bounded) for the magic, checks the version
  *   lock       a pid in LOCK (compare-exchange from 0); a holder that is gone is replaced;
  *              held only while a journal opens or closes (slots, recovery)
@@ -16,6 +17,7 @@ import { FluxRangeError, FluxTimeoutError } from '@flux/ring';
 import { adoptMapped, loadOwner, notifyOn, ownerAlive, processAlive, type SharedMemoryProvider, selfIdentity, storeOwner, waitOn } from '@flux/ring/mapped';
 
 import { JournalCorruptError } from './errors.js';
+import { createWhole } from './whole-file.js';
 import {
   ACTIVE_SEGMENT_INDEX,
   DURABLE_POSITION_BYTE,
@@ -72,16 +74,9 @@ export class Meta {
   static openOrCreate(memory: SharedMemoryProvider, directory: string, settings: StoredSettings, mode: number, create: boolean): Meta {
     const path = join(directory, META_FILE);
     if (create) {
-      let buffer: ArrayBuffer | undefined;
-      try {
-        buffer = memory.create(path, META_BYTES, mode);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      if (buffer !== undefined) {
-        adoptMapped(buffer, memory.futex);
-        const meta = new Meta(buffer, path, true);
-        const { int32, float64 } = meta;
+      const made = createWhole(memory, directory, META_FILE, META_BYTES, mode, (buffer) => {
+        const int32 = new Int32Array(buffer);
+        const float64 = new Float64Array(buffer);
         int32[META_VERSION_INDEX] = JOURNAL_LAYOUT_VERSION;
         int32[META_SEGMENT_BYTES_INDEX] = settings.segmentBytes;
         int32[META_INDEX_BLOCK_BYTES_INDEX] = INDEX_BLOCK_BYTES;
@@ -91,8 +86,8 @@ export class Meta {
         float64[META_RETAIN_MS_BYTE / 8] = settings.retainMs;
         float64[RECOVER_FROM_BYTE / 8] = Number.POSITIVE_INFINITY;
         Atomics.store(int32, META_MAGIC_INDEX, META_MAGIC); // last
-        return meta;
-      }
+      });
+      if (made !== undefined) return new Meta(made, path, true);
     }
     let buffer: ArrayBuffer;
     try {

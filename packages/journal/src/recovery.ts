@@ -9,7 +9,7 @@
  *        followed by nothing whole: the journal (or that segment) ends there; the torn bytes
  *        are zeroed and the tail set back, so new records start clean (`truncatedBytes`)
  *   a segment closed but not followed (the roller died before creating the next): created
- *   a segment build file (segment.ts) whose creator died before linking it: removed
+ *   a build file (whole-file.ts) whose creator died before linking it: removed
  *   a segment file without its header (a build links only whole ones; kept for safety): repaired
  *   a segment file made ahead of a roll (past the active one): left for that roll
  *   a record before the durable position that fails its check: nothing a crash explains
@@ -25,10 +25,11 @@ import { join } from 'node:path';
 import type { SharedMemoryProvider } from '@flux/ring/mapped';
 
 import { JournalCorruptError } from './errors.js';
-import { INDEX_BLOCK_BYTES, indexEntryByte, RECORD_ALIGNMENT_BYTES, segmentBuildPidOf, segmentNumberOf, TAIL_INDEX } from './layout.js';
+import { INDEX_BLOCK_BYTES, indexEntryByte, RECORD_ALIGNMENT_BYTES, segmentNumberOf, TAIL_INDEX } from './layout.js';
 import type { Meta } from './meta.js';
 import { recordAt, writePadding } from './records.js';
 import { Segment } from './segment.js';
+import { buildPidOf } from './whole-file.js';
 
 export interface JournalGap {
   /** Where the gap starts. */
@@ -71,10 +72,10 @@ function openOrRepair(memory: SharedMemoryProvider, directory: string, number: n
   }
 }
 
-/** Removes segment build files (segment.ts) whose creator is dead: it stopped before linking them into place. */
-function removeDeadBuilds(directory: string): void {
+/** Removes build files (whole-file.ts) whose creator is dead: it stopped before linking them into place. */
+export function removeDeadBuilds(directory: string): void {
   for (const name of readdirSync(directory)) {
-    const pid = segmentBuildPidOf(name);
+    const pid = buildPidOf(name);
     if (pid < 0 || pidAlive(pid)) continue;
     try {
       unlinkSync(join(directory, name));

@@ -1,11 +1,8 @@
 /**
  * One segment file, mapped (layout.ts): its views, its header checks, its claim word.
  *
- *   create    built under a private name (.NNNNNNNNNN.seg.<pid>.tmp): blocks allocated (a
- *             full disk fails here), header words, SEGMENT_MAGIC last; then link(2)ed to
- *             its name, which fails on an existing file (one creator wins; the others
- *             open), and the private name unlinked. An opener never sees a file still
- *             being sized (an O_EXCL create in place did: 0 bytes, between two syscalls)
+ *   create    built whole under a private name and linked into place (whole-file.ts):
+ *             header words, SEGMENT_MAGIC last; one creator wins, the others open
  *   open      maps the file, waits (bounded) for a creator still writing the header, checks
  *             magic, version, number and size: a file that is not this journal's segment,
  *             or was truncated, is a JournalCorruptError naming the file
@@ -13,11 +10,11 @@
  * The mapping lives as long as its ArrayBuffer (the addon's finalizer unmaps it), so a
  * segment deleted by retention stays readable by whoever still holds it.
  */
-import { existsSync, linkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { adoptMapped, type SharedMemoryProvider } from '@flux/ring/mapped';
 
 import { JournalCorruptError } from './errors.js';
+import { createWhole } from './whole-file.js';
 import {
   dataOffsetBytes,
   JOURNAL_LAYOUT_VERSION,
@@ -27,7 +24,6 @@ import {
   SEGMENT_NUMBER_INDEX,
   SEGMENT_VERSION_INDEX,
   segmentFileBytes,
-  segmentBuildName,
   segmentFileName,
   TAIL_INDEX,
 } from './layout.js';
@@ -59,33 +55,15 @@ export class Segment {
 
   /** Creates segment `number`; undefined when it exists already (another writer made it: open it). */
   static create(memory: SharedMemoryProvider, directory: string, number: number, segmentBytes: number, mode: number): Segment | undefined {
-    const path = join(directory, segmentFileName(number));
-    if (existsSync(path)) return undefined; // the common race lost without allocating a file for nothing
-    const build = join(directory, segmentBuildName(number, process.pid));
-    let buffer: ArrayBuffer;
-    try {
-      buffer = memory.create(build, segmentFileBytes(segmentBytes), mode);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      unlinkSync(build); // left by a dead process that had this pid: this pid is ours now
-      buffer = memory.create(build, segmentFileBytes(segmentBytes), mode);
-    }
-    adoptMapped(buffer, memory.futex);
-    const segment = new Segment(number, path, buffer, segmentBytes);
-    const int32 = segment.int32;
-    int32[SEGMENT_VERSION_INDEX] = JOURNAL_LAYOUT_VERSION;
-    int32[SEGMENT_NUMBER_INDEX] = number;
-    int32[SEGMENT_BYTES_INDEX] = segmentBytes;
-    Atomics.store(int32, SEGMENT_MAGIC_INDEX, SEGMENT_MAGIC); // last: an opener of a file made before this layout waits for it
-    try {
-      linkSync(build, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-      throw error;
-    } finally {
-      unlinkSync(build);
-    }
-    return segment;
+    const name = segmentFileName(number);
+    const buffer = createWhole(memory, directory, name, segmentFileBytes(segmentBytes), mode, (made) => {
+      const int32 = new Int32Array(made);
+      int32[SEGMENT_VERSION_INDEX] = JOURNAL_LAYOUT_VERSION;
+      int32[SEGMENT_NUMBER_INDEX] = number;
+      int32[SEGMENT_BYTES_INDEX] = segmentBytes;
+      Atomics.store(int32, SEGMENT_MAGIC_INDEX, SEGMENT_MAGIC); // last
+    });
+    return buffer === undefined ? undefined : new Segment(number, join(directory, name), buffer, segmentBytes);
   }
 
   /** Opens segment `number`, checked; `waitForHeader`: another process may be creating it right now. */

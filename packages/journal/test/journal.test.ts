@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { JournalCorruptError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
-import { META_BYTES, META_FILE, segmentBuildName, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
+import { META_BYTES, META_FILE, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
 import { writePadding } from '../src/records.js';
 import { Segment } from '../src/segment.js';
+import { buildName } from '../src/whole-file.js';
 import { crashWritersOf, deadPid, readAll, removeDirectories, scratchDirectory, tagged, tagOf } from './helpers.js';
 
 const SMALL = 64 * 1024; // the smallest segment: rolls every ~600 records of 64 B
@@ -280,8 +281,8 @@ describe('Journal: recovery after a crash', () => {
     // Every named segment is whole (an opener never sees one still being sized); no build file stays.
     expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     const dead = deadPid();
-    const deadBuild = join(directory, segmentBuildName(9, dead));
-    const liveBuild = join(directory, segmentBuildName(9, process.pid));
+    const deadBuild = join(directory, buildName(segmentFileName(9), dead));
+    const liveBuild = join(directory, buildName(segmentFileName(9), process.pid));
     writeFileSync(deadBuild, ''); // its creator died between create and link (0 bytes: before sizing it)
     writeFileSync(liveBuild, ''); // a live process's, mid-build: not recovery's to remove
     crashWritersOf(journal);

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -67,6 +69,18 @@ describe('Journal between processes', () => {
     expect(replayed).toEqual(followed);
     expect(readAll(journal).map((r) => r.position)).toEqual(followed.map((r) => r.position));
     expect(journal.verify()).toMatchObject({ records: 3 * perWriter, firstBadPosition: undefined });
+    journal.close();
+  });
+
+  it('four processes open a journal that does not exist yet at once: one creates it, all append, every record is kept', async () => {
+    const directory = join(scratchDirectory(), 'new');
+    const perWriter = 2000;
+    const writers = await Promise.all([1, 2, 3, 4].map((writer) => startAppender(directory, writer, perWriter)));
+    for (const writer of writers) expect(await exitOf(writer)).toEqual({ code: 0, signal: null });
+    const journal = Journal.open(directory, { readOnly: true });
+    expect(journal.segmentBytes).toBe(SMALL);
+    expect([...checkPerWriter(readAll(journal).map((r) => tagOf(r.payload))).values()]).toEqual([perWriter, perWriter, perWriter, perWriter]);
+    expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     journal.close();
   });
 
