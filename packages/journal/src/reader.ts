@@ -5,6 +5,7 @@
  *
  *   poll(handler, max)     delivers committed records in place (the segment's bytes, no
  *                          copy), skips padding, stops at the first record not committed yet
+ *   pollInto(producer)     the same into a ring: one claim, a copy per record, one publish
  *   wait / waitAsync       sleep until a writer commits (SIGNAL in journal.meta: sleepers
  *                          count, then the wake word, then a re-check; writers bump and wake
  *                          only when someone sleeps)
@@ -14,9 +15,17 @@
  * writer stored before that store is visible then (SAFETY.md).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FluxRangeError, FluxTypeError } from '@flux/ring';
+import { addSequence, FluxRangeError, FluxTypeError, Producer } from '@flux/ring';
 import { type SharedMemoryProvider, waitOn, waitOnAsync } from '@flux/ring/mapped';
-import { optionalBoolean, optionalInteger, optionalNumber, optionalSignal, optionsObject, requireFunction } from '@flux/ring/validate';
+import {
+  describe as describeValue,
+  optionalBoolean,
+  optionalInteger,
+  optionalNumber,
+  optionalSignal,
+  optionsObject,
+  requireFunction,
+} from '@flux/ring/validate';
 
 import { JOURNAL_DEFAULTS } from './defaults.js';
 import { JournalCorruptError } from './errors.js';
@@ -54,6 +63,9 @@ export interface SegmentSource {
   readonly meta: Meta;
   readonly segmentBytes: number;
 }
+
+/** Thrown by pollInto's handler to end a poll early without an error (caught in pollInto). */
+const STOP_BEFORE_RECORD: unique symbol = Symbol('stop before this record');
 
 export class JournalReader {
   private segment: Segment;
@@ -130,6 +142,61 @@ export class JournalReader {
       this.polling = false;
     }
     return delivered;
+  }
+
+  /**
+   * Copies up to `maxRecords` committed records into a ring through `producer` (a thread's
+   * or another process's ring): one claim, a copy per record into its slot, one publish.
+   * Returns how many, 0 at the live end, or the ring's BACK_PRESSURED / NOT_CONNECTED with
+   * nothing read (back-pressure: call again later). A slot holds the payload only: the
+   * record's type, position and timestamp stay in the journal. A record longer than the
+   * ring's maxMessageBytes stays unread: the call ends before it, publishing the records
+   * before it, and a call that meets it first throws a FluxRangeError naming it (step over
+   * it with `poll`, or replay into a ring with wider slots).
+   */
+  pollInto(producer: Producer, maxRecords: number = JOURNAL_DEFAULTS.pollLimit): number {
+    if (!(producer instanceof Producer)) throw new FluxTypeError(`producer must be a ring Producer (ring.createProducer()), got ${describeValue(producer)}`);
+    optionalInteger('maxRecords', maxRecords, 1, 1, JOURNAL_DEFAULTS.pollLimit);
+    if (!this.available()) return 0;
+    const ring = producer.ring;
+    let count = Math.min(maxRecords, ring.capacity);
+    if (!producer.hasCapacity(count)) {
+      // As many as fit: a binary search between 1 (tried by the claim) and count (does not fit).
+      let fits = 1;
+      let over = count;
+      while (over - fits > 1) {
+        const middle = (fits + over) >>> 1;
+        if (producer.hasCapacity(middle)) fits = middle;
+        else over = middle;
+      }
+      count = fits;
+    }
+    const first = producer.tryClaim(count, 0);
+    if (first < 0) return first;
+    const { bytes: slots, maxMessageBytes } = ring;
+    let copied = 0;
+    const copy: JournalHandler = (bytes, offsetBytes, lengthBytes, position) => {
+      if (lengthBytes > maxMessageBytes) {
+        this.offsetBytes = position - this.segment.basePosition; // unread: a retry into a wider ring gets it
+        if (copied > 0) throw STOP_BEFORE_RECORD; // publish the batch before it; the next call throws
+        throw new FluxRangeError(
+          `the record at position ${position} holds ${lengthBytes} bytes; the ring's slots hold at most ${maxMessageBytes} (maxMessageBytes)`,
+        );
+      }
+      const sequence = addSequence(first, copied);
+      slots.set(bytes.subarray(offsetBytes, offsetBytes + lengthBytes), ring.offsetOf(sequence));
+      producer.setLength(sequence, lengthBytes);
+      copied++;
+    };
+    try {
+      this.poll(copy, count);
+    } catch (error) {
+      if (error !== STOP_BEFORE_RECORD) throw error;
+    } finally {
+      if (copied > 0) producer.publish(first, copied);
+      if (copied < count) producer.abort(addSequence(first, copied), count - copied);
+    }
+    return copied;
   }
 
   /** Whether a committed record (padding included) waits at this reader's position. */

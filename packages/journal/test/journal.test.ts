@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FluxRangeError, FluxTypeError, Ring } from '@flux/ring';
+import { BACK_PRESSURED, FluxRangeError, FluxTypeError, NOT_CONNECTED, Ring } from '@flux/ring';
 import { sharedMemoryProvider } from '@flux/ring/mapped';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -123,6 +123,36 @@ describe('Journal: append and replay', () => {
     const records = readAll(journal);
     expect(records.map((r) => tagOf(r.payload))).toEqual(Array.from({ length: 10 }, (_, i) => ({ writer: 4, sequence: i })));
     expect(records.every((r) => r.type === 5)).toBe(true);
+    journal.close();
+  });
+
+  it('replays into a ring: a batch per claim, back-pressure as a return value, a record too long for a slot left unread', () => {
+    const journal = Journal.open(scratchDirectory());
+    for (let i = 0; i < 20; i++) journal.appendBytes(tagged(2, i, i === 12 ? 100 : 16 + i));
+    const ring = Ring.create({ capacity: 8, maxMessageBytes: 64 });
+    const producer = ring.createProducer();
+    const reader = journal.reader();
+    expect(reader.pollInto(producer)).toBe(NOT_CONNECTED); // no consumer yet: nothing read
+    expect(reader.position).toBe(0);
+    const consumer = ring.openConsumer(ring.addConsumer());
+    const seen: { writer: number; sequence: number; length: number }[] = [];
+    const drain = () =>
+      consumer.poll((bytes, offsetBytes, lengthBytes) => seen.push({ ...tagOf(bytes.subarray(offsetBytes, offsetBytes + lengthBytes)), length: lengthBytes }));
+    expect(reader.pollInto(producer, 5)).toBe(5);
+    expect(reader.pollInto(producer)).toBe(3); // the ring's free slots
+    expect(reader.pollInto(producer)).toBe(BACK_PRESSURED);
+    expect(drain()).toBe(8);
+    expect(reader.pollInto(producer)).toBe(4); // 8..11, then the 100-byte record throws on the next
+    expect(() => reader.pollInto(producer)).toThrow(FluxRangeError);
+    expect(() => reader.pollInto(producer)).toThrow(/position \d+ holds 100 bytes; the ring's slots hold at most 64/);
+    expect(drain()).toBe(4);
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => ({ writer: 2, sequence: i, length: 16 + i })));
+    reader.poll(() => {}, 1); // the operator's choice: step over it
+    expect(reader.pollInto(producer)).toBe(7);
+    expect(drain()).toBe(7);
+    expect(seen.map((r) => r.sequence)).toEqual([...Array.from({ length: 12 }, (_, i) => i), 13, 14, 15, 16, 17, 18, 19]);
+    expect(reader.pollInto(producer)).toBe(0); // the live end
+    expect(() => reader.pollInto({} as never)).toThrow(FluxTypeError);
     journal.close();
   });
 
