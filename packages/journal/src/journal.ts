@@ -244,6 +244,17 @@ export class Journal implements SegmentSource {
     return segment.basePosition + Math.min(segment.tail(), this.segmentBytes);
   }
 
+  /** The stored retention bounds (0: none): whole segments go once the journal holds more than maxBytes, or are older than maxAgeMs. */
+  get retention(): { maxBytes: number; maxAgeMs: number } {
+    const { retainBytes, retainMs } = this.meta.settings;
+    return { maxBytes: retainBytes, maxAgeMs: retainMs };
+  }
+
+  /** When the journal was created (ms since the Unix epoch). */
+  get createdMs(): number {
+    return this.meta.createdMs;
+  }
+
   /** Every record before this position is on stable storage (raised by sync()). */
   get durablePosition(): number {
     return this.meta.durablePosition();

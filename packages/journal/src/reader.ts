@@ -25,6 +25,7 @@ import {
   optionalSignal,
   optionsObject,
   requireFunction,
+  requireNumber,
 } from '@flux/ring/validate';
 
 import { JOURNAL_DEFAULTS } from './defaults.js';
@@ -64,6 +65,10 @@ export interface SegmentSource {
   readonly segmentBytes: number;
 }
 
+/** The longest delay a Node timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const noop = (): void => {};
+
 /** Thrown by pollInto's handler to end a poll early without an error (caught in pollInto). */
 const STOP_BEFORE_RECORD: unique symbol = Symbol('stop before this record');
 
@@ -88,7 +93,11 @@ export class JournalReader {
     this.offsetBytes = offsetBytes;
   }
 
-  /** The position the next record will be read at. */
+  /**
+   * The position the next record will be read at. Before the first poll of a reader made
+   * from a position or a time it may be earlier than asked (the start of the index block:
+   * the records before the start are walked, not delivered).
+   */
   get position(): number {
     return this.segment.basePosition + this.offsetBytes;
   }
@@ -207,6 +216,7 @@ export class JournalReader {
 
   /** Blocks this thread until a record is committed at this reader's position or `timeoutMs` passes; true when one is. */
   wait(timeoutMs: number): boolean {
+    requireNumber('timeoutMs', timeoutMs, 0, Number.POSITIVE_INFINITY);
     const int32 = this.source.meta.int32;
     Atomics.add(int32, SLEEPERS_INDEX, 1);
     try {
@@ -219,8 +229,14 @@ export class JournalReader {
     }
   }
 
-  /** Like wait, on the event loop; rejects with the signal's reason when it aborts. */
+  /**
+   * Like wait, on the event loop; rejects with the signal's reason when it aborts. While it
+   * waits it keeps the process alive, as a pending socket read does (the futex wait itself
+   * holds no reference on the loop: a `tail --follow` script would exit mid-wait).
+   */
   async waitAsync(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    requireNumber('timeoutMs', timeoutMs, 0, Number.POSITIVE_INFINITY);
+    optionalSignal('signal', signal);
     signal?.throwIfAborted();
     const int32 = this.source.meta.int32;
     Atomics.add(int32, SLEEPERS_INDEX, 1);
@@ -228,7 +244,14 @@ export class JournalReader {
       const seen = Atomics.load(int32, WAKE_INDEX);
       if (this.available()) return true;
       const result = waitOnAsync(int32, WAKE_INDEX, seen, timeoutMs);
-      if (typeof result !== 'string') await (signal === undefined ? result : abortable(result, signal));
+      if (typeof result !== 'string') {
+        const keepAlive = setInterval(noop, Math.max(1, Math.min(timeoutMs, MAX_TIMER_MS)));
+        try {
+          await (signal === undefined ? result : abortable(result, signal));
+        } finally {
+          clearInterval(keepAlive);
+        }
+      }
       return this.available();
     } finally {
       Atomics.sub(int32, SLEEPERS_INDEX, 1);

@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Journal } from '../src/journal.js';
+import { SLEEPERS_INDEX } from '../src/layout.js';
 import type { JournalHandler } from '../src/reader.js';
 import { readAll, removeDirectories, scratchDirectory, tagOf } from './helpers.js';
 
 const APPENDER = fileURLToPath(new URL('./children/appender.mjs', import.meta.url));
+const FOLLOWER = fileURLToPath(new URL('./children/follower.mjs', import.meta.url));
 const SMALL = 64 * 1024;
 const children: ChildProcess[] = [];
 
@@ -44,6 +46,26 @@ function checkPerWriter(tags: { writer: number; sequence: number }[]): Map<numbe
 }
 
 describe('Journal between processes', () => {
+  it('a process whose only pending work is following the journal stays alive until a record comes', async () => {
+    const directory = scratchDirectory();
+    const journal = Journal.open(directory, { segmentBytes: SMALL });
+    journal.append('before');
+    const child = spawn(process.execPath, [FOLLOWER, directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let output = '';
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = exitOf(child);
+    // Until the follower sleeps in the journal (SLEEPERS), or it has exited: bounded by the test's timeout.
+    while (Atomics.load(journal.meta.int32, SLEEPERS_INDEX) === 0 && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(child.exitCode).toBeNull(); // without a reference held on the loop it exited here (code 13, an unsettled await)
+    journal.append('live');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(output).toBe('live\n');
+    journal.close();
+  }, 20_000);
+
   it('three processes append at once; a follower that replays while they write sees every record once, in order; replays agree', async () => {
     const directory = scratchDirectory();
     const journal = Journal.open(directory, { segmentBytes: SMALL });

@@ -6,10 +6,36 @@
 // flux stat [--json] [--dir D] [--watch MS [--count N]] [--remove-stale]: the counters other
 // processes export (exportCounters), once or every MS milliseconds (N times; default until
 // interrupted); --remove-stale first removes the files of processes that are gone.
-import { formatInfo, formatRings, formatStats, info, Ring, readStats, removeStaleStats, ringReport } from '../dist/index.js';
+// flux journal inspect DIR [--json] [--verify]: a journal's settings, positions, segments,
+// writers; --verify reads and checks every record.
+// flux journal tail DIR [--from POS|start|end | --since TIME] [--count N] [--follow] [--json]:
+// the last N records (default 10), or N (default all) from a position or a time (ISO or ms);
+// --follow waits for more; --json prints ndjson, payloads whole.
+// flux journal replay DIR --ring NAME|PATH [--from ... | --since ...] [--count N] [--pace SPEED]
+// [--follow]: copies the records' payloads into a ring another process made and reads.
+// Every journal command opens the journal read-only (no writer slot, no recovery).
+import {
+  formatInfo,
+  formatJournal,
+  formatRecord,
+  formatRings,
+  formatStats,
+  info,
+  Journal,
+  journalReport,
+  lastRecords,
+  Ring,
+  readStats,
+  recordJson,
+  removeStaleStats,
+  replayToRing,
+  ringReport,
+} from '../dist/index.js';
 
 const USAGE =
-  'usage: flux info [--json] | flux rings [--json] [--dir DIRECTORY] [--remove-unheld] | flux stat [--json] [--dir DIRECTORY] [--watch MS [--count N]] [--remove-stale]';
+  'usage: flux info [--json] | flux rings [--json] [--dir DIRECTORY] [--remove-unheld] | flux stat [--json] [--dir DIRECTORY] [--watch MS [--count N]] [--remove-stale]\n' +
+  '       flux journal inspect DIR [--json] [--verify] | flux journal tail DIR [--from POS|start|end | --since TIME] [--count N] [--follow] [--json]\n' +
+  '       flux journal replay DIR --ring NAME|PATH [--from POS|start|end | --since TIME] [--count N] [--pace SPEED] [--follow]';
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'info' && rest.every((arg) => arg === '--json')) {
   const report = info();
@@ -56,8 +82,84 @@ if (command === 'info' && rest.every((arg) => arg === '--json')) {
     const files = readStats(directory);
     console.log(json ? JSON.stringify(files) : `${formatStats(files)}\n`);
   }
+} else if (command === 'journal') {
+  await journalCommand(rest);
 } else {
   usage();
+}
+
+async function journalCommand([sub, directory, ...args]) {
+  if (!['inspect', 'tail', 'replay'].includes(sub) || directory === undefined || directory.startsWith('--')) usage();
+  const o = { json: false, verify: false, follow: false, count: undefined, from: undefined, sinceMs: undefined, ring: undefined, speed: undefined };
+  const positive = (text) => (/^[1-9][0-9]*$/.test(text ?? '') ? Number(text) : usage());
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--json' && sub !== 'replay') o.json = true;
+    else if (arg === '--verify' && sub === 'inspect') o.verify = true;
+    else if (arg === '--follow' && sub !== 'inspect') o.follow = true;
+    else if (arg === '--count' && sub !== 'inspect') o.count = positive(args[++i]);
+    else if (arg === '--from' && sub !== 'inspect' && o.sinceMs === undefined) {
+      const value = args[++i];
+      o.from = value === 'start' || value === 'end' ? value : /^(0|[1-9][0-9]*)$/.test(value ?? '') ? Number(value) : usage();
+    } else if (arg === '--since' && sub !== 'inspect' && o.from === undefined) {
+      const value = args[++i] ?? '';
+      o.sinceMs = /^[0-9]+$/.test(value) ? Number(value) : Date.parse(value);
+      if (!Number.isFinite(o.sinceMs)) usage();
+    } else if (arg === '--ring' && sub === 'replay' && args[i + 1] !== undefined) o.ring = args[++i];
+    else if (arg === '--pace' && sub === 'replay' && Number(args[i + 1]) > 0) o.speed = Number(args[++i]);
+    else usage();
+  }
+  if (sub === 'replay' && o.ring === undefined) usage();
+  try {
+    if (sub === 'inspect') {
+      const report = journalReport(directory, { verify: o.verify });
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatJournal(report));
+      if (report.verify?.firstBadPosition !== undefined) process.exitCode = 1;
+      return;
+    }
+    const journal = Journal.open(directory, { readOnly: true });
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    const start = o.sinceMs !== undefined ? { fromTimestampMs: o.sinceMs } : { from: o.from };
+    try {
+      if (sub === 'replay') {
+        const ring = Ring.open(o.ring.includes('/') ? { path: o.ring } : o.ring);
+        const copied = await replayToRing(journal, ring, {
+          ...start,
+          count: o.count,
+          follow: o.follow,
+          signal: stop.signal,
+          ...(o.speed !== undefined ? { pace: { speed: o.speed } } : {}),
+        }).catch((error) => (stop.signal.aborted ? -1 : Promise.reject(error)));
+        console.log(copied < 0 ? 'replay interrupted' : `replayed ${copied} records into ${ring.path}`);
+        return;
+      }
+      const print = (record) => console.log(o.json ? JSON.stringify(recordJson(record)) : formatRecord(record));
+      let printed = 0;
+      let from = start;
+      if (o.from === undefined && o.sinceMs === undefined) {
+        // The last N, then (with --follow) on from the end.
+        const { records, nextPosition } = lastRecords(journal, o.count ?? 10);
+        for (const record of records) print(record);
+        if (!o.follow) return;
+        from = { from: nextPosition };
+        o.count = undefined;
+      }
+      try {
+        for await (const record of journal.records({ ...from, follow: o.follow, signal: stop.signal })) {
+          print(record);
+          if (++printed === o.count) break;
+        }
+      } catch (error) {
+        if (!stop.signal.aborted) throw error;
+      }
+    } finally {
+      journal.close();
+    }
+  } catch (error) {
+    console.error(`flux journal ${sub}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
 }
 
 function usage() {

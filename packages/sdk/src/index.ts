@@ -6,6 +6,8 @@
  *              for await over subscription.messages(streamId)
  *   reliable:  ReliablePublication, ReliableSubscription (@flux/reliable), iterable the same way
  *   errors:    FluxError and its subclasses, ERR_FLUX_* codes (@flux/ring's errors.ts)
+ *   journal:   Journal, JournalReader (@flux/journal): record any stream, replay it from a
+ *              position or a time, follow it live; journalReport() / replayToRing() (`npx flux journal`)
  *   native:    UringUdpSocket, capability, placement hints (@flux/uring)
  *   report:    info(), formatInfo() (`npx flux info`), readCounters(), ringReport() (`npx flux rings`),
  *              exportCounters() / readStats() (`npx flux stat`: counters other processes read)
@@ -14,7 +16,9 @@ export * from '@flux/ring';
 export * from '@flux/udp';
 export * from '@flux/reliable';
 export * from '@flux/uring';
+export * from '@flux/journal';
 export { readCounters } from './counters.js';
+export { formatJournal, formatRecord, type JournalReport, journalReport, lastRecords, type ReplayToRingOptions, recordJson, replayToRing } from './journal.js';
 export { formatRings, type RingFileReport, ringReport } from './rings.js';
 export { type CounterExport, DEFAULT_STAT_INTERVAL_MS, exportCounters, formatStats, readStats, removeStaleStats, type StatFile } from './stat.js';
 export { type FluxInfo, formatInfo, info } from './info.js';
