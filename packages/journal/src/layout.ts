@@ -5,7 +5,7 @@
  * A journal is a directory:
  *
  * ```
- *  journal.meta                 4 KiB, mapped by every opener: settings, the active and the
+ *  journal.meta                 8 KiB, mapped by every opener: settings, the active and the
  *                               first segment, the durable position, wake-ups, writers
  *  0000000000.seg               segment 0: positions [0, segmentBytes)
  *  0000000001.seg               segment 1: positions [segmentBytes, 2 x segmentBytes)

@@ -76,6 +76,8 @@ export class JournalReader {
   private segment: Segment;
   private offsetBytes: number;
   private polling = false;
+  /** The next segment, mapped ahead (readAhead), or undefined. */
+  private ahead: Segment | undefined;
   /** Still looking for the first record at or after skipBeforeMs. */
   private skipping: boolean;
 
@@ -310,9 +312,28 @@ export class JournalReader {
         `the reader at position ${this.position} fell behind retention: segment ${next} was deleted; the journal now starts at position ${meta.firstSegment() * segmentBytes}`,
       );
     }
-    this.segment = Segment.open(memory, directory, next, segmentBytes);
+    this.segment = this.ahead?.number === next ? this.ahead : Segment.open(memory, directory, next, segmentBytes);
     this.offsetBytes = 0;
+    this.ahead = undefined;
+    this.readAhead();
     return true;
+  }
+
+  /**
+   * Maps the segment after this one, when it exists, and prefaults it for reading on a pool
+   * thread while this one is read: a long replay's next mapping is in place when it gets
+   * there (done from the second segment on, so a short-lived reader costs nothing).
+   */
+  private readAhead(): void {
+    const { meta, memory, directory, segmentBytes } = this.source;
+    const number = this.segment.number + 1;
+    if (meta.activeSegment() < number) return;
+    try {
+      this.ahead = Segment.open(memory, directory, number, segmentBytes);
+    } catch {
+      return; // retention deleted it already: nextSegment says so when the reader gets there
+    }
+    memory.prefault(this.ahead.buffer, false).catch(noop);
   }
 }
 

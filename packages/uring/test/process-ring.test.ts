@@ -211,6 +211,21 @@ describe('ring files', () => {
     expect(() => Ring.open({ path: '/dev/shm' })).toThrow();
   });
 
+  withAddon('prefaultAsync maps and touches every page of a mapped file without changing a byte, for writing and for reading', async () => {
+    const binding = loadAddon().binding!;
+    const name = uniqueName();
+    const bytes = 1 << 20;
+    const buffer = binding.mapSharedFile(ringPath(name), bytes, true, 0o600);
+    const words = new Int32Array(buffer);
+    for (let i = 0; i < words.length; i += 7) words[i] = Math.imul(i, 2654435761); // pages 0 and not, words at every offset mod 4 KiB
+    const before = Buffer.from(buffer).toString('base64');
+    await binding.prefaultAsync(buffer, true);
+    expect(Buffer.from(buffer).toString('base64')).toBe(before);
+    await binding.prefaultAsync(buffer, false);
+    expect(Buffer.from(buffer).toString('base64')).toBe(before);
+    expect(() => binding.prefaultAsync(42 as unknown as ArrayBuffer, true)).toThrow(/buffer must be an ArrayBuffer/);
+  });
+
   it('refuse bad names and options with a clear error', () => {
     expect(() => ringPath('a/b')).toThrow(/name must be/);
     expect(() => ringPath('')).toThrow(/name must be/);
