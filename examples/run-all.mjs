@@ -13,6 +13,8 @@ const examples = {
   // When the kill lands varies; that nothing published is lost may not.
   'process-ring-recovery.mjs':
     /^the producer process was killed after publishing \d+ messages; taken over from pid the killed child\nreceived \d+ messages, every one once and in order$/m,
+  'journal.mjs':
+    /^a writer process appended 200000 records; replayed from the start while it wrote and followed live: 200000, 0 out of order or wrong\nreplayed from position \d+ \(record 100000\): 100000 records$/m,
   // The relay is seeded, but which datagrams it meets depends on timing: counts vary, the outcome may not.
   'reliable-under-loss.mjs':
     /^sent 20000 messages; the relay lost [1-9]\d* datagrams\nrebuilt [1-9]\d* from parity, retransmitted \d+ after \d+ NAKs\nreceived 20000, 0 out of order or corrupt; stream: end$/m,
