@@ -42,7 +42,7 @@ import {
 import { Meta, type StoredSettings } from './meta.js';
 import { JournalReader, type JournalRecord, type RecordsOptions, type SegmentSource } from './reader.js';
 import { commit, recordAt, writeHeader, writePadding } from './records.js';
-import { type RecoveryReport, recover, removeDeadBuilds } from './recovery.js';
+import { type JournalGap, padDeadClaims, type RecoveryReport, recover, removeDeadBuilds } from './recovery.js';
 import { Segment } from './segment.js';
 
 /** When a journal's writes reach stable storage (each opener's own policy). */
@@ -215,6 +215,9 @@ export class Journal implements SegmentSource {
     let recovery: RecoveryReport | undefined;
     if (!readOnly) {
       meta.withLock(() => {
+        // With other writers alive, recovery will not run: pad the dead writers' claims now,
+        // before registerWriter forgets them (alone, recovery pads them and reports the gaps).
+        if (meta.writers().some((writer) => writer.alive)) padDeadClaims(memory, directory, meta, now());
         const registered = meta.registerWriter(true);
         slot = registered.slot;
         try {
@@ -333,6 +336,7 @@ export class Journal implements SegmentSource {
     for (let i = 0; i < claim.count; i++) {
       commit(segment, claim.dataOffsetBytes + i * claim.strideBytes, lengthBytes, claim.strideBytes, lengthBytes, claim.timestampMs);
     }
+    this.meta.float64[this.claimWord + 1] = NO_CLAIM;
     this.meta.float64[this.claimWord] = NO_CLAIM;
     this.afterCommit(claim.count);
   }
@@ -442,6 +446,22 @@ export class Journal implements SegmentSource {
     return { records, paddingBytes, firstBadPosition: undefined, endPosition: this.endPosition };
   }
 
+  /**
+   * Pads the claims that writers whose process is gone took and never committed, so readers
+   * go on past them while other writers keep the journal open (recovery, which does the
+   * same, waits for an open with no other writer). Decided by liveness, not a timeout: a
+   * writer is gone when its pid has exited or names another process (start time). Also done
+   * by every writer's open. Returns the gaps padded (readers skip them). A writer that died
+   * in the instant between its claim's CAS and storing the claim's end leaves a hole only
+   * recovery closes.
+   */
+  unblockDeadWriters(): JournalGap[] {
+    if (this.readOnly) throw new FluxTypeError(`${this.directory} was opened readOnly: it does not write padding`);
+    const gaps = this.meta.withLock(() => padDeadClaims(this.memory, this.directory, this.meta, now()));
+    if (gaps.length > 0) this.wake();
+    return gaps;
+  }
+
   /** The writers recorded in the journal now, and whether each still runs. */
   writers(): { pid: number; alive: boolean }[] {
     return this.meta.writers();
@@ -470,6 +490,7 @@ export class Journal implements SegmentSource {
       if (tail + total <= this.segmentBytes) {
         this.meta.float64[this.claimWord] = segment.basePosition + tail; // before the CAS: recovery's lower bound for this claim
         if (Atomics.compareExchange(int32, TAIL_INDEX, tail, tail + total) !== tail) continue;
+        this.meta.float64[this.claimWord + 1] = segment.basePosition + tail + total; // these bytes are this writer's: unblockDeadWriters may pad them
         this.claimed = segment;
         if (tail + total === this.segmentBytes) this.roll(segment); // filled exactly: closed with no padding
         return tail;

@@ -39,7 +39,8 @@
  *   4096  ├───────────────────────────────────────────────┤
  *         │ CLAIMS    MAX_WRITERS x 128 bytes: the        │ each writer, around every claim
  *         │           position its claim in flight starts │
- *         │           at or after (float64; -1: none)     │
+ *         │           at or after, then (once its CAS     │
+ *         │           won) where it ends (float64s; -1)   │
  *   8192  └───────────────────────────────────────────────┘
  * ```
  *
@@ -141,7 +142,16 @@ export const CLAIMS_OFFSET_BYTES = PAGE_BYTES;
 export function claimFromByte(slot: number): number {
   return CLAIMS_OFFSET_BYTES + slot * REGION_BYTES;
 }
-/** The claim word's value between claims. */
+/**
+ * Byte offset of writer slot `slot`'s claim-end word: the float64 position its claim in
+ * flight ends at, stored right after the claim's compare-exchange won (so it is set only
+ * for bytes the writer owns), -1 between claims. With the process gone, [start, end) is
+ * what `unblockDeadWriters` pads while other writers keep the journal open.
+ */
+export function claimEndByte(slot: number): number {
+  return claimFromByte(slot) + 8;
+}
+/** The claim words' value between claims. */
 export const NO_CLAIM = -1;
 
 // ---- SEGMENT: HEADER region -----------------------------------------------------------------

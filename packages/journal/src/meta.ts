@@ -37,6 +37,7 @@ import {
   META_RETAIN_MS_BYTE,
   META_SEGMENT_BYTES_INDEX,
   META_VERSION_INDEX,
+  claimEndByte,
   claimFromByte,
   NO_CLAIM,
   RECOVER_FROM_BYTE,
@@ -202,7 +203,7 @@ export class Meta {
         const claimFrom = this.float64[claimFromByte(i) / 8];
         if (claimFrom !== NO_CLAIM) this.lowerRecoverFrom(claimFrom);
         clearSlot(int32, i);
-        this.float64[claimFromByte(i) / 8] = NO_CLAIM;
+        this.clearClaim(i);
         Atomics.store(int32, RECOVERY_PENDING_INDEX, 1);
         if (slot < 0 && register) slot = i;
       } else {
@@ -211,7 +212,7 @@ export class Meta {
     }
     if (register) {
       if (slot < 0) throw new FluxRangeError(`${this.path}: ${MAX_WRITERS} writers have the journal open already (at most ${MAX_WRITERS})`);
-      this.float64[claimFromByte(slot) / 8] = NO_CLAIM;
+      this.clearClaim(slot);
       storeOwner(int32, writerPidIndex(slot), selfIdentity());
     }
     return { slot, recover: Atomics.load(int32, RECOVERY_PENDING_INDEX) === 1 && otherWriters === 0, otherWriters };
@@ -233,6 +234,25 @@ export class Meta {
 
   releaseWriter(slot: number): void {
     clearSlot(this.int32, slot);
+  }
+
+  /** The claims in flight of writers whose process is gone, whose CAS had won ([start, end) positions). Under the lock. */
+  deadClaims(): { slot: number; start: number; end: number }[] {
+    const found: { slot: number; start: number; end: number }[] = [];
+    for (let i = 0; i < MAX_WRITERS; i++) {
+      const owner = loadOwner(this.int32, writerPidIndex(i));
+      if (owner.pid === 0 || ownerAlive(owner)) continue;
+      const start = this.float64[claimFromByte(i) / 8];
+      const end = this.float64[claimEndByte(i) / 8];
+      if (start !== NO_CLAIM && end !== NO_CLAIM && end > start) found.push({ slot: i, start, end });
+    }
+    return found;
+  }
+
+  /** Forgets writer slot `slot`'s claim in flight (it was padded). Under the lock. */
+  clearClaim(slot: number): void {
+    this.float64[claimEndByte(slot) / 8] = NO_CLAIM;
+    this.float64[claimFromByte(slot) / 8] = NO_CLAIM;
   }
 
   /** The writers recorded now (alive or not). */

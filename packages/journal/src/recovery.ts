@@ -94,6 +94,36 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Pads every claim a dead writer's CAS won and it never fully committed, from its first
+ * record not committed to the claim's end (META's CLAIMS: start and end), and forgets the
+ * claim. Holding the journal's lock; other writers may be appending: the claim's bytes were
+ * the dead writer's alone, and its committed records (a claim commits in order) are kept.
+ */
+export function padDeadClaims(memory: SharedMemoryProvider, directory: string, meta: Meta, nowMs: number): JournalGap[] {
+  const { segmentBytes } = meta.settings;
+  const gaps: JournalGap[] = [];
+  for (const { slot, start, end } of meta.deadClaims()) {
+    const number = Math.floor(start / segmentBytes);
+    if (number >= meta.firstSegment() && end <= (number + 1) * segmentBytes) {
+      const segment = Segment.open(memory, directory, number, segmentBytes);
+      let offset = start - segment.basePosition;
+      const endOffset = end - segment.basePosition;
+      while (offset < endOffset) {
+        const lengthBytes = Atomics.load(segment.int32, (segment.dataOffsetBytes + offset) >> 2);
+        if (lengthBytes === 0) {
+          writePadding(segment, offset, endOffset - offset, nowMs);
+          gaps.push({ position: segment.basePosition + offset, bytes: endOffset - offset });
+          break;
+        }
+        offset += (lengthBytes + RECORD_ALIGNMENT_BYTES - 1) & -RECORD_ALIGNMENT_BYTES;
+      }
+    }
+    meta.clearClaim(slot);
+  }
+  return gaps;
+}
+
 /** Recovers `directory`'s journal (holding its lock, no other writer open); `nowMs` stamps the padding it writes. */
 export function recover(memory: SharedMemoryProvider, directory: string, meta: Meta, mode: number, nowMs: number): RecoveryReport {
   const { segmentBytes } = meta.settings;

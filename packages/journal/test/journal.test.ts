@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JournalCorruptError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
 import { META_BYTES, META_FILE, segmentFileName, TAIL_INDEX, writerPidIndex } from '../src/layout.js';
-import { writePadding } from '../src/records.js';
+import { commit, writePadding } from '../src/records.js';
 import { Segment } from '../src/segment.js';
 import { buildName } from '../src/whole-file.js';
 import { crashWritersOf, deadPid, readAll, removeDirectories, scratchDirectory, tagged, tagOf } from './helpers.js';
@@ -265,7 +265,7 @@ describe('Journal: recovery after a crash', () => {
     const directory = scratchDirectory();
     const live = Journal.open(directory);
     const crashed = Journal.open(directory);
-    crashed.claim(64);
+    const claim = crashed.claim(64);
     expect(live.meta.writers()).toHaveLength(2);
     // Only `crashed` dies: crashWritersOf marks every slot of this process, so give slot 0 (live's, the first open) back.
     crashWritersOf(crashed);
@@ -276,8 +276,56 @@ describe('Journal: recovery after a crash', () => {
     third.close();
     live.close();
     const last = Journal.open(directory);
-    expect(last.recovery?.truncatedBytes).toBeGreaterThan(0);
+    // third's open padded the dead claim already (a live writer was there): nothing is left to truncate.
+    expect(last.recovery).toMatchObject({ truncatedBytes: 0, gaps: [] });
+    expect(last.verify()).toMatchObject({ records: 0, paddingBytes: claim.strideBytes, firstBadPosition: undefined });
     last.close();
+  });
+
+  it("unblocks a dead writer's claim while another writer keeps the journal open: readers go on, its committed records are kept", () => {
+    const directory = scratchDirectory();
+    const live = Journal.open(directory);
+    const crashed = Journal.open(directory);
+    live.appendBytes(tagged(1, 0));
+    const claim = crashed.claim(64, 3); // it dies inside this claim, its first record committed
+    claim.bytes.set(tagged(2, 0), claim.offsetOf(0));
+    commit(claim.segment as Segment, claim.dataOffsetBytes, 32 + 64, claim.strideBytes, 32 + 64, claim.timestampMs);
+    live.appendBytes(tagged(1, 1));
+    const reader = live.reader();
+    const seen: { writer: number; sequence: number }[] = [];
+    const drain = () => reader.poll((bytes, offset, length) => seen.push(tagOf(bytes.subarray(offset, offset + length))));
+    expect(drain()).toBe(2); // live's first record and the dead claim's committed one, then the hole
+    expect(drain()).toBe(0);
+    expect(live.unblockDeadWriters()).toEqual([]); // its writer is still alive: nothing is padded
+    crashWritersOf(crashed);
+    Atomics.store(live.meta.int32, writerPidIndex(0), process.pid); // live's slot (the first open) is alive again
+    expect(live.unblockDeadWriters()).toEqual([{ position: claim.position + claim.strideBytes, bytes: 2 * claim.strideBytes }]);
+    expect(drain()).toBe(1);
+    expect(seen).toEqual([
+      { writer: 1, sequence: 0 },
+      { writer: 2, sequence: 0 },
+      { writer: 1, sequence: 1 },
+    ]);
+    expect(live.unblockDeadWriters()).toEqual([]); // once
+    expect(live.verify().firstBadPosition).toBeUndefined();
+    expect(() => Journal.open(directory, { readOnly: true }).unblockDeadWriters()).toThrow(/readOnly/);
+    live.close();
+  });
+
+  it("a writer's open pads a dead writer's claim when others are alive (no recovery runs then)", () => {
+    const directory = scratchDirectory();
+    const live = Journal.open(directory);
+    const crashed = Journal.open(directory);
+    const claim = crashed.claim(64);
+    live.appendBytes(tagged(1, 0));
+    crashWritersOf(crashed);
+    Atomics.store(live.meta.int32, writerPidIndex(0), process.pid);
+    const third = Journal.open(directory);
+    expect(third.recovery).toBeUndefined();
+    expect(readAll(third).map((r) => tagOf(r.payload))).toEqual([{ writer: 1, sequence: 0 }]); // past the padded claim
+    expect(readAll(third, claim.position).map((r) => r.position)).toEqual([claim.position + claim.strideBytes]);
+    third.close();
+    live.close();
   });
 
   it('creates the next segment when the writer that closed the active one died before making it', () => {

@@ -143,7 +143,7 @@ describe('Journal between processes', () => {
     console.log(`SIGKILL runs: ${torn} of 12 left a torn last record`);
   });
 
-  it('SIGKILL of one of two writers: the survivor loses nothing, the hole is padded at the next open', async () => {
+  it('SIGKILL of one of two writers: the survivor loses nothing, readers pass the hole while it writes (unblockDeadWriters), a reopen recovers', async () => {
     const directory = scratchDirectory();
     const journal = Journal.open(directory, { segmentBytes: SMALL });
     const doomed = await startAppender(directory, 1, 'forever');
@@ -155,7 +155,12 @@ describe('Journal between processes', () => {
     }
     doomed.kill('SIGKILL');
     expect((await exitOf(doomed)).signal).toBe('SIGKILL');
+    const gaps = journal.unblockDeadWriters(); // while the survivor appends: a claim the kill interrupted is padded
     expect(await exitOf(survivor)).toEqual({ code: 0, signal: null });
+    // Readers get past where the dead writer stopped without waiting for a recovering open.
+    const live = checkPerWriter(readAll(journal).map((r) => tagOf(r.payload)));
+    expect(live.get(2)).toBe(20_000);
+    console.log(`SIGKILL of one of two writers: ${gaps.length} claim(s) padded while the other wrote`);
     journal.close();
     const reopened = Journal.open(directory);
     expect(reopened.recovery).toBeDefined();
