@@ -14,6 +14,12 @@
 // flux journal replay DIR --ring NAME|PATH [--from ... | --since ...] [--count N] [--pace SPEED]
 // [--follow]: copies the records' payloads into a ring another process made and reads.
 // Every journal command opens the journal read-only (no writer slot, no recovery).
+// flux build-native: builds @flux/uring's addon from the sources it ships (a C++17 compiler,
+// cmake and Node's headers needed; cmake-js is fetched by npm exec), for a machine no
+// prebuild matches; the loader prefers that build to a prebuild from then on.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   formatInfo,
   formatJournal,
@@ -33,13 +39,18 @@ import {
 } from '../dist/index.js';
 
 const USAGE =
-  'usage: flux info [--json] | flux rings [--json] [--dir DIRECTORY] [--remove-unheld] | flux stat [--json] [--dir DIRECTORY] [--watch MS [--count N]] [--remove-stale]\n' +
+  'usage: flux info [--json] | flux build-native | flux rings [--json] [--dir DIRECTORY] [--remove-unheld] | flux stat [--json] [--dir DIRECTORY] [--watch MS [--count N]] [--remove-stale]\n' +
   '       flux journal inspect DIR [--json] [--verify] | flux journal tail DIR [--from POS|start|end | --since TIME] [--count N] [--follow] [--json]\n' +
   '       flux journal replay DIR --ring NAME|PATH [--from POS|start|end | --since TIME] [--count N] [--pace SPEED] [--follow]';
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'info' && rest.every((arg) => arg === '--json')) {
   const report = info();
   console.log(rest.includes('--json') ? JSON.stringify(report, null, 2) : formatInfo(report));
+} else if (command === 'build-native' && rest.length === 0) {
+  const uring = dirname(createRequire(import.meta.url).resolve('@flux/uring/package.json'));
+  const result = spawnSync(process.execPath, [join(uring, 'scripts/build-native.mjs')], { cwd: uring, stdio: 'inherit' });
+  if (result.status === 0) console.log(`built ${join(uring, 'build/Release/flux_uring.node')}; flux info names the addon it loads`);
+  process.exit(result.status ?? 1);
 } else if (command === 'rings') {
   let directory;
   let json = false;

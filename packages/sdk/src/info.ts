@@ -82,6 +82,7 @@ export function formatInfo(report: FluxInfo = info()): string {
   return [
     `node        ${report.node} on ${report.platform}`,
     `cpu         ${report.cpu}, ${report.cores} cores; this thread may run on [${report.affinity.join(', ')}]`,
+    ...(report.ioUring.addon ? [`addon       ${report.ioUring.addon.path} (${report.ioUring.addon.source})`] : []),
     `io_uring    ${report.ioUring.usable ? `usable (kernel ${report.ioUring.kernelRelease})` : `not usable: ${report.ioUring.reason}`}`,
     ...(report.ioUring.usable ? [`            operations: ${operations.join(', ')}`] : []),
     `udp backend ${report.udpBackend.backend}${report.udpBackend.reason ? ` (${report.udpBackend.reason})` : ''}`,

@@ -104,7 +104,7 @@ describe('one error hierarchy', () => {
       files += readdirSync(source, { recursive: true }).length;
       sweep(source, /new (Range|Type)?Error\(|reject\(new Error/, /\.test\.ts$|^errors\.ts$|^test-support\.ts$/);
     }
-    sweep(join(ROOT, 'native', 'src'), /Napi::(Range|Type)?Error::New/, /^errors\.h$/);
+    sweep(join(ROOT, 'packages', 'uring', 'native', 'src'), /Napi::(Range|Type)?Error::New/, /^errors\.h$/);
     expect(files).toBeGreaterThan(50); // the sweep saw the sources
     expect(offenders).toEqual([]);
   });

@@ -8,6 +8,8 @@ import { loadNative, type NativeCapability } from './native.js';
 export interface Capability extends Omit<NativeCapability, 'setupErrno'> {
   /** 'native' when the addon loaded and probed the kernel, 'none' when it did not load. */
   source: 'native' | 'none';
+  /** The addon file loaded (or tried) and what put it there: a prebuild package, a from-source build, FLUX_URING_ADDON. */
+  addon?: { path: string; source: 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild' };
 }
 
 const NO_OPERATIONS: NativeCapability['operations'] = {
@@ -29,12 +31,13 @@ let cached: Capability | undefined;
 /** Probes once per process (a few system calls) and caches the answer. */
 export function capability(): Capability {
   if (cached) return cached;
-  const { binding, reason } = loadNative();
+  const { binding, reason, path, source } = loadNative();
+  const addon = path !== undefined && source !== undefined ? { addon: { path, source } } : {};
   if (!binding) {
-    cached = { usable: false, reason, kernelRelease: '', operations: { ...NO_OPERATIONS }, source: 'none' };
+    cached = { usable: false, reason, kernelRelease: '', operations: { ...NO_OPERATIONS }, source: 'none', ...addon };
   } else {
     const { setupErrno: _, ...report } = binding.capability();
-    cached = { ...report, source: 'native' };
+    cached = { ...report, source: 'native', ...addon };
   }
   return cached;
 }

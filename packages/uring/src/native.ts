@@ -167,6 +167,9 @@ export interface LoadResult {
   binding: NativeBinding | undefined;
   /** Why there is no binding (empty when there is one). */
   reason: string;
+  /** The file loaded (or tried), and what put it there. */
+  path?: string;
+  source?: 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild';
 }
 
 let loaded: LoadResult | undefined;
@@ -179,21 +182,89 @@ export function optedOut(): boolean {
 let loadedAddon: LoadResult | undefined;
 
 /**
- * Loads build/Release/flux_uring.node once, whatever FLUX_URING says (shared memory for
- * rings between processes needs the addon, not io_uring); never throws.
+ * The prebuilt addons, each its own package with os, cpu and libc fields, which @flux/uring
+ * lists as optional dependencies: npm and pnpm install the one that matches (napi-rs's
+ * layout; scripts/prebuild.mjs builds them).
+ */
+export const PREBUILD_TARGETS: readonly string[] = ['linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl'];
+
+/** 'musl' when this process runs on musl's dynamic loader (Alpine), else 'gnu': read from what the process has mapped. */
+export function processLibc(): 'gnu' | 'musl' {
+  try {
+    return /\/ld-musl-[^/\s]+\.so/.test(readFileSync('/proc/self/maps', 'latin1')) ? 'musl' : 'gnu';
+  } catch {
+    return 'gnu';
+  }
+}
+
+/** This process's prebuild target, e.g. linux-x64-gnu. */
+export function prebuildTarget(): string {
+  return `${process.platform}-${process.arch}-${processLibc()}`;
+}
+
+interface Candidate {
+  path: string;
+  /** What put it there, for the reasons. */
+  source: 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild';
+}
+
+/**
+ * Where the addon is looked for, in order: FLUX_URING_ADDON (an explicit path, for apps that
+ * bundle and ship the file themselves), a from-source build (build/Release/flux_uring.node:
+ * `pnpm build` in the repo, `npx @flux/sdk build-native` in an installed copy), then the
+ * prebuild package for this platform, CPU and C library (@flux/uring-linux-x64-gnu, ...).
+ */
+export function addonCandidates(): Candidate[] {
+  const explicit = process.env.FLUX_URING_ADDON;
+  if (explicit) return [{ path: explicit, source: 'FLUX_URING_ADDON' }];
+  const require = createRequire(import.meta.url);
+  const candidates: Candidate[] = [{ path: fileURLToPath(new URL('../build/Release/flux_uring.node', import.meta.url)), source: 'from-source build' }];
+  try {
+    candidates.push({ path: require.resolve(`@flux/uring-${prebuildTarget()}/flux_uring.node`), source: 'prebuild' });
+  } catch {
+    // not installed: the reason says so
+  }
+  return candidates;
+}
+
+/**
+ * Loads the addon once, whatever FLUX_URING says (shared memory for rings between
+ * processes needs the addon, not io_uring); never throws. On Linux a failure is a broken
+ * or unsupported install, so it is said once per process with process.emitWarning
+ * (code FLUX_URING_ADDON) beside the reason every report carries; FLUX_URING=0 silences it.
  */
 export function loadAddon(): LoadResult {
   if (loadedAddon) return loadedAddon;
   if (process.platform !== 'linux') return (loadedAddon = { binding: undefined, reason: `not Linux (${process.platform})` });
   const require = createRequire(import.meta.url);
-  const path = fileURLToPath(new URL('../build/Release/flux_uring.node', import.meta.url));
-  try {
-    const binding = require(path) as NativeBinding;
-    loadedAddon = { binding, reason: '' };
-  } catch (error) {
-    loadedAddon = { binding: undefined, reason: explainLoadFailure(path, error) };
+  const found = addonCandidates().find((candidate) => existsSync(candidate.path));
+  if (found === undefined) {
+    loadedAddon = { binding: undefined, reason: noAddonReason() };
+  } else {
+    try {
+      loadedAddon = { binding: require(found.path) as NativeBinding, reason: '', path: found.path, source: found.source };
+    } catch (error) {
+      loadedAddon = { binding: undefined, reason: explainLoadFailure(found.path, error), path: found.path, source: found.source };
+    }
+  }
+  if (loadedAddon.binding === undefined && !optedOut()) {
+    // Once per process: the result is cached above.
+    process.emitWarning(`@flux/uring: ${loadedAddon.reason}; node:dgram is used and rings stay within this process (FLUX_URING=0 silences this)`, {
+      code: 'FLUX_URING_ADDON',
+    });
   }
   return loadedAddon;
+}
+
+/** Why no addon file was found, and what to do. */
+export function noAddonReason(): string {
+  const explicit = process.env.FLUX_URING_ADDON;
+  if (explicit) return `build missing: FLUX_URING_ADDON names ${explicit}, which does not exist`;
+  const target = prebuildTarget();
+  const shipped = PREBUILD_TARGETS.includes(target)
+    ? `@flux/uring-${target}, its prebuild, is not installed (optional dependencies left out: npm --omit=optional, or a bundle shipped without node_modules; or set FLUX_URING_ADDON to the file)`
+    : `no prebuild for ${target} (prebuilds: ${PREBUILD_TARGETS.join(', ')})`;
+  return `build missing: ${shipped}; or build it from source: npx @flux/sdk build-native`;
 }
 
 /** ELF e_machine values (elf.h) and the process.arch each is. */
@@ -206,7 +277,7 @@ const ELF_MACHINES: Record<number, string> = { 3: 'ia32', 40: 'arm', 62: 'x64', 
  */
 export function explainLoadFailure(path: string, error: unknown): string {
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  if (!existsSync(path)) return `build missing: ${path} does not exist (build it: pnpm build, or node scripts/build-native.mjs in @flux/uring)`;
+  if (!existsSync(path)) return `build missing: ${path} does not exist (build it: npx @flux/sdk build-native; in the repo: pnpm build)`;
   let header: Buffer;
   try {
     header = readFileSync(path).subarray(0, 20);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { capability } from '../src/index.js';
@@ -29,6 +29,24 @@ describe('fallback (FLUX_URING=0)', () => {
       affinity: { applied: false, reason: 'opted out by FLUX_URING=0' },
       numa: 'opted out by FLUX_URING=0',
     });
+  });
+});
+
+describe('an install without its addon', () => {
+  it('falls back with the reason, and says so once per process on stderr (a FLUX_URING_ADDON warning)', () => {
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [child('fallback.mjs')], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+    const missing = run({ FLUX_URING_ADDON: '/nonexistent/flux_uring.node' });
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      usable: false,
+      source: 'none',
+      reason: 'build missing: FLUX_URING_ADDON names /nonexistent/flux_uring.node, which does not exist',
+    });
+    // capability(), UringUdpSocket.create() and the hints each asked; one warning.
+    expect(missing.stderr.match(/\[FLUX_URING_ADDON\]/g)).toHaveLength(1);
+    expect(missing.stderr).toMatch(/node:dgram is used/);
+    // Opting out is deliberate: no warning.
+    expect(run({ FLUX_URING_ADDON: '/nonexistent/flux_uring.node', FLUX_URING: '0' }).stderr).not.toMatch(/FLUX_URING_ADDON/);
   });
 });
 

@@ -3,10 +3,10 @@
  * addon for another CPU, which glibc reports as "cannot open shared object file" as if it
  * were missing, a newer C library needed, a missing symbol), not "build missing" for all.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { explainLoadFailure } from '../src/native.js';
+import { addonCandidates, explainLoadFailure, noAddonReason, PREBUILD_TARGETS, prebuildTarget, processLibc } from '../src/native.js';
 
 const directory = mkdtempSync(`${tmpdir()}/flux-loader-`);
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -55,3 +55,46 @@ describe('explainLoadFailure', () => {
     expect(explainLoadFailure(path, new Error('invalid ELF header'))).toBe(`addon is not an ELF shared object: ${path}`);
   });
 });
+
+describe('where the addon is looked for', () => {
+  it('is FLUX_URING_ADDON alone when set, else a from-source build before the prebuild package', () => {
+    const saved = process.env.FLUX_URING_ADDON;
+    try {
+      process.env.FLUX_URING_ADDON = '/somewhere/flux_uring.node';
+      expect(addonCandidates()).toEqual([{ path: '/somewhere/flux_uring.node', source: 'FLUX_URING_ADDON' }]);
+      expect(noAddonReason()).toBe('build missing: FLUX_URING_ADDON names /somewhere/flux_uring.node, which does not exist');
+      delete process.env.FLUX_URING_ADDON;
+      const candidates = addonCandidates();
+      expect(candidates[0]).toMatchObject({ source: 'from-source build' });
+      expect(candidates[0].path).toMatch(/\/build\/Release\/flux_uring\.node$/);
+      // In the workspace the prebuild package for this machine is linked (packages/uring/npm/*).
+      if (PREBUILD_TARGETS.includes(prebuildTarget())) {
+        expect(candidates[1]).toMatchObject({ source: 'prebuild' });
+        expect(candidates[1].path).toMatch(new RegExp(`npm/${prebuildTarget()}/flux_uring\\.node$`));
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FLUX_URING_ADDON;
+      else process.env.FLUX_URING_ADDON = saved;
+    }
+  });
+
+  it('names the target it needed, and what to do when it is not installed', () => {
+    expect(processLibc()).toBe(existsSyncMusl() ? 'musl' : 'gnu');
+    expect(prebuildTarget()).toBe(`${process.platform}-${process.arch}-${processLibc()}`);
+    const saved = process.env.FLUX_URING_ADDON;
+    delete process.env.FLUX_URING_ADDON;
+    try {
+      const reason = noAddonReason();
+      expect(reason).toMatch(/^build missing: /);
+      expect(reason).toMatch(/npx @flux\/sdk build-native/);
+      expect(reason).toContain(PREBUILD_TARGETS.includes(prebuildTarget()) ? `@flux/uring-${prebuildTarget()}` : `no prebuild for ${prebuildTarget()}`);
+    } finally {
+      if (saved !== undefined) process.env.FLUX_URING_ADDON = saved;
+    }
+  });
+});
+
+/** Whether this Node runs on musl: its loader is mapped. */
+function existsSyncMusl(): boolean {
+  return readFileSync('/proc/self/maps', 'latin1').includes('ld-musl-');
+}
