@@ -1,17 +1,15 @@
 /**
- * Opening and closing sockets. The promise life cycle (bind, close) goes through
- * dgram-as-promised; the data path uses the raw `node:dgram` socket, because
- * dgram-as-promised's `recv()` keeps no queue (datagrams that arrive between two calls are
- * lost) and its `getSendBufferSize()` calls itself forever (6.0.0). Neither is used here.
+ * Opening and closing sockets: `node:dgram` with `events.once` for the bind and the close
+ * (a bind error, EADDRINUSE say, rejects the open; the socket is closed with it).
  *
  * Buffer sizes are set after the bind, by this code, not by node:dgram's bind: there a
  * failing setsockopt (or a size of 2^31 or more) throws inside Node's 'listening' callback,
  * an uncaught exception nobody can catch. Here any such error rejects openSocket() (and so
  * the Publication's or Subscription's open()), the socket closed.
  */
-import type { Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
 import { isIPv6 } from 'node:net';
-import DgramAsPromised from 'dgram-as-promised';
 import { optionalChoice, optionalInteger, requireInteger, requireString } from '@flux/ring/validate';
 import { MAX_SOCKET_BUFFER_BYTES } from './defaults.js';
 
@@ -47,19 +45,25 @@ export async function openSocket(address: string, port: number, options: SocketO
   checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
   checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
   const family = familyOf(address, options.family);
-  const wrapped = DgramAsPromised.createSocket({
-    type: family === 'IPv6' ? 'udp6' : 'udp4',
-    ...(family === 'IPv6' ? { ipv6Only: true } : {}),
-  });
-  await wrapped.bind({ address, port });
+  const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ...(family === 'IPv6' ? { ipv6Only: true } : {}) });
   let closed: Promise<void> | undefined;
-  const close = () => (closed ??= wrapped.close());
+  const close = () =>
+    (closed ??= new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve(); // ERR_SOCKET_DGRAM_NOT_RUNNING: already closed
+      }
+    }));
   try {
-    if (options.receiveBufferBytes !== undefined) wrapped.socket.setRecvBufferSize(options.receiveBufferBytes);
-    if (options.sendBufferBytes !== undefined) wrapped.socket.setSendBufferSize(options.sendBufferBytes);
+    const listening = once(socket, 'listening'); // rejects with the socket's 'error' (EADDRINUSE, EACCES, ...)
+    socket.bind({ address, port });
+    await listening;
+    if (options.receiveBufferBytes !== undefined) socket.setRecvBufferSize(options.receiveBufferBytes);
+    if (options.sendBufferBytes !== undefined) socket.setSendBufferSize(options.sendBufferBytes);
   } catch (error) {
     await close();
-    throw error; // Node's ERR_SOCKET_BUFFER_SIZE: a SystemError with the errno, code and syscall in `info`
+    throw error; // a bind's SystemError, or Node's ERR_SOCKET_BUFFER_SIZE (errno, code and syscall in `info`)
   }
-  return { socket: wrapped.socket, family, close };
+  return { socket, family, close };
 }
