@@ -467,6 +467,11 @@ export class Journal implements SegmentSource {
     return this.meta.writers();
   }
 
+  /** `using journal = Journal.open(...)`: close() at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Releases this writer's slot (a clean close: the next open need not recover) and stops its sync timer. */
   close(): void {
     if (this.closed) return;

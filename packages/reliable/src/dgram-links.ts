@@ -57,6 +57,7 @@ export async function openDgramReceiverLink(binding: ReceiveBinding, events: Rec
     port: bound.port,
     receiveBufferBytes: socket.getRecvBufferSize(),
     sendControl: (bytes, lengthBytes, address, port) => socket.send(Buffer.from(bytes.subarray(0, lengthBytes)), port, address, controlSent),
+    setRef: (ref) => (ref ? socket.ref() : socket.unref()),
     startBusyPoll: noBusyPoll,
     poll: noBusyPoll,
     close: () => opened.close(),

@@ -17,7 +17,16 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type Consumer, FluxError, Ring, registerCounterSource } from '@flux/ring';
-import { optionalInteger, requireInteger, requireNumber, requireObject } from '@flux/ring/validate';
+import {
+  optionalInteger,
+  optionalSignal,
+  requireInteger,
+  requireNumber,
+  requireObject,
+  throwIfAborted,
+  type WaitOptions,
+  waitOptions,
+} from '@flux/ring/validate';
 import { capability, UringUnavailableError } from '@flux/uring';
 import { ErrorChannel, type ErrorListener, LocalOffer, resolveRingFedOptions, systemError } from '@flux/udp';
 import {
@@ -146,9 +155,19 @@ class HotWorker {
   }
 
   /** Polls `done` once per POLL_INTERVAL_MS until it holds, the worker stopped, or `timeoutMs` passes. */
-  async until(done: () => boolean, timeoutMs: number): Promise<void> {
+  async until(done: () => boolean, timeoutMs: number, signal?: AbortSignal, what = ''): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!done() && this.running && Date.now() <= deadline) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    throwIfAborted(signal, what);
+    while (!done() && this.running && Date.now() <= deadline) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      throwIfAborted(signal, what);
+    }
+  }
+
+  /** Whether the worker thread keeps the process alive (Worker's ref()/unref()). */
+  setRef(ref: boolean): void {
+    if (ref) this.worker.ref();
+    else this.worker.unref();
   }
 }
 
@@ -178,18 +197,42 @@ export class HotReliablePublication {
   /** Starts the worker, which opens the socket and the session (as ReliablePublication.open). */
   static async open(options: HotReliablePublicationOptions): Promise<HotReliablePublication> {
     const resolved = resolveRingFedOptions(options); // checked here, before a thread starts
+    const { signal: _, ...cloneable } = options; // an AbortSignal cannot cross to the worker
+    const signal = optionalSignal('signal', options.signal);
+    throwIfAborted(signal, 'HotReliablePublication.open()');
     const ring = Ring.create({
       capacity: resolved.ringCapacity,
       maxMessageBytes: resolved.maxMessageBytes,
       producerMode: resolved.producerMode,
       maxConsumers: 1,
     });
-    const { hot, open } = await HotWorker.start('publication', { ...options, sessionId: resolved.sessionId, backend: 'io_uring' }, ring);
+    const { hot, open } = await HotWorker.start('publication', { ...cloneable, sessionId: resolved.sessionId, backend: 'io_uring' }, ring);
     const publication = new HotReliablePublication(ring, hot, open);
     publication.unregisterCounters = registerCounterSource(`hot reliable publication to ${resolved.host}:${resolved.port} stream ${resolved.streamId}`, () =>
       publication.counters(),
     );
+    if (signal?.aborted) {
+      await publication.close(0);
+      throwIfAborted(signal, 'HotReliablePublication.open()');
+    }
     return publication;
+  }
+
+  /** Lets the process exit while the worker runs (Worker's unref()); what is undelivered may then never be. Returns this. */
+  unref(): this {
+    this.hot.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref() (the default: the running worker keeps the process alive). Returns this. */
+  ref(): this {
+    this.hot.setRef(true);
+    return this;
+  }
+
+  /** `await using publication = await HotReliablePublication.open(...)`: close() at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** As ReliablePublication's state, as the worker last wrote it (at most HOT_COUNTERS_EVERY_TURNS turns old; final once closed). */
@@ -198,26 +241,27 @@ export class HotReliablePublication {
   }
 
   /** As ReliablePublication.offer: a copy into the ring from this thread. */
-  offer(message: Uint8Array): number {
+  offer(message: Uint8Array | string): number {
     return this.local.offer(message);
   }
 
-  async connected(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<boolean> {
-    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
-    await this.hot.until(() => this.state !== 'setup', timeoutMs);
+  /** As ReliablePublication.connected: a timeout, or `{ timeoutMs, signal }`. */
+  async connected(timeoutMs: number | WaitOptions = DEFAULT_CONNECT_TIMEOUT_MS): Promise<boolean> {
+    const wait = waitOptions('timeoutMs', timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
+    await this.hot.until(() => this.state !== 'setup', wait.timeoutMs, wait.signal, 'connected()');
     return this.state === 'connected';
   }
 
-  /** Resolves true once everything published before the call was consumed by the subscription. */
-  async flush(timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS): Promise<boolean> {
-    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
+  /** Resolves true once everything published before the call was consumed by the subscription; a timeout, or `{ timeoutMs, signal }`. */
+  async flush(timeoutMs: number | WaitOptions = DEFAULT_FLUSH_TIMEOUT_MS): Promise<boolean> {
+    const wait = waitOptions('timeoutMs', timeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
     const target = this.ring.cursor();
     const drained = () => {
       const words = this.hot.words;
       const packed = Atomics.load(words, PACKED_WORD);
       return sequenceDiff(packed & SEQUENCE_MASK, target) >= 0 && Atomics.load(words, CAUGHT_UP_WORD) === 1;
     };
-    await this.hot.until(() => drained() || this.state === 'timedOut', timeoutMs);
+    await this.hot.until(() => drained() || this.state === 'timedOut', wait.timeoutMs, wait.signal, 'flush()');
     return drained();
   }
 
@@ -236,6 +280,7 @@ export class HotReliablePublication {
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
     this.unregisterCounters();
+    this.local.close();
     await (this.closed ??= this.hot.stop(timeoutMs));
   }
 }
@@ -273,18 +318,42 @@ export class HotReliableSubscription {
   /** Starts the worker, which binds the socket (as ReliableSubscription.open) and delivers stream `streamId` into the ring. */
   static async open(options: HotReliableSubscriptionOptions): Promise<HotReliableSubscription> {
     requireObject('options', options);
+    const { signal: _, ...cloneable } = options; // an AbortSignal cannot cross to the worker
+    const signal = optionalSignal('signal', options.signal);
+    throwIfAborted(signal, 'HotReliableSubscription.open()');
     const streamId = requireInteger('streamId', options.streamId, 0, 0xffff_ffff);
     const capacity = optionalInteger('ringCapacity', options.ringCapacity, DEFAULT_HOT_RING_CAPACITY, MIN_HOT_RING_CAPACITY, 2 ** 29);
     if ((capacity & (capacity - 1)) !== 0) throw new FluxError('ERR_FLUX_OUT_OF_RANGE', `ringCapacity must be a power of two, got ${capacity}`);
     const maxMessageBytes = optionalInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_HOT_MAX_MESSAGE_BYTES, 0, 2 ** 20);
     const ring = Ring.create({ capacity, maxMessageBytes, producerMode: 'single', maxConsumers: 1 });
     const consumer = ring.openConsumer(ring.addConsumer());
-    const { hot, open } = await HotWorker.start('subscription', { ...options, streamId, maxMessageBytes }, ring);
+    const { hot, open } = await HotWorker.start('subscription', { ...cloneable, streamId, maxMessageBytes }, ring);
     const subscription = new HotReliableSubscription(ring, consumer, hot, open);
     subscription.unregisterCounters = registerCounterSource(`hot reliable subscription on port ${subscription.port} stream ${streamId}`, () =>
       subscription.counters(),
     );
+    if (signal?.aborted) {
+      await subscription.close();
+      throwIfAborted(signal, 'HotReliableSubscription.open()');
+    }
     return subscription;
+  }
+
+  /** Lets the process exit while the worker runs (Worker's unref()). Returns this. */
+  unref(): this {
+    this.hot.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref() (the default: the running worker keeps the process alive). Returns this. */
+  ref(): this {
+    this.hot.setRef(true);
+    return this;
+  }
+
+  /** `await using subscription = await HotReliableSubscription.open(...)`: close() at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Counters as ReliableSubscription's (`counters` and, prefixed `message.`, `messageCounters`), a copy at most HOT_COUNTERS_EVERY_TURNS turns old. */

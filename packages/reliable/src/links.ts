@@ -70,6 +70,8 @@ export interface ReceiverLink {
   readonly receiveBufferBytes: number;
   /** Sends a control frame to a sender at once; its bytes are read during the call only. */
   sendControl(bytes: Uint8Array, lengthBytes: number, address: string, port: number): void;
+  /** Whether the link's socket keeps the process alive while it waits for datagrams (default true). */
+  setRef(ref: boolean): void;
   /** As SenderLink's: event-loop delivery stops, poll() in a loop takes over (io_uring only). */
   startBusyPoll(): void;
   poll(): boolean;

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AsyncWaitStrategy, Ring, registerCounterSource } from '@flux/ring';
-import { optionalBoolean, optionalChoice, requireNumber } from '@flux/ring/validate';
+import { optionalBoolean, optionalChoice, optionalSignal, throwIfAborted, type WaitOptions, waitOptions } from '@flux/ring/validate';
 import {
   type Backend,
   type BackendChoice,
@@ -44,6 +44,8 @@ import { ReliableSender, type SenderState } from './sender.js';
 
 /** Destination, stream, session, MTU and ring are @flux/udp's ring-fed options (resolved by the same code, with the same defaults). */
 export interface ReliablePublicationOptions extends RingFedOptions {
+  /** Aborting it while open() runs rejects open() with a FluxAbortError; the socket is closed. */
+  signal?: AbortSignal;
   /**
    * The kernel interface: 'auto' (default: io_uring where @flux/uring says it is usable,
    * else node:dgram, and `backendReason` says why), 'io_uring' (throws where it is not) or
@@ -127,6 +129,8 @@ export class ReliablePublication {
   private woken = false;
   private senderDone: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** False after unref(): the sender's idle timer then lets the process exit too. */
+  private refed = true;
   private closed: Promise<void> | undefined;
   /** Driven by turn() on a thread of its own (hot.ts), not by runSender on the event loop. */
   private busyPoll = false;
@@ -207,6 +211,8 @@ export class ReliablePublication {
         maxConsumers: 1,
       });
     const o = options as Partial<ReliablePublicationOptions>;
+    const signal = optionalSignal('signal', o.signal);
+    throwIfAborted(signal, 'ReliablePublication.open()');
     const backend = how.busyPoll ? 'io_uring' : optionalChoice('backend', o.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
     const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
@@ -227,7 +233,34 @@ export class ReliablePublication {
     publication.unregisterCounters = registerCounterSource(`reliable publication to ${host}:${port} stream ${resolved.streamId}`, () =>
       publication.counters.snapshot(),
     );
+    if (signal?.aborted) {
+      await publication.close(0);
+      throwIfAborted(signal, 'ReliablePublication.open()');
+    }
     return publication;
+  }
+
+  /**
+   * Lets the process exit while this publication is open (Node's unref()): neither its socket
+   * nor its sender's timers hold the event loop. What is not yet delivered may then never be:
+   * close() first where that matters. Returns this.
+   */
+  unref(): this {
+    this.refed = false;
+    this.link.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref(): the open publication keeps the process alive again (the default). Returns this. */
+  ref(): this {
+    this.refed = true;
+    this.link.setRef(true);
+    return this;
+  }
+
+  /** `await using publication = await ReliablePublication.open(...)`: close() at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** @internal Busy-poll mode: one turn (send what is due, hand it over, reap completions and control frames). */
@@ -288,30 +321,37 @@ export class ReliablePublication {
     return this.sender.rttNs;
   }
 
-  /** Resolves true once the subscription answered the SETUP; false if `timeoutMs` passes first or the session ended. */
-  async connected(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<boolean> {
-    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
-    return this.until(() => this.sender.state !== 'setup', timeoutMs).then(() => this.sender.state === 'connected');
+  /**
+   * Resolves true once the subscription answered the SETUP; false if `timeoutMs` passes first
+   * or the session ended. `{ timeoutMs, signal }` may be given instead: an aborted signal
+   * rejects with a FluxAbortError (name 'AbortError').
+   */
+  async connected(timeoutMs: number | WaitOptions = DEFAULT_CONNECT_TIMEOUT_MS): Promise<boolean> {
+    const wait = waitOptions('timeoutMs', timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
+    await this.until(() => this.sender.state !== 'setup', wait.timeoutMs, wait.signal, 'connected()');
+    return this.sender.state === 'connected';
   }
 
   /**
    * Copies one message into the ring from this thread. Returns its ring sequence,
-   * BACK_PRESSURED or NOT_CONNECTED; a message longer than maxMessageBytes throws a RangeError.
+   * BACK_PRESSURED or NOT_CONNECTED (also once closed); a message longer than maxMessageBytes
+   * throws a RangeError. A string is sent as its UTF-8 bytes.
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
    */
-  offer(message: Uint8Array): number {
+  offer(message: Uint8Array | string): number {
     return this.local.offer(message);
   }
 
   /**
    * Resolves true once every message published before the call has been consumed by the
    * subscription (reported by its STATUS); false if `timeoutMs` passes first or the session
-   * timed out.
+   * timed out. With `{ timeoutMs, signal }`, an aborted signal rejects with a FluxAbortError;
+   * what was queued stays queued and is still delivered.
    */
-  async flush(timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS): Promise<boolean> {
-    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
+  async flush(timeoutMs: number | WaitOptions = DEFAULT_FLUSH_TIMEOUT_MS): Promise<boolean> {
+    const wait = waitOptions('timeoutMs', timeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
     const target = this.ring.cursor();
-    await this.until(() => this.drained(target) || this.sender.state === 'timedOut', timeoutMs);
+    await this.until(() => this.drained(target) || this.sender.state === 'timedOut', wait.timeoutMs, wait.signal, 'flush()');
     return this.drained(target);
   }
 
@@ -319,17 +359,24 @@ export class ReliablePublication {
    * Sends what is queued, ends the stream (the subscription sees 'end'), and closes the
    * socket, within `timeoutMs`: it always settles. `state` then says how it went: 'ended'
    * (the subscription consumed everything), 'timedOut', or 'closed' (not confirmed in time).
+   * With `{ timeoutMs, signal }`, an abort cuts the waiting short as the timeout would: the
+   * socket is still closed ('closed' unless already ended), then the call rejects with a
+   * FluxAbortError.
    */
-  async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
-    requireNumber('timeoutMs', timeoutMs, 0, MAX_TIMEOUT_MS);
+  async close(timeoutMs: number | WaitOptions = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    const { timeoutMs: timeout, signal } = waitOptions('timeoutMs', timeoutMs, DEFAULT_CLOSE_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
     this.unregisterCounters();
-    if (this.busyPoll) return this.spinClose(timeoutMs);
+    this.local.close();
+    if (this.busyPoll) return this.spinClose(timeout);
     if (!this.stopping) {
-      const deadline = Date.now() + timeoutMs;
-      await this.flush(timeoutMs);
+      const deadline = Date.now() + timeout;
+      // An abort ends each wait early, as the deadline does; close() rejects once closed.
+      const stopOnAbort = () => signal?.aborted === true;
+      const target = this.ring.cursor();
+      await this.until(() => stopOnAbort() || this.drained(target) || this.sender.state === 'timedOut', timeout);
       this.sender.end(nowNs());
       this.link.flush();
-      await this.until(() => this.sender.state === 'ended' || this.sender.state === 'timedOut', Math.max(0, deadline - Date.now()));
+      await this.until(() => stopOnAbort() || this.sender.state === 'ended' || this.sender.state === 'timedOut', Math.max(0, deadline - Date.now()));
       this.sender.abandon(); // not confirmed in time: 'closed', and nothing more goes out
       this.stopping = true;
       this.ring.removeConsumer(this.consumerId);
@@ -337,6 +384,7 @@ export class ReliablePublication {
       await this.senderDone;
     }
     await (this.closed ??= this.link.close());
+    throwIfAborted(signal, 'close()');
   }
 
   private drained(target: number): boolean {
@@ -352,10 +400,17 @@ export class ReliablePublication {
     }
   }
 
-  /** Polls `done` once per turn of the event loop until it holds or `timeoutMs` passes. */
-  private async until(done: () => boolean, timeoutMs: number): Promise<void> {
+  /**
+   * Polls `done` every POLL_INTERVAL_MS until it holds or `timeoutMs` passes; with a `signal`,
+   * its abort rejects with a FluxAbortError naming `what` (seen within one interval).
+   */
+  private async until(done: () => boolean, timeoutMs: number, signal?: AbortSignal, what = ''): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!done() && Date.now() <= deadline) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    throwIfAborted(signal, what);
+    while (!done() && Date.now() <= deadline) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      throwIfAborted(signal, what);
+    }
   }
 
   private async runSender(): Promise<void> {
@@ -383,6 +438,7 @@ export class ReliablePublication {
         // a send completion or the deadline wakes it.
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, untilDeadlineMs);
+          if (!this.refed) timer.unref(); // unref(): the socket and this timer both let go
           this.wakeSender = () => {
             clearTimeout(timer);
             resolve();

@@ -33,12 +33,14 @@ import { DEFAULT_RECEIVE_BUFFER_BYTES, IDLE_TIMER_MS, MIN_TIMER_MS, NS_PER_MS, R
 import { nowNs, requireInteger, type ResolvedReceiver, resolveReceiverOptions, windowWithin } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
 import { FluxHandlerError, registerCounterSource } from '@flux/ring';
-import { optionalChoice, requireFunction, requireObject, requireString } from '@flux/ring/validate';
+import { optionalChoice, optionalSignal, requireFunction, requireObject, requireString, throwIfAborted } from '@flux/ring/validate';
 import { openDgramReceiverLink } from './dgram-links.js';
 import type { ReceiverLink, ReceiverLinkEvents } from './links.js';
 import { openUringReceiverLink } from './uring-links.js';
 
 export interface ReliableSubscriptionOptions extends SocketOptions {
+  /** Aborting it while open() runs rejects open() with a FluxAbortError; the socket is closed. */
+  signal?: AbortSignal;
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
   port: number;
   /** Address to bind (default '0.0.0.0', or '::' with family 'IPv6'). */
@@ -94,7 +96,8 @@ export class ReliableSubscription {
   private readonly receiver: ReliableReceiver;
   private readonly sinks = new Map<number, MessageSink>();
   private readonly iterators = new StreamIterators(this.sinks);
-  private readonly listeners: ((event: ReliableEvent) => void)[] = [];
+  /** Replaced, never changed in place: a listener that adds or removes one while events go out does not disturb that loop. */
+  private listeners: readonly ((event: ReliableEvent) => void)[] = [];
   private readonly errors = new ErrorChannel();
   private workScheduled = false;
   /** Driven by turn() on a thread of its own (hot.ts): work is done there, never scheduled. */
@@ -167,10 +170,32 @@ export class ReliableSubscription {
     return ReliableSubscription.openWith(options, { busyPoll: false });
   }
 
+  /**
+   * Lets the process exit while this subscription is open (Node's unref(): its socket no
+   * longer holds the event loop; its timer never does). Returns this.
+   */
+  unref(): this {
+    this.link.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref(): the open socket keeps the process alive again (the default). Returns this. */
+  ref(): this {
+    this.link.setRef(true);
+    return this;
+  }
+
+  /** `await using subscription = await ReliableSubscription.open(...)`: close() at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** @internal The hot worker's open (hot.ts): with `busyPoll`, driven by turn() in a loop on io_uring, not by the event loop. */
   static async openWith(options: ReliableSubscriptionOptions, how: { busyPoll: boolean }): Promise<ReliableSubscription> {
     requireObject('options', options);
     requireInteger('port', options.port, 0, 65535);
+    const signal = optionalSignal('signal', options.signal);
+    throwIfAborted(signal, 'ReliableSubscription.open()');
     if (options.address !== undefined) requireString('address', options.address);
     checkBufferBytes('receiveBufferBytes', options.receiveBufferBytes);
     checkBufferBytes('sendBufferBytes', options.sendBufferBytes);
@@ -205,6 +230,10 @@ export class ReliableSubscription {
       ...subscription.counters.snapshot(),
       ...Object.fromEntries(Object.entries(subscription.messageCounters.snapshot()).map(([name, value]) => [`message.${name}`, value])),
     }));
+    if (signal?.aborted) {
+      await subscription.close();
+      throwIfAborted(signal, 'ReliableSubscription.open()');
+    }
     return subscription;
   }
 
@@ -281,7 +310,15 @@ export class ReliableSubscription {
   /** Session events: 'begin', 'gap', 'end', 'timeout', 'failed' (see ReliableEvent). */
   onEvent(listener: (event: ReliableEvent) => void): this {
     requireFunction('listener', listener);
-    this.listeners.push(listener);
+    this.listeners = [...this.listeners, listener];
+    return this;
+  }
+
+  /** Removes a listener onEvent() added (the first registration of it, as EventEmitter's off() does). Returns this. */
+  offEvent(listener: (event: ReliableEvent) => void): this {
+    requireFunction('listener', listener);
+    const at = this.listeners.indexOf(listener);
+    if (at >= 0) this.listeners = [...this.listeners.slice(0, at), ...this.listeners.slice(at + 1)];
     return this;
   }
 

@@ -269,6 +269,7 @@ export async function openUringReceiverLink(binding: ReceiveBinding, events: Rec
     address: path.address,
     port: path.port,
     receiveBufferBytes: path.receiveBufferBytes,
+    setRef: (ref) => path.setRef(ref),
     startBusyPoll: () => path.startBusyPoll(),
     poll: () => path.poll(),
     sendControl: (frame, lengthBytes, to, port) => {

@@ -148,21 +148,24 @@ describe('methods', () => {
     await subscription.close();
   });
 
-  it('offer takes Uint8Arrays (Buffers included) and nothing else', () => {
-    for (const message of ['abc', new Uint16Array([258, 3]), {}, [1, 2, 3], new ArrayBuffer(4), null, undefined, 5, new DataView(new ArrayBuffer(2))]) {
+  it('offer takes Uint8Arrays (Buffers included) and strings (as UTF-8), nothing else', () => {
+    for (const message of [new Uint16Array([258, 3]), {}, [1, 2, 3], new ArrayBuffer(4), null, undefined, 5, new DataView(new ArrayBuffer(2))]) {
       expect(() => publication.offer(message as never)).toThrow(FluxTypeError);
       expect(() => publication.offer(message as never)).toThrow(/message/);
     }
     expect(publication.offer(Buffer.from('ok'))).toBeGreaterThanOrEqual(0);
     expect(publication.offer(new Uint8Array(0))).toBeGreaterThanOrEqual(0);
+    expect(publication.offer('abc')).toBeGreaterThanOrEqual(0);
   });
 
   it('flush, connected and close take a timeout in ms', async () => {
-    for (const value of [null, -1, Number.NaN, 2 ** 40, '5', {}]) {
+    for (const value of [null, -1, Number.NaN, 2 ** 40, '5', [], { timeoutMs: -1 }]) {
       await expectFluxArgumentError(() => publication.flush(value as never), 'timeoutMs');
       await expectFluxArgumentError(() => publication.connected(value as never), 'timeoutMs');
       await expectFluxArgumentError(() => publication.close(value as never), 'timeoutMs');
     }
+    await expectFluxArgumentError(() => publication.flush({ signal: 'no' } as never), 'signal');
+    await expectFluxArgumentError(() => publication.connected({ signal: {} } as never), 'signal');
   });
 
   it('onMessage, messages and onEvent check the stream id and the handler', async () => {

@@ -10,6 +10,7 @@
  *   ├── UringUnavailableError (@flux/uring)   ERR_FLUX_URING_UNAVAILABLE io_uring asked for where it is not usable; `reason`
  *   ├── WorkerExitError       (@flux/sdk)     ERR_FLUX_WORKER_EXIT       a worker exited with a non-zero code; `exitCode`
  *   ├── FluxTimeoutError                      ERR_FLUX_TIMEOUT           a setup step (a socket's bind) did not finish in time
+ *   ├── FluxAbortError   (name 'AbortError')  ABORT_ERR                  an async call's { signal } was aborted; `cause` is its reason
  *   ├── FluxInternalError                     ERR_FLUX_INTERNAL          a broken invariant: a bug to report
  *   ├── FluxHandlerError                      ERR_FLUX_HANDLER           a user handler threw while Flux called it; `cause`
  *   ├── JournalCorruptError  (@flux/journal)  ERR_FLUX_JOURNAL_CORRUPT   a journal file damaged where no crash explains it; `path`, `offsetBytes`
@@ -37,6 +38,7 @@ export type FluxErrorCode =
   | 'ERR_FLUX_URING_UNAVAILABLE'
   | 'ERR_FLUX_WORKER_EXIT'
   | 'ERR_FLUX_TIMEOUT'
+  | 'ABORT_ERR'
   | 'ERR_FLUX_INVALID_STATE'
   | 'ERR_FLUX_UNSUPPORTED'
   | 'ERR_FLUX_INTERNAL'
@@ -103,6 +105,19 @@ export class ConsumerRemovedError extends FluxError {
 export class FluxTimeoutError extends FluxError {
   constructor(message: string) {
     super('ERR_FLUX_TIMEOUT', message);
+  }
+}
+
+/**
+ * An async call stopped because its `signal` was aborted: Node's idiom (name 'AbortError',
+ * code 'ABORT_ERR', the signal's reason as `cause`), so `error.name === 'AbortError'` checks
+ * written for Node's own APIs hold.
+ */
+export class FluxAbortError extends FluxError {
+  constructor(what: string, signal: AbortSignal) {
+    super('ABORT_ERR', `${what} was aborted`);
+    this.name = 'AbortError';
+    this.cause = signal.reason;
   }
 }
 

@@ -8,6 +8,7 @@ export {
   FluxHandlerError,
   FluxInternalError,
   FluxRangeError,
+  FluxAbortError,
   FluxTimeoutError,
   FluxTypeError,
   isFluxError,

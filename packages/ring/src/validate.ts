@@ -11,7 +11,7 @@
  * few type checks, no allocation unless it throws.
  */
 
-import { FluxRangeError, FluxTypeError } from './errors.js';
+import { FluxAbortError, FluxRangeError, FluxTypeError } from './errors.js';
 
 /** A value as an error message shows it: strings quoted, objects by their kind, never `[object Object]`. */
 export function describe(value: unknown): string {
@@ -186,4 +186,32 @@ export function requireBytes(name: string, value: unknown): Uint8Array {
       (typeof value === 'string' ? '; encode it first (new TextEncoder().encode(text))' : '') +
       (value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? '; wrap its bytes in a Uint8Array' : ''),
   );
+}
+
+/** What an async wait (flush, connected, close) takes: a timeout in ms, as before, or `{ timeoutMs, signal }`. */
+export interface WaitOptions {
+  /** How long to wait, in ms; each call names its default and range. */
+  timeoutMs?: number;
+  /** Aborting it rejects the call with a FluxAbortError (name 'AbortError'). */
+  signal?: AbortSignal;
+}
+
+/** A wait's options from a number (the timeout), undefined, or a WaitOptions object; `name` is the number's name. */
+export function waitOptions(
+  name: string,
+  value: unknown,
+  fallbackMs: number,
+  minMs = 0,
+  maxMs = Infinity,
+): { timeoutMs: number; signal: AbortSignal | undefined } {
+  if (value === undefined || typeof value === 'number') return { timeoutMs: optionalNumber(name, value, fallbackMs, minMs, maxMs), signal: undefined };
+  const plain = typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+  if (!plain) throw new FluxTypeError(`${name} must be a number or { timeoutMs, signal }, got ${describe(value)}`);
+  const options = value as WaitOptions;
+  return { timeoutMs: optionalNumber(`${name}`, options.timeoutMs, fallbackMs, minMs, maxMs), signal: optionalSignal('signal', options.signal) };
+}
+
+/** Throws a FluxAbortError naming `what` when `signal` is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new FluxAbortError(what, signal);
 }

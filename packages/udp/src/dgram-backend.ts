@@ -68,6 +68,11 @@ class DgramSendPath implements SendPath {
     // Each send() above went to libuv already.
   }
 
+  setRef(ref: boolean): void {
+    if (ref) this.opened.socket.ref();
+    else this.opened.socket.unref();
+  }
+
   async close(): Promise<void> {
     await this.opened.close();
     this.socket.off('error', this.onError);
@@ -118,6 +123,7 @@ export async function openDgramReceivePath(binding: ReceiveBinding, sink: Datagr
     backend: 'dgram',
     address: bound.address,
     port: bound.port,
+    setRef: (ref) => (ref ? socket.ref() : socket.unref()),
     close: async () => {
       socket.off('message', onMessage);
       await opened.close();

@@ -27,6 +27,8 @@ export interface SendPath {
    * send inside the submitting call).
    */
   submit(): void;
+  /** Whether the socket keeps the process alive (default true: Node's ref()/unref()). */
+  setRef(ref: boolean): void;
   /** Stops reporting completions and closes the socket (after the publication flushed). */
   close(): Promise<void>;
 }
@@ -62,5 +64,7 @@ export interface ReceivePath {
   readonly backend: Backend;
   readonly address: string;
   readonly port: number;
+  /** Whether the socket keeps the process alive while it waits for datagrams (default true). */
+  setRef(ref: boolean): void;
   close(): Promise<void>;
 }

@@ -34,7 +34,7 @@ import type { SendPath } from './paths.js';
 import { RingPacker } from './ring-packer.js';
 import { LocalOffer, type ResolvedRingFed, resolveRingFedOptions, type RingFedOptions } from './ring-fed.js';
 import { openUringSendPath } from './uring-backend.js';
-import { optionalBoolean, optionalChoice, optionalInteger, optionalNumber } from '@flux/ring/validate';
+import { optionalBoolean, optionalChoice, optionalInteger, optionalSignal, throwIfAborted, type WaitOptions, waitOptions } from '@flux/ring/validate';
 import { DEFAULT_CLOSE_FLUSH_TIMEOUT_MS, DEFAULT_FLUSH_TIMEOUT_MS, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT } from './defaults.js';
 import { ErrorChannel, type ErrorListener } from './errors.js';
 
@@ -46,6 +46,8 @@ export interface PublicationOptions extends RingFedOptions {
   maxDatagramsInFlight?: number;
   /** 'auto' (default): io_uring where @flux/uring says it is usable, else node:dgram. */
   backend?: BackendOption;
+  /** Aborting it while open() runs rejects open() with a FluxAbortError; the socket is closed. */
+  signal?: AbortSignal;
   /**
    * io_uring backend: send runs of equal-length datagrams as one UDP GSO send where the
    * kernel offers it (default true). Every datagram must then fit the path's MTU (mtuBytes
@@ -143,6 +145,8 @@ export class Publication {
   static async open(options: PublicationOptions): Promise<Publication> {
     const resolved = resolveRingFedOptions(options);
     const o = options as Partial<PublicationOptions>;
+    const signal = optionalSignal('signal', o.signal);
+    throwIfAborted(signal, 'Publication.open()');
     const maxDatagramsInFlight = optionalInteger('maxDatagramsInFlight', o.maxDatagramsInFlight, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT, 1, 65536);
     const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const backend = optionalChoice('backend', o.backend, BACKENDS, 'auto');
@@ -153,7 +157,32 @@ export class Publication {
     publication.unregisterCounters = registerCounterSource(`udp publication to ${host}:${port} stream ${publication.streamId}`, () =>
       publication.counters.snapshot(),
     );
+    if (signal?.aborted) {
+      await publication.close(0);
+      throwIfAborted(signal, 'Publication.open()');
+    }
     return publication;
+  }
+
+  /**
+   * Lets the process exit while this publication is open (Node's unref(): its socket no
+   * longer holds the event loop). Whatever is queued then may never be sent: close() first
+   * where that matters. Returns this.
+   */
+  unref(): this {
+    this.sendPath.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref(): the open socket keeps the process alive again (the default). Returns this. */
+  ref(): this {
+    this.sendPath.setRef(true);
+    return this;
+  }
+
+  /** `await using publication = await Publication.open(...)`: close() at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /**
@@ -180,12 +209,14 @@ export class Publication {
 
   /**
    * Copies one message into the ring from this thread (a producer of its own, created on
-   * first use). Returns its ring sequence, BACK_PRESSURED or NOT_CONNECTED; a message longer
-   * than maxMessageBytes throws a RangeError. Only a Uint8Array (a Buffer is one) is taken:
-   * anything else (a string, an ArrayBuffer, a Uint16Array, an array) throws a FluxTypeError.
+   * first use). Returns its ring sequence, BACK_PRESSURED or NOT_CONNECTED (also once closed);
+   * a message longer than maxMessageBytes throws a RangeError. A Uint8Array (a Buffer is one)
+   * is sent as it is; a string as its UTF-8 bytes (the subscriber decodes them: new
+   * TextDecoder().decode(bytes)); anything else (an ArrayBuffer, a Uint16Array, an array)
+   * throws a FluxTypeError.
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
    */
-  offer(message: Uint8Array): number {
+  offer(message: Uint8Array | string): number {
     return this.local.offer(message);
   }
 
@@ -200,9 +231,13 @@ export class Publication {
    * A peer's refusal (ECONNREFUSED: nothing listens on its port) comes back from the
    * network after the datagram left: io_uring reports it as the failure of the next send,
    * node:dgram as an error on the socket; either way a later flush() says false.
+   *
+   * `{ timeoutMs, signal }` may be given instead of the number: an aborted signal rejects
+   * with a FluxAbortError (name 'AbortError'); what was queued stays queued.
    */
-  async flush(timeoutMs?: number): Promise<boolean> {
-    const timeout = optionalNumber('timeoutMs', timeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 0, Infinity);
+  async flush(timeoutMs?: number | WaitOptions): Promise<boolean> {
+    const { timeoutMs: timeout, signal } = waitOptions('timeoutMs', timeoutMs, DEFAULT_FLUSH_TIMEOUT_MS);
+    throwIfAborted(signal, 'flush()');
     const lossesBefore = this.lossesAtLastFlush;
     this.lossesAtLastFlush = this.losses;
     const deadline = Date.now() + timeout;
@@ -212,21 +247,32 @@ export class Publication {
       if (sequenceDiff(released, target) >= 0 && this.inFlight === 0) return this.losses === lossesBefore;
       if (Date.now() > deadline) return false;
       await new Promise((resolve) => setImmediate(resolve));
+      throwIfAborted(signal, 'flush()');
     }
   }
 
-  /** Sends what is queued (waiting up to `flushTimeoutMs`, default 1,000; 0 to Infinity), then closes the socket. */
-  async close(flushTimeoutMs?: number): Promise<void> {
-    const timeout = optionalNumber('flushTimeoutMs', flushTimeoutMs, DEFAULT_CLOSE_FLUSH_TIMEOUT_MS, 0, Infinity);
+  /**
+   * Sends what is queued (waiting up to `flushTimeoutMs`, default 1,000; 0 to Infinity), then
+   * closes the socket. With `{ timeoutMs, signal }`, an abort cuts the flush short: the socket
+   * is still closed, and then the call rejects with a FluxAbortError.
+   */
+  async close(flushTimeoutMs?: number | WaitOptions): Promise<void> {
+    const { timeoutMs: timeout, signal } = waitOptions('flushTimeoutMs', flushTimeoutMs, DEFAULT_CLOSE_FLUSH_TIMEOUT_MS);
     this.unregisterCounters();
+    this.local.close();
+    let aborted = false;
     if (!this.closing) {
-      await this.flush(timeout);
+      await this.flush({ timeoutMs: timeout, signal }).catch((error: unknown) => {
+        if (!signal?.aborted) throw error;
+        aborted = true;
+      });
       this.closing = true;
       this.wakeSender?.();
       this.ring.removeConsumer(this.consumer.id); // wakes the sender's wait; producers see NOT_CONNECTED
       await this.senderDone;
     }
     await (this.closed ??= this.sendPath.close());
+    if (aborted) throwIfAborted(signal, 'close()');
   }
 
   /** Datagrams handed to the backend and not yet released. */

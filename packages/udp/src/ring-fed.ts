@@ -7,7 +7,7 @@
  *   producers (any thread) --claim/publish--> ring --the publication's sender--> socket
  *   offer() on this thread --> LocalOffer --> one producer of its own, made on first use
  */
-import { BACK_PRESSURED, FluxRangeError, type Producer, type ProducerModeName, type Ring } from '@flux/ring';
+import { BACK_PRESSURED, FluxRangeError, NOT_CONNECTED, type Producer, type ProducerModeName, type Ring } from '@flux/ring';
 import { optionalChoice, optionalInteger, requireBytes, requireInteger, requireObject, requireString } from '@flux/ring/validate';
 import { DEFAULT_RING_CAPACITY } from './defaults.js';
 import { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
@@ -85,9 +85,17 @@ export function resolveRingFedOptions(options: RingFedOptions): ResolvedRingFed 
   };
 }
 
-/** The copying offer() of a publication, from the thread that owns it. */
+/**
+ * The copying offer() of a publication, from the thread that owns it. A string is offered as
+ * its UTF-8 bytes (encoded into a scratch buffer, then copied into the ring as bytes are);
+ * one whose UTF-8 is longer than maxMessageBytes throws a FluxRangeError, never truncated.
+ * After close() every offer returns NOT_CONNECTED (the ring's own producer would go on
+ * accepting until it wrapped, and those messages would go nowhere).
+ */
 export class LocalOffer {
   private producer: Producer | undefined;
+  private scratch: Uint8Array | undefined;
+  private closed = false;
 
   constructor(
     private readonly ring: Ring,
@@ -95,11 +103,29 @@ export class LocalOffer {
   ) {}
 
   /** Copies `message` into the ring: its sequence, BACK_PRESSURED (counted) or NOT_CONNECTED. */
-  offer(message: Uint8Array): number {
-    requireBytes('message', message);
+  offer(message: Uint8Array | string): number {
+    const bytes = typeof message === 'string' ? this.encode(message) : requireBytes('message', message);
+    if (this.closed) return NOT_CONNECTED;
     this.producer ??= this.ring.createProducer();
-    const result = this.producer.offer(message);
+    const result = this.producer.offer(bytes);
     if (result === BACK_PRESSURED) this.counters.backPressured++;
     return result;
   }
+
+  /** From now on offer() returns NOT_CONNECTED. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private encode(text: string): Uint8Array {
+    const max = this.ring.maxMessageBytes;
+    this.scratch ??= new Uint8Array(max + 4); // + 4: one more code point shows it is too long
+    const { read, written } = encoder.encodeInto(text, this.scratch);
+    if (read < text.length || written > max) {
+      throw new FluxRangeError(`message is ${Buffer.byteLength(text, 'utf8')} bytes in UTF-8, longer than maxMessageBytes (${max})`);
+    }
+    return this.scratch.subarray(0, written);
+  }
 }
+
+const encoder = new TextEncoder();

@@ -10,7 +10,18 @@
  * SharedArrayBuffer, parsed where they landed, where usable; node:dgram otherwise.
  */
 import { BACK_PRESSURED, FluxHandlerError, FluxTypeError, NOT_CONNECTED, type Producer, type Ring, registerCounterSource } from '@flux/ring';
-import { describe, optionalChoice, optionalInteger, optionalNumber, requireFunction, requireInteger, requireObject, requireString } from '@flux/ring/validate';
+import {
+  describe,
+  optionalChoice,
+  optionalInteger,
+  optionalNumber,
+  optionalSignal,
+  requireFunction,
+  requireInteger,
+  requireObject,
+  requireString,
+  throwIfAborted,
+} from '@flux/ring/validate';
 import { type Backend, type BackendChoice, type BackendOption, openOnBackend } from './backend.js';
 import { DropReason, SubscriptionCounters } from './counters.js';
 import { DatagramReader, type MessageSink } from './datagram-reader.js';
@@ -43,6 +54,8 @@ const nowNs = (): number => performance.now() * NS_PER_MS;
 export interface SubscriptionOptions extends SocketOptions {
   /** Port to bind; 0 picks a free one (read it back from `subscription.port`). */
   port: number;
+  /** Aborting it while open() runs rejects open() with a FluxAbortError; the socket is closed. */
+  signal?: AbortSignal;
   /** Address to bind (default '0.0.0.0', or '::' with family 'IPv6'). */
   address?: string;
   /** Largest message reassembled (default 65,536); longer ones are dropped as oversize. */
@@ -107,6 +120,8 @@ export class Subscription {
   static async open(options: SubscriptionOptions): Promise<Subscription> {
     const o = requireObject('options', options);
     const port = requireInteger('port', o.port, 0, 65535);
+    const signal = optionalSignal('signal', o.signal);
+    throwIfAborted(signal, 'Subscription.open()');
     const maxMessageBytes = optionalInteger('maxMessageBytes', o.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 2 ** 30);
     const maxSessions = optionalInteger('maxSessions', o.maxSessions, DEFAULT_MAX_SESSIONS, 1, MAX_SESSIONS);
     const maxDatagramBytes = optionalInteger('maxDatagramBytes', o.maxDatagramBytes, MAX_UDP_PAYLOAD_BYTES, 16, MAX_UDP_PAYLOAD_BYTES);
@@ -152,7 +167,31 @@ export class Subscription {
     );
     const subscription = new Subscription(path, choice, sinks, counters, errors);
     subscription.unregisterCounters = registerCounterSource(`udp subscription on ${address}:${subscription.port}`, () => counters.snapshot());
+    if (signal?.aborted) {
+      await subscription.close();
+      throwIfAborted(signal, 'Subscription.open()');
+    }
     return subscription;
+  }
+
+  /**
+   * Lets the process exit while this subscription is open (Node's unref(): its socket no
+   * longer holds the event loop; a `for await` over messages() does not either). Returns this.
+   */
+  unref(): this {
+    this.path.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref(): the open socket keeps the process alive again (the default). Returns this. */
+  ref(): this {
+    this.path.setRef(true);
+    return this;
+  }
+
+  /** `await using subscription = await Subscription.open(...)`: close() at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** The kernel interface datagrams arrive through: 'io_uring' or 'dgram' (see backend.ts). */

@@ -179,6 +179,10 @@ class UringSendPath implements SendPath {
     return n === this.pool.entries.length;
   }
 
+  setRef(ref: boolean): void {
+    if (!this.closed) this.socket.setRef(ref);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.socket.onReady(null);
@@ -299,6 +303,9 @@ export async function openUringReceivePath(binding: ReceiveBinding, options: Uri
       sendTo: (frame, lengthBytes, to, port) => (closed ? 0 : socket.sendTo(frame, lengthBytes, to, port)),
       startBusyPoll: () => socket.onReady(null),
       poll: reap,
+      setRef: (ref) => {
+        if (!closed) socket.setRef(ref);
+      },
       close: async () => {
         closed = true;
         socket.onReady(null);

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isFluxError, Ring } from '@flux/ring';
+import { FluxRangeError, isFluxError, Ring } from '@flux/ring';
 import { capability } from '@flux/uring';
 import { checkBufferBytes, familyOf, MessageQueue, openSocket, Publication, Subscription } from '../src/index.js';
 
@@ -107,9 +107,9 @@ const subscriptionOpenRows = (backend: string): Row[] => [
 ];
 
 const methodRows = (): Row[] => [
-  ['offer', 'message', ALL, (v) => pub.offer(v as Uint8Array)],
-  ['flush', 'timeoutMs', TIMEOUT, (v) => pub.flush(v as number)],
-  ['close', 'flushTimeoutMs', TIMEOUT, (v) => pub.close(v as number)],
+  ['offer', 'message', except('string', 'empty'), (v) => pub.offer(v as Uint8Array)],
+  ['flush', 'timeoutMs', TIMEOUT.filter((name) => name !== 'object'), (v) => pub.flush(v as number)],
+  ['close', 'flushTimeoutMs', TIMEOUT.filter((name) => name !== 'object'), (v) => pub.close(v as number)],
   ['Publication.onError', 'listener', ALL, (v) => pub.onError(v as never)],
   ['onMessage streamId', 'streamId', ALL, (v) => sub.onMessage(v as number, () => {})],
   ['onMessage handler', 'handler', ALL, (v) => sub.onMessage(1, v as never)],
@@ -147,21 +147,29 @@ describe('bad arguments (sweep): a FluxError naming the argument', () => {
     }
   });
 
-  it('offer takes a Buffer and any Uint8Array view, and refuses a string without writing it', async () => {
+  it('offer takes a Buffer, any Uint8Array view and a string (as UTF-8); a string too long throws without writing', async () => {
     const got: number[][] = [];
     sub.onMessage(1, (bytes, offset, length) => got.push([...bytes.subarray(offset, offset + length)]));
     const before = pub.ring.cursor();
-    expect(() => pub.offer('abc' as never)).toThrow(/message must be a Uint8Array \(or Buffer\), got "abc"; encode it first/);
+    const max = pub.ring.maxMessageBytes;
+    const long = 'é'.repeat(Math.floor(max / 2) + 1);
+    expect(() => pub.offer(long)).toThrow(new RegExp(`message is ${Buffer.byteLength(long)} bytes in UTF-8, longer than maxMessageBytes \\(${max}\\)`));
+    expect(() => pub.offer(`${'a'.repeat(max - 1)}€`)).toThrow(FluxRangeError); // the last code point would not fit whole
+    expect(() => pub.offer(new Uint16Array(2) as never)).toThrow(/message must be a Uint8Array/);
     expect(pub.ring.cursor()).toBe(before); // nothing was published
     expect(pub.offer(Buffer.from([1, 2]))).toBeGreaterThanOrEqual(0);
     expect(pub.offer(new Uint8Array([0, 3, 4, 5]).subarray(1, 3))).toBeGreaterThanOrEqual(0);
+    expect(pub.offer('hé')).toBeGreaterThanOrEqual(0);
+    expect(pub.offer('a'.repeat(max))).toBeGreaterThanOrEqual(0); // exactly fits
     expect(await pub.flush()).toBe(true);
     const deadline = Date.now() + 10_000;
-    while (got.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
-    expect(got).toEqual([
+    while (got.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(got.slice(0, 3)).toEqual([
       [1, 2],
       [3, 4],
+      [0x68, 0xc3, 0xa9],
     ]);
+    expect(got[3]).toEqual([...Buffer.from('a'.repeat(max))]);
   });
 
   it('buffer sizes of 2^31 and more are refused up front (node:dgram would throw them uncaught inside bind)', async () => {

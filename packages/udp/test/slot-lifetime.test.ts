@@ -32,6 +32,7 @@ async function recordingPublication(ringCapacity: number, maxMessageBytes: numbe
   internals.sendPath = {
     backend: real.backend,
     inPlaceMinBytes: real.inPlaceMinBytes,
+    setRef: (ref: boolean) => real.setRef(ref),
     send: (datagram: PooledDatagram) => {
       const headBytes = datagram.lengthBytes - datagram.payloadBytes;
       const parts = [datagram.buffer.subarray(0, headBytes)];
