@@ -230,9 +230,8 @@ export class ReliablePublication {
       path.startBusyPoll();
       publication.busyPoll = true;
     } else publication.senderDone = publication.runSender();
-    publication.unregisterCounters = registerCounterSource(`reliable publication to ${host}:${port} stream ${resolved.streamId}`, () =>
-      publication.counters.snapshot(),
-    );
+    publication.errors.source = `reliable publication to ${host}:${port} stream ${resolved.streamId}`;
+    publication.unregisterCounters = registerCounterSource(publication.errors.source, () => publication.counters.snapshot());
     if (signal?.aborted) {
       await publication.close(0);
       throwIfAborted(signal, 'ReliablePublication.open()');

@@ -32,12 +32,14 @@ import { ReceiverCounters } from './counters.js';
 import { DEFAULT_RECEIVE_BUFFER_BYTES, IDLE_TIMER_MS, MIN_TIMER_MS, NS_PER_MS, READER_SEQUENCE_WINDOW_FRAMES } from './defaults.js';
 import { nowNs, requireInteger, type ResolvedReceiver, resolveReceiverOptions, windowWithin } from './options.js';
 import { type ReliableEvent, ReliableReceiver, type SessionMemory, sessionMemoryFor } from './receiver.js';
-import { FluxHandlerError, registerCounterSource } from '@flux/ring';
+import { channel } from 'node:diagnostics_channel';
+import { DIAGNOSTICS_CHANNELS, FluxHandlerError, registerCounterSource } from '@flux/ring';
 import { optionalChoice, optionalSignal, requireFunction, requireObject, requireString, throwIfAborted } from '@flux/ring/validate';
 import { openDgramReceiverLink } from './dgram-links.js';
 import type { ReceiverLink, ReceiverLinkEvents } from './links.js';
 import { openUringReceiverLink } from './uring-links.js';
 
+const sessionDiagnostics = channel(DIAGNOSTICS_CHANNELS.reliableSession);
 export interface ReliableSubscriptionOptions extends SocketOptions {
   /** Aborting it while open() runs rejects open() with a FluxAbortError; the socket is closed. */
   signal?: AbortSignal;
@@ -132,6 +134,7 @@ export class ReliableSubscription {
       },
       this.counters,
       (event) => {
+        if (sessionDiagnostics.hasSubscribers) sessionDiagnostics.publish({ source: this.errors.source, event });
         for (const listener of this.listeners) {
           try {
             listener(event);
@@ -226,7 +229,8 @@ export class ReliableSubscription {
       link.startBusyPoll();
       subscription.busyPoll = true;
     } else subscription.arm();
-    subscription.unregisterCounters = registerCounterSource(`reliable subscription on port ${subscription.port}`, () => ({
+    subscription.errors.source = `reliable subscription on port ${subscription.port}`;
+    subscription.unregisterCounters = registerCounterSource(subscription.errors.source, () => ({
       ...subscription.counters.snapshot(),
       ...Object.fromEntries(Object.entries(subscription.messageCounters.snapshot()).map(([name, value]) => [`message.${name}`, value])),
     }));

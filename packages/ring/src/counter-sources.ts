@@ -9,6 +9,8 @@
  *                             every object with no code change (as AeronStat sees a driver's)
  */
 
+import { endpointChannel } from './diagnostics.js';
+
 export interface CounterSource {
   /** What it is, e.g. "udp publication 127.0.0.1:40123 stream 1". */
   readonly name: string;
@@ -24,7 +26,9 @@ let autoStarted = false;
 /** Registers a live object's counters; returns the function that unregisters them (call it on close). */
 export function registerCounterSource(name: string, read: () => Record<string, number>): () => void {
   const id = nextId++;
-  sources.set(id, { name: `${name} #${id}`, read });
+  const source = { name: `${name} #${id}`, read };
+  sources.set(id, source);
+  if (endpointChannel.hasSubscribers) endpointChannel.publish({ type: 'open', name: source.name });
   if (!autoStarted && autoStart !== undefined) {
     const intervalMs = Number(process.env.FLUX_STAT);
     if (process.env.FLUX_STAT !== undefined && Number.isFinite(intervalMs) && intervalMs >= 10) {
@@ -33,7 +37,7 @@ export function registerCounterSource(name: string, read: () => Record<string, n
     }
   }
   return () => {
-    sources.delete(id);
+    if (sources.delete(id) && endpointChannel.hasSubscribers) endpointChannel.publish({ type: 'close', name: source.name });
   };
 }
 

@@ -12,16 +12,22 @@
  *                   exception as a throwing 'message' listener of a node:dgram socket would
  *                   be; the receive path itself has already gone on, consistent.
  * A listener that throws is reported the same way: rethrown on a later turn, as a
- * FluxHandlerError; the other listeners still run.
+ * FluxHandlerError; the other listeners still run. Every error is also published on the
+ * 'flux:error' diagnostics channel as { source, error }, listeners or not.
  */
+import { channel } from 'node:diagnostics_channel';
 import { getSystemErrorName } from 'node:util';
-import { FluxHandlerError } from '@flux/ring';
+import { DIAGNOSTICS_CHANNELS, FluxHandlerError } from '@flux/ring';
 import { requireFunction } from '@flux/ring/validate';
 
 export type ErrorListener = (error: Error) => void;
 
+const diagnostics = channel(DIAGNOSTICS_CHANNELS.error);
+
 export class ErrorChannel {
   private readonly listeners = new Set<{ listener: ErrorListener }>();
+  /** Whose errors these are, as 'flux:error' messages name it (the endpoint's counter-source name). */
+  source = '';
 
   /** Whether anyone listens (errors are then worth building). */
   get listened(): boolean {
@@ -39,11 +45,13 @@ export class ErrorChannel {
 
   /** A socket error: to the listeners, or nowhere (it was counted). */
   socketError(error: Error): void {
+    if (diagnostics.hasSubscribers) diagnostics.publish({ source: this.source, error });
     this.emit(error);
   }
 
   /** A handler error: to the listeners, or rethrown on a later turn when there are none. */
   handlerError(error: FluxHandlerError): void {
+    if (diagnostics.hasSubscribers) diagnostics.publish({ source: this.source, error });
     if (this.listeners.size === 0) rethrowLater(error);
     else this.emit(error);
   }

@@ -154,9 +154,8 @@ export class Publication {
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
     await publication.openSendPath({ host, port, family, receiveBufferBytes, sendBufferBytes }, backend, segmentOffload);
     publication.senderDone = publication.runSender();
-    publication.unregisterCounters = registerCounterSource(`udp publication to ${host}:${port} stream ${publication.streamId}`, () =>
-      publication.counters.snapshot(),
-    );
+    publication.errors.source = `udp publication to ${host}:${port} stream ${publication.streamId}`;
+    publication.unregisterCounters = registerCounterSource(publication.errors.source, () => publication.counters.snapshot());
     if (signal?.aborted) {
       await publication.close(0);
       throwIfAborted(signal, 'Publication.open()');

@@ -166,7 +166,8 @@ export class Subscription {
       () => openDgramReceivePath(binding, sink),
     );
     const subscription = new Subscription(path, choice, sinks, counters, errors);
-    subscription.unregisterCounters = registerCounterSource(`udp subscription on ${address}:${subscription.port}`, () => counters.snapshot());
+    errors.source = `udp subscription on ${address}:${subscription.port}`;
+    subscription.unregisterCounters = registerCounterSource(errors.source, () => counters.snapshot());
     if (signal?.aborted) {
       await subscription.close();
       throwIfAborted(signal, 'Subscription.open()');
