@@ -81,3 +81,21 @@ describe.each(backends)('%s backend', (backend) => {
     expect(removed).toEqual([]);
   });
 });
+
+describe.runIf(capability().usable)('hot mode', () => {
+  const hotChild = fileURLToPath(new URL('./children/hot-unref.mjs', import.meta.url));
+  const runHot = (mode: string) => spawnSync(process.execPath, [hotChild, mode], { encoding: 'utf8', timeout: 30_000 });
+
+  it('unref(): the process exits by itself while both workers run', () => {
+    const result = runHot('unref');
+    expect(result.signal).toBe(null);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('opened\n');
+  });
+
+  it('ref() after unref(): the workers hold the process again until closed', () => {
+    const result = runHot('ref-again');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('opened\nalive\n');
+  });
+});
