@@ -105,7 +105,7 @@ async function runSubscription(): Promise<void> {
     }
   });
   const publish = () => {
-    const values = {
+    const values: Record<string, number> = {
       ...subscription.counters.snapshot(),
       ...Object.fromEntries(Object.entries(subscription.messageCounters.snapshot()).map(([k, v]) => [`message.${k}`, v])),
     };

@@ -17,6 +17,7 @@ export { ABORTED_LENGTH, LAYOUT_VERSION, MAX_CAPACITY, MAX_CONSUMERS, type Produ
 export { ClaimUnblocker, type UnblockedClaim } from './claim-unblocker.js';
 export { type CounterSource, counterSources, registerCounterSource, setStatAutoStart } from './counter-sources.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+export type { WaitOptions } from './validate.js';
 export { processAlive, type ProcessIdentity, selfIdentity } from './process-identity.js';
 export { type ConsumerStall, StallDetector } from './liveness.js';
 export { MultiProducer } from './multi-producer.js';

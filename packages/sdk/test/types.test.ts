@@ -50,4 +50,19 @@ describe('the facade’s types', () => {
     expectTypeOf(sdk.isFluxError).guards.toEqualTypeOf<sdk.FluxErrorLike>();
     expectTypeOf(sdk.UringUnavailableError).toEqualTypeOf(uring.UringUnavailableError);
   });
+
+  it('types counter snapshots per class (a misspelt counter does not compile) and the Node idioms', () => {
+    expectTypeOf<ReturnType<sdk.PublicationCounters['snapshot']>>().toHaveProperty('datagramsSent').toEqualTypeOf<number>();
+    expectTypeOf<ReturnType<sdk.SubscriptionCounters['snapshot']>>().toHaveProperty('dropped').toEqualTypeOf<number>();
+    expectTypeOf<ReturnType<sdk.PublicationCounters['snapshot']>>().not.toHaveProperty('datagramSent');
+    expectTypeOf<ReturnType<sdk.PublicationCounters['snapshot']>>().not.toHaveProperty('snapshot'); // numbers only
+    const snapshot = new sdk.PublicationCounters().snapshot();
+    // @ts-expect-error: no such counter
+    snapshot.datagramSent;
+    expectTypeOf<sdk.Publication['unref']>().returns.toEqualTypeOf<sdk.Publication>();
+    expectTypeOf<sdk.ReliableSubscription>().toHaveProperty(Symbol.asyncDispose);
+    expectTypeOf<sdk.Publication['offer']>().parameter(0).toEqualTypeOf<Uint8Array | string>();
+    expectTypeOf<sdk.FluxAbortError['code']>().toEqualTypeOf<sdk.FluxErrorCode>();
+    expectTypeOf<Parameters<sdk.ReliablePublication['flush']>[0]>().toEqualTypeOf<number | sdk.WaitOptions | undefined>();
+  });
 });

@@ -4,10 +4,13 @@
  * drop reason, so nothing is lost without a count.
  */
 
+/** A counter set as a plain object: each of `T`'s numeric fields by name, so a misspelt counter does not compile. */
+export type CounterSnapshot<T> = { readonly [K in keyof T as T[K] extends number ? K : never]: number };
+
 /** Plain numeric fields; `snapshot()` copies them into a plain object. Every counter set extends it. */
 export class Counters {
-  snapshot(): Record<string, number> {
-    return { ...this } as unknown as Record<string, number>;
+  snapshot(): CounterSnapshot<this> {
+    return { ...this } as unknown as CounterSnapshot<this>;
   }
 }
 
@@ -102,7 +105,7 @@ export class SubscriptionCounters extends Counters {
     );
   }
 
-  override snapshot(): Record<string, number> {
-    return { ...super.snapshot(), dropped: this.dropped };
+  override snapshot(): CounterSnapshot<this> {
+    return { ...super.snapshot(), dropped: this.dropped } as CounterSnapshot<this>;
   }
 }

@@ -1,4 +1,4 @@
-export { Counters, DropReason, type DropReasonName, PublicationCounters, SubscriptionCounters } from './counters.js';
+export { type CounterSnapshot, Counters, DropReason, type DropReasonName, PublicationCounters, SubscriptionCounters } from './counters.js';
 export { checkFrameList, DatagramReader, type DatagramReaderOptions, type MessageSink } from './datagram-reader.js';
 export { type DatagramTarget, DatagramWriter } from './datagram-writer.js';
 export * as FrameLayout from './frame-layout.js';
