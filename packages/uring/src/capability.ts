@@ -3,13 +3,13 @@
  * has, and the exact reason when it is not usable (not Linux, build missing, opted out
  * by FLUX_URING=0, kernel too old, blocked by seccomp, kernel.io_uring_disabled, ...).
  */
-import { loadNative, type NativeCapability } from './native.js';
+import { type AddonSource, loadNative, type NativeCapability } from './native.js';
 
 export interface Capability extends Omit<NativeCapability, 'setupErrno'> {
   /** 'native' when the addon loaded and probed the kernel, 'none' when it did not load. */
   source: 'native' | 'none';
   /** The addon file loaded (or tried) and what put it there: a prebuild package, a from-source build, FLUX_URING_ADDON. */
-  addon?: { path: string; source: 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild' };
+  addon?: { path: string; source: AddonSource };
 }
 
 const NO_OPERATIONS: NativeCapability['operations'] = {

@@ -15,6 +15,7 @@ export {
   setAffinity,
 } from './hints.js';
 export {
+  type AddonSource,
   DESCRIPTOR_UINT32S,
   type HintOutcome,
   type HugePageResidency,

@@ -163,13 +163,16 @@ export interface HugePageResidency {
   reason: string;
 }
 
+/** What put the addon file where the loader found it (addonCandidates' order). */
+export type AddonSource = 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild';
+
 export interface LoadResult {
   binding: NativeBinding | undefined;
   /** Why there is no binding (empty when there is one). */
   reason: string;
   /** The file loaded (or tried), and what put it there. */
   path?: string;
-  source?: 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild';
+  source?: AddonSource;
 }
 
 let loaded: LoadResult | undefined;
@@ -205,7 +208,7 @@ export function prebuildTarget(): string {
 interface Candidate {
   path: string;
   /** What put it there, for the reasons. */
-  source: 'FLUX_URING_ADDON' | 'from-source build' | 'prebuild';
+  source: AddonSource;
 }
 
 /**

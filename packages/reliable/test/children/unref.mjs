@@ -1,5 +1,6 @@
-// argv: backend, 'unref' | 'ref-again'. As @flux/udp's unref child, for a reliable
+// argv: backend, 'unref' | 'ref-again' (test-support/ref-child.mjs): a reliable
 // subscription and a publication connected to it, with messages still being delivered.
+import { exerciseRef } from '../../../../test-support/ref-child.mjs';
 import { ReliablePublication, ReliableSubscription } from '../../dist/index.js';
 
 const [backend, mode] = process.argv.slice(2);
@@ -8,15 +9,5 @@ subscription.onMessage(1, () => {});
 const publication = await ReliablePublication.open({ host: '127.0.0.1', port: subscription.port, streamId: 1, backend });
 if (!(await publication.connected(10_000))) throw new Error('not connected');
 for (let i = 0; i < 100; i++) publication.offer(new Uint8Array(32));
-subscription.unref();
-publication.unref();
-if (mode === 'ref-again') {
-  subscription.ref();
-  publication.ref();
-  setTimeout(async () => {
-    console.log('alive');
-    await publication.close();
-    await subscription.close();
-  }, 300).unref();
-}
+exerciseRef(mode, [publication, subscription]);
 console.log(`opened on ${subscription.backend}`);
