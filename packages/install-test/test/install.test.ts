@@ -104,6 +104,7 @@ describe.runIf(supported)('installed from the packed tarballs', () => {
     expect(uring).toContain('package/scripts/build-native.mjs');
     expect(uring.filter((path) => path.endsWith('.node'))).toEqual([]);
     expect(list(tarballs.get(`@flux/uring-${THIS_TARGET}`) as string).sort()).toEqual([
+      'package/CHANGELOG.md',
       'package/LICENSE',
       'package/README.md',
       'package/build-info.json',
