@@ -2,9 +2,12 @@
  * Counters users can read: plain numbers on the thread that owns the socket. Every
  * datagram dropped increments exactly one counter, so nothing is lost without a count.
  */
-import { Counters } from '@flux/udp';
+import { type CounterSnapshot, Counters } from '@flux/udp';
 
 export class SenderCounters extends Counters {
+  /** The gauges among these counters (see Counters.GAUGES): the congestion window and the pacing rate, as they are now. */
+  static override readonly GAUGES: ReadonlySet<keyof CounterSnapshot<SenderCounters>> = new Set(['congestionWindowBytes', 'pacingBytesPerSecond'] as const);
+
   messagesSent = 0;
   fragmentsSent = 0;
   datagramsSent = 0;

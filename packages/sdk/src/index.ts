@@ -11,6 +11,7 @@
  *   native:    UringUdpSocket, capability, placement hints (@flux/uring)
  *   report:    info(), formatInfo() (`npx flux info`), readCounters(), ringReport() (`npx flux rings`),
  *              exportCounters() / readStats() (`npx flux stat`: counters other processes read)
+ *   metrics:   prometheusText() / metricsHandler() (Prometheus /metrics), registerOpenTelemetryMetrics(meter)
  */
 export * from '@flux/ring';
 export * from '@flux/udp';
@@ -18,6 +19,18 @@ export * from '@flux/reliable';
 export * from '@flux/uring';
 export * from '@flux/journal';
 export { readCounters } from './counters.js';
+export {
+  metricsHandler,
+  type OpenTelemetryBatchResult,
+  type OpenTelemetryInstrumentOptions,
+  type OpenTelemetryMeter,
+  type OpenTelemetryMetricsOptions,
+  type OpenTelemetryObservable,
+  PROMETHEUS_CONTENT_TYPE,
+  type PrometheusOptions,
+  prometheusText,
+  registerOpenTelemetryMetrics,
+} from './metrics.js';
 export { formatJournal, formatRecord, type JournalReport, journalReport, lastRecords, type ReplayToRingOptions, recordJson, replayToRing } from './journal.js';
 export { formatRings, type RingFileReport, ringReport } from './rings.js';
 export { type CounterExport, DEFAULT_STAT_INTERVAL_MS, exportCounters, formatStats, readStats, removeStaleStats, type StatFile } from './stat.js';

@@ -9,6 +9,13 @@ export type CounterSnapshot<T> = { readonly [K in keyof T as T[K] extends number
 
 /** Plain numeric fields; `snapshot()` copies them into a plain object. Every counter set extends it. */
 export class Counters {
+  /**
+   * The counters of this set that are gauges (a level now, that goes up and down), not counts
+   * that only grow: one set per class, what exporters (@flux/sdk's prometheusText) type by.
+   * Empty here: every counter of a set that does not override it is a count.
+   */
+  static readonly GAUGES: ReadonlySet<string> = new Set();
+
   snapshot(): CounterSnapshot<this> {
     return { ...this } as unknown as CounterSnapshot<this>;
   }
