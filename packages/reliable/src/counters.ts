@@ -110,6 +110,12 @@ export class ReceiverCounters extends Counters {
   gapsGivenUp = 0;
   receiveErrors = 0;
   /**
+   * Messages delivered in order that a `messages(streamId, { codec })` iterator's codec could
+   * not decode: dropped there (the protocol delivered them; they are not sent again), each
+   * error to onError as a FluxHandlerError.
+   */
+  undecodable = 0;
+  /**
    * Hot mode only: messages the worker could not put in the owner's ring within
    * HOT_DELIVERY_WAIT_MS. Delivery pauses while fewer slots than a datagram's most
    * messages are free, so this stays 0; it exists so nothing could be lost uncounted.

@@ -28,7 +28,7 @@ import {
   waitOptions,
 } from '@flux/ring/validate';
 import { capability, UringUnavailableError } from '@flux/uring';
-import { ErrorChannel, type ErrorListener, LocalOffer, resolveRingFedOptions, systemError } from '@flux/udp';
+import { ErrorChannel, type ErrorListener, LocalOffer, type ResolvedRingFed, resolveRingFedOptions, systemError } from '@flux/udp';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -171,9 +171,10 @@ class HotWorker {
   }
 }
 
-export type HotReliablePublicationOptions = ReliablePublicationOptions;
+export type HotReliablePublicationOptions<T = Uint8Array | string> = ReliablePublicationOptions<T>;
 
-export class HotReliablePublication {
+/** As ReliablePublication<T>: offer() takes bytes or a string, or with a `codec` the codec's values (encoded on the offering thread). */
+export class HotReliablePublication<T = Uint8Array | string> {
   /** Producers on any thread attach `ring.handle` and claim/publish in place; the worker sends. */
   readonly ring: Ring;
   readonly backend = 'io_uring' as const;
@@ -186,18 +187,19 @@ export class HotReliablePublication {
   private unregisterCounters: () => void = () => {};
   private closed: Promise<void> | undefined;
 
-  private constructor(ring: Ring, hot: HotWorker, open: WorkerMessage) {
+  private constructor(ring: Ring, hot: HotWorker, open: WorkerMessage, codec: ResolvedRingFed['codec']) {
     this.ring = ring;
     this.hot = hot;
     this.sessionId = open.sessionId as number;
     this.datagramBytes = open.datagramBytes as number;
-    this.local = new LocalOffer(ring, this.backPressure);
+    this.local = new LocalOffer(ring, this.backPressure, codec);
   }
 
   /** Starts the worker, which opens the socket and the session (as ReliablePublication.open). */
-  static async open(options: HotReliablePublicationOptions): Promise<HotReliablePublication> {
-    const resolved = resolveRingFedOptions(options); // checked here, before a thread starts
-    const { signal: _, ...cloneable } = options; // an AbortSignal cannot cross to the worker
+  static async open<T = Uint8Array | string>(options: HotReliablePublicationOptions<T>): Promise<HotReliablePublication<T>> {
+    const resolved = resolveRingFedOptions(options as HotReliablePublicationOptions<unknown>); // checked here, before a thread starts
+    // An AbortSignal cannot cross to the worker, nor can a codec (functions): it encodes on this thread.
+    const { signal: _, codec: __, ...cloneable } = options;
     const signal = optionalSignal('signal', options.signal);
     throwIfAborted(signal, 'HotReliablePublication.open()');
     const ring = Ring.create({
@@ -207,7 +209,7 @@ export class HotReliablePublication {
       maxConsumers: 1,
     });
     const { hot, open } = await HotWorker.start('publication', { ...cloneable, sessionId: resolved.sessionId, backend: 'io_uring' }, ring);
-    const publication = new HotReliablePublication(ring, hot, open);
+    const publication = new HotReliablePublication<T>(ring, hot, open, resolved.codec);
     publication.unregisterCounters = registerCounterSource(`hot reliable publication to ${resolved.host}:${resolved.port} stream ${resolved.streamId}`, () =>
       publication.counters(),
     );
@@ -241,7 +243,7 @@ export class HotReliablePublication {
   }
 
   /** As ReliablePublication.offer: a copy into the ring from this thread. */
-  offer(message: Uint8Array | string): number {
+  offer(message: T): number {
     return this.local.offer(message);
   }
 

@@ -43,7 +43,7 @@ import { nowNs, resolveSenderTuning, type SenderTuning } from './options.js';
 import { ReliableSender, type SenderState } from './sender.js';
 
 /** Destination, stream, session, MTU and ring are @flux/udp's ring-fed options (resolved by the same code, with the same defaults). */
-export interface ReliablePublicationOptions extends RingFedOptions {
+export interface ReliablePublicationOptions<T = Uint8Array | string> extends RingFedOptions<T> {
   /** Aborting it while open() runs rejects open() with a FluxAbortError; the socket is closed. */
   signal?: AbortSignal;
   /**
@@ -105,7 +105,8 @@ function drawToken(): { low: number; high: number } {
 /** A publication's options, checked and with their defaults (defaults.ts). */
 type ResolvedPublication = ResolvedRingFed & { sender: SenderTuning };
 
-export class ReliablePublication {
+/** A reliable publication whose offer() takes `T`: bytes or a string, or with a `codec` option the codec's values. */
+export class ReliablePublication<T = Uint8Array | string> {
   readonly ring: Ring;
   readonly counters = new SenderCounters();
   /** Takes it out of the process's counter sources (counter-sources.ts in @flux/ring): at close. */
@@ -140,7 +141,7 @@ export class ReliablePublication {
     this.sessionId = options.sessionId;
     this.streamId = options.streamId;
     this.datagramBytes = datagramBytes;
-    this.local = new LocalOffer(ring, this.counters);
+    this.local = new LocalOffer(ring, this.counters, options.codec);
     this.consumerId = ring.addConsumer();
     const consumer = ring.openConsumer(this.consumerId);
     this.sender = new ReliableSender(
@@ -191,7 +192,7 @@ export class ReliablePublication {
   }
 
   /** Opens a socket connected to `host:port` and starts the session (SETUP until the subscription answers). */
-  static async open(options: ReliablePublicationOptions): Promise<ReliablePublication> {
+  static async open<T = Uint8Array | string>(options: ReliablePublicationOptions<T>): Promise<ReliablePublication<T>> {
     return ReliablePublication.openWith(options, { busyPoll: false });
   }
 
@@ -200,8 +201,8 @@ export class ReliablePublication {
    * publication), and with `busyPoll` the session is driven by turn() in a loop, on io_uring
    * only, not by the event loop.
    */
-  static async openWith(options: ReliablePublicationOptions, how: { ring?: Ring; busyPoll: boolean }): Promise<ReliablePublication> {
-    const resolved: ResolvedPublication = { ...resolveRingFedOptions(options), sender: resolveSenderTuning(options) };
+  static async openWith<T>(options: ReliablePublicationOptions<T>, how: { ring?: Ring; busyPoll: boolean }): Promise<ReliablePublication<T>> {
+    const resolved: ResolvedPublication = { ...resolveRingFedOptions(options as ReliablePublicationOptions<unknown>), sender: resolveSenderTuning(options) };
     const ring =
       how.ring ??
       Ring.create({
@@ -210,14 +211,14 @@ export class ReliablePublication {
         producerMode: resolved.producerMode,
         maxConsumers: 1,
       });
-    const o = options as Partial<ReliablePublicationOptions>;
+    const o = options as Partial<ReliablePublicationOptions<T>>;
     const signal = optionalSignal('signal', o.signal);
     throwIfAborted(signal, 'ReliablePublication.open()');
     const backend = how.busyPoll ? 'io_uring' : optionalChoice('backend', o.backend, ['auto', 'io_uring', 'dgram'] as const, 'auto');
     const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
     const target = { host, port, family, receiveBufferBytes, sendBufferBytes };
-    const publication = new ReliablePublication(ring, resolved, resolved.datagramBytes);
+    const publication = new ReliablePublication<T>(ring, resolved, resolved.datagramBytes);
     const buffer = publication.sender.buffer;
     const { path, choice } = await openOnBackend<SenderLink>(
       backend,
@@ -336,8 +337,9 @@ export class ReliablePublication {
    * BACK_PRESSURED or NOT_CONNECTED (also once closed); a message longer than maxMessageBytes
    * throws a RangeError. A string is sent as its UTF-8 bytes.
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
+   * With a `codec`, `message` is a value it encodes (what encode throws reaches the caller).
    */
-  offer(message: Uint8Array | string): number {
+  offer(message: T): number {
     return this.local.offer(message);
   }
 

@@ -17,6 +17,8 @@ import {
   type BackendOption,
   checkBufferBytes,
   DatagramReader,
+  type DecodedMessage,
+  type DecodingIteratorOptions,
   ErrorChannel,
   type ErrorListener,
   familyOf,
@@ -290,9 +292,19 @@ export class ReliableSubscription {
    * the stream has no handler: its messages are then acknowledged and dropped as
    * `unknownStream`. Closing the subscription ends the loop after the messages queued.
    */
-  messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage> {
+  messages(streamId: number, options?: MessageIteratorOptions): AsyncIterableIterator<ReceivedMessage>;
+  /**
+   * With `{ codec }`: each message decoded in place on the receive path (no copy), yielded as
+   * `{ value, sessionId, streamId }`. One the codec cannot decode was delivered by the
+   * protocol (it is not sent again) but is dropped here and counted (`undecodable`), its
+   * error to onError listeners as a FluxHandlerError.
+   */
+  messages<T>(streamId: number, options: DecodingIteratorOptions<T>): AsyncIterableIterator<DecodedMessage<T>>;
+  messages(streamId: number, options: MessageIteratorOptions = {}): AsyncIterableIterator<ReceivedMessage | DecodedMessage<unknown>> {
     requireInteger('streamId', streamId, 0, 0xffff_ffff);
     const receiver = this.receiver;
+    const counters = this.counters;
+    const errors = this.errors;
     const resume = () => {
       receiver.resume();
       this.schedule();
@@ -301,7 +313,11 @@ export class ReliableSubscription {
       streamId,
       options,
       (queue) => (bytes, offset, length, sessionId, stream) => {
-        queue.push(bytes, offset, length, sessionId, stream);
+        const undecodable = queue.push(bytes, offset, length, sessionId, stream);
+        if (undecodable !== undefined) {
+          counters.undecodable++;
+          errors.droppedError(undecodable);
+        }
         if (queue.full) receiver.pause();
       },
       resume, // a loop that stops must not leave delivery paused

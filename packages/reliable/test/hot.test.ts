@@ -65,6 +65,24 @@ describe('the hot mode (a worker busy-polling io_uring)', () => {
     return;
   }
 
+  it('a hot publication with a codec encodes on the offering thread (the codec never crosses to the worker)', async () => {
+    const { jsonCodec } = (await import(new URL('../../ring/dist/index.js', import.meta.url).href)) as typeof import('@flux/ring');
+    const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend: 'io_uring' });
+    closers.push(() => subscription.close());
+    const values = subscription.messages(STREAM_ID, { codec: jsonCodec<{ n: number }>(), idleTimeoutMs: DEADLINE_MS });
+    const publication = await HotReliablePublication.open({ host: HOST, port: subscription.port, streamId: STREAM_ID, codec: jsonCodec<{ n: number }>() });
+    closers.push(() => publication.close());
+    expect(await publication.connected(DEADLINE_MS)).toBe(true);
+    for (let n = 0; n < 100; n++) expect(publication.offer({ n })).toBeGreaterThanOrEqual(0);
+    expect(await publication.flush(DEADLINE_MS)).toBe(true);
+    const got: number[] = [];
+    for await (const { value } of values) {
+      got.push(value.n);
+      if (got.length === 100) break;
+    }
+    expect(got).toEqual(Array.from({ length: 100 }, (_, n) => n));
+  });
+
   it('a hot publication delivers every message once in order to an event-loop subscription, flushes and ends the stream', async () => {
     const subscription = await ReliableSubscription.open({ port: 0, address: HOST, backend: 'io_uring' });
     closers.push(() => subscription.close());

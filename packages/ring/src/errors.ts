@@ -89,8 +89,9 @@ export class FluxRangeError extends RangeError {
 export class FluxTypeError extends TypeError {
   readonly code = 'ERR_FLUX_INVALID_TYPE' as const;
 
-  constructor(message: string) {
-    super(message);
+  /** `options.cause`: what a refused value made a callee throw (a codec's JSON.stringify). */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'FluxTypeError';
     brand(this);
   }

@@ -1,4 +1,5 @@
 export { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
+export { type Codec, jsonCodec, utf8Codec } from './codec.js';
 export { Consumer, type MessageHandler } from './consumer.js';
 export {
   ConsumerRemovedError,

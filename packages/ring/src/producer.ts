@@ -9,6 +9,7 @@
  * A producer object is thread-local: create one per thread with `ring.createProducer()`.
  */
 import { BACK_PRESSURED, NOT_CONNECTED } from './codes.js';
+import { type Codec, checkEncoded } from './codec.js';
 import { ABORTED_LENGTH } from './layout.js';
 import { isRing, type ProducerView } from './ring-view.js';
 import { rejectSequence, SEQUENCE_MASK } from './sequence.js';
@@ -93,6 +94,34 @@ export abstract class Producer {
   }
 
   /**
+   * Encodes `value` with `codec` (codec.ts) and offers it: its sequence, or BACK_PRESSURED /
+   * NOT_CONNECTED. Bytes from encode are copied in as offer() copies them; a string is
+   * encoded as UTF-8 straight into the claimed slot (no intermediate buffer). A message
+   * longer than maxMessageBytes throws a FluxRangeError naming its length, and nothing is
+   * published (a claim taken for it is aborted). What encode throws reaches the caller.
+   */
+  offerValue<T>(value: T, codec: Codec<T>): number {
+    const encoded = checkEncoded(codec.encode(value));
+    return typeof encoded === 'string' ? this.offerText(encoded) : this.offer(encoded);
+  }
+
+  private offerText(text: string): number {
+    // Every UTF-16 unit is at least one byte of UTF-8: longer than that never fits.
+    if (text.length > this.maxMessageBytes) rejectText(text, this.maxMessageBytes);
+    const sequence = this.tryClaim(1, 0);
+    if (sequence < 0) return sequence;
+    const offset = this.ring.offsetOf(sequence);
+    const { read, written } = encoder.encodeInto(text, this.ring.bytes.subarray(offset, offset + this.maxMessageBytes));
+    if (read < text.length) {
+      this.abort(sequence, 1);
+      rejectText(text, this.maxMessageBytes);
+    }
+    this.fillLengths(sequence, 1, written);
+    this.publish(sequence, 1);
+    return sequence;
+  }
+
+  /**
    * Waits with `strategy` until `count` slots are free or `timeoutMs` passes (Infinity
    * allowed); true if they are. Consumers wake blocked producers when they release slots.
    */
@@ -153,6 +182,12 @@ export abstract class Producer {
   protected markAborted(first: number, count: number): void {
     this.fillLengths(first, count, ABORTED_LENGTH);
   }
+}
+
+const encoder = new TextEncoder();
+
+function rejectText(text: string, maxMessageBytes: number): never {
+  throw new FluxRangeError(`message is ${encoder.encode(text).length} bytes in UTF-8, longer than maxMessageBytes (${maxMessageBytes})`);
 }
 
 export { BACK_PRESSURED, NOT_CONNECTED };

@@ -215,3 +215,5 @@ export function waitOptions(
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new FluxAbortError(what, signal);
 }
+
+export { checkEncoded, optionalCodec } from './codec.js';

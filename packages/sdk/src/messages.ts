@@ -7,16 +7,23 @@
  * `consumer.waitFor(new BusySpinWaitStrategy(), ...)` on a worker of its own).
  *
  *   messages(consumer)           for await (const bytes of ...): a copy per message, yours to keep
+ *   messages(consumer, { codec }) for await (const value of ...): each decoded in place (codec.ts in @flux/ring)
  *   readMessages(consumer, fn)   fn(bytes, offsetBytes, lengthBytes): in place, valid during the call
  */
-import { AsyncWaitStrategy, type Consumer, FluxHandlerError, FluxTypeError, isFluxError, type MessageHandler } from '@flux/ring';
-import { describe, optionalInteger, optionalSignal, optionalTimeout, optionsObject, requireFunction } from '@flux/ring/validate';
+import { AsyncWaitStrategy, type Codec, type Consumer, FluxHandlerError, FluxTypeError, isFluxError, type MessageHandler } from '@flux/ring';
+import { describe, optionalCodec, optionalInteger, optionalSignal, optionalTimeout, optionsObject, requireFunction } from '@flux/ring/validate';
 
 export interface ReadOptions {
   /** Stops the reading (the iterator returns, the promise resolves) once aborted. */
   signal?: AbortSignal;
   /** Ends the reading when no message arrives for this long (default Infinity: only the signal or removal ends it). */
   idleTimeoutMs?: number;
+}
+
+/** messages()'s options: ReadOptions, and how many messages are copied (or decoded) and released at a time. */
+export interface MessagesOptions extends ReadOptions {
+  /** 1 .. 2^31-1, default 256. */
+  maxBatch?: number;
 }
 
 /** One wait lasts at most this long, so an abort is seen within it. */
@@ -81,23 +88,44 @@ function checkOptions(consumer: Consumer, options: ReadOptions | undefined): Che
  * removal of the consumer. Bad arguments reject the first `next()` with a FluxTypeError or
  * FluxRangeError naming them.
  */
-export async function* messages(consumer: Consumer, options?: ReadOptions & { maxBatch?: number }): AsyncGenerator<Uint8Array, void, undefined> {
+export function messages(consumer: Consumer, options?: MessagesOptions): AsyncGenerator<Uint8Array, void, undefined>;
+/**
+ * With `{ codec }`: each message decoded in place (no copy: `decode` gets a view of the slot,
+ * valid during the call) and yielded as the codec's value. A message it cannot decode ends
+ * the iteration with a FluxHandlerError (`cause`: what decode threw), after the values
+ * decoded before it; that message and those before it are consumed.
+ */
+export function messages<T>(consumer: Consumer, options: MessagesOptions & { codec: Codec<T> }): AsyncGenerator<T, void, undefined>;
+export async function* messages(consumer: Consumer, options?: MessagesOptions & { codec?: Codec<unknown> }): AsyncGenerator<unknown, void, undefined> {
   const checked = checkOptions(consumer, options);
   const maxBatch = optionalInteger('maxBatch', options?.maxBatch, 256, 1, MAX_BATCH);
+  const codec = optionalCodec('codec', options?.codec);
   const wait = new AsyncWaitStrategy();
-  const batch: Uint8Array[] = [];
-  const copy: MessageHandler = (bytes, offsetBytes, lengthBytes) => {
-    batch.push(bytes.slice(offsetBytes, offsetBytes + lengthBytes));
-  };
+  const batch: unknown[] = [];
+  let failure: FluxHandlerError | undefined;
+  const take: MessageHandler =
+    codec === undefined
+      ? (bytes, offsetBytes, lengthBytes) => {
+          batch.push(bytes.slice(offsetBytes, offsetBytes + lengthBytes));
+        }
+      : (bytes, offsetBytes, lengthBytes, sequence) => {
+          try {
+            batch.push(codec.decode(bytes.subarray(offsetBytes, offsetBytes + lengthBytes)));
+          } catch (error) {
+            failure = new FluxHandlerError(`codec.decode of ring sequence ${sequence}`, error);
+            throw failure; // stops the poll here: this slot and those before it are consumed
+          }
+        };
   while (await waitForMessage(consumer, wait, checked)) {
     try {
-      consumer.poll(copy, maxBatch);
+      consumer.poll(take, maxBatch);
     } catch (error) {
       if (isRemoved(error)) return; // removed between the wait and the poll
-      throw error;
+      if (error !== failure) throw error;
     }
     for (let i = 0; i < batch.length; i++) yield batch[i];
     batch.length = 0;
+    if (failure !== undefined) throw failure;
   }
 }
 

@@ -124,7 +124,17 @@ function watchExit(worker: Worker): Promise<void> {
 }
 
 /** In a worker started by startWorker(): its rings, attached, and its data. */
-export function workerRings<Data = unknown>(): { rings: Record<string, Ring>; data: Data } {
+export function workerRings<Data = unknown>(): { rings: Record<string, Ring>; data: Data };
+/**
+ * With the names the worker expects: the rings typed by name (`rings.input` is a Ring), and a
+ * FluxRangeError naming any that startWorker() was not given, at once rather than as an
+ * `undefined` later. `Data` then comes second: workerRings<'input' | 'output', MyData>([...]).
+ */
+export function workerRings<const Names extends string, Data = unknown>(names: readonly Names[]): { rings: Record<Names, Ring>; data: Data };
+export function workerRings(names?: readonly string[]): { rings: Record<string, Ring>; data: unknown } {
+  if (names !== undefined && (!Array.isArray(names) || names.some((name) => typeof name !== 'string'))) {
+    throw new FluxTypeError(`names must be an array of ring names (strings), got ${describe(names)}`);
+  }
   const envelope: unknown = workerData !== null && typeof workerData === 'object' ? (workerData as Record<string, unknown>)[KEY] : undefined;
   if (isMainThread || envelope === undefined) {
     throw new FluxTypeError('workerRings() is for a worker started by startWorker(): this thread has no rings from it');
@@ -133,9 +143,16 @@ export function workerRings<Data = unknown>(): { rings: Record<string, Ring>; da
   if (handles === null || typeof handles !== 'object') {
     throw new FluxTypeError(`workerData['${KEY}'] must be what startWorker() put there, got ${describe(envelope)}`);
   }
+  const missing = (names ?? []).filter((name) => !Object.hasOwn(handles, name));
+  if (missing.length > 0) {
+    const given = Object.keys(handles);
+    throw new FluxRangeError(
+      `workerRings() expected rings ${missing.map((name) => JSON.stringify(name)).join(', ')}, which startWorker() was not given (it gave: ${given.length > 0 ? given.map((name) => JSON.stringify(name)).join(', ') : 'none'})`,
+    );
+  }
   const rings: Record<string, Ring> = {};
   for (const [name, handle] of Object.entries(handles)) rings[name] = Ring.attach(handle);
-  return { rings, data: (envelope as Envelope).data as Data };
+  return { rings, data: (envelope as Envelope).data };
 }
 
 /**

@@ -9,8 +9,10 @@ import {
   capability,
   exited,
   exportCounters,
+  FluxHandlerError,
   formatInfo,
   info,
+  jsonCodec,
   messages,
   readCounters,
   readMessages,
@@ -18,6 +20,7 @@ import {
   Ring,
   startWorker,
   Subscription,
+  utf8Codec,
   workerRings,
 } from '../src/index.js';
 
@@ -98,6 +101,63 @@ describe('worker-thread IPC through the facade', () => {
     await expect(messages(consumer, { maxBatch: 0 }).next()).rejects.toThrow(/maxBatch.*0/);
     await expect(readMessages(consumer, () => {}, { idleTimeoutMs: -1 })).rejects.toThrow(/idleTimeoutMs.*-1/);
     await expect(readMessages({} as never, () => {})).rejects.toThrow(TypeError);
+  });
+});
+
+describe('typed messages on rings', () => {
+  const JSON_PRODUCER = new URL('./workers/json-producer.mjs', import.meta.url);
+
+  it('carries values from a worker through a codec (offerValue), read decoded in place by messages({ codec })', async () => {
+    const ring = Ring.create({ capacity: 256, maxMessageBytes: 64 });
+    const consumer = ring.openConsumer(ring.addConsumer());
+    const worker = startWorker(JSON_PRODUCER, { rings: { out: ring }, data: { count: 5_000 } });
+    let wrong = 0;
+    let received = 0;
+    for await (const value of messages(consumer, { codec: jsonCodec<{ i: number; square: number; note: string }>(), idleTimeoutMs: 10_000 })) {
+      if (value.i !== received || value.square !== received * received || value.note !== 'é') wrong++;
+      received++;
+      if (received === 5_000) break;
+    }
+    await exited(worker);
+    expect([received, wrong]).toEqual([5_000, 0]);
+  });
+
+  it('workerRings(names) names a ring the worker expects and was not given, at once', async () => {
+    const ring = Ring.create({ capacity: 8, maxMessageBytes: 64 });
+    ring.addConsumer();
+    const worker = startWorker(JSON_PRODUCER, {
+      rings: { out: ring },
+      data: { count: 1 },
+      workerOptions: { env: { ...process.env, FLUX_TEST_NAMES: 'out,control' } },
+    });
+    await expect(exited(worker)).rejects.toThrow(/^workerRings\(\) expected rings "control", which startWorker\(\) was not given \(it gave: "out"\)$/);
+    await expect(exited(worker)).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('ends the iteration with a FluxHandlerError on a message the codec cannot decode, after the values before it', async () => {
+    const ring = Ring.create({ capacity: 8, maxMessageBytes: 16 });
+    const consumer = ring.openConsumer(ring.addConsumer());
+    const producer = ring.createProducer();
+    producer.offerValue('"one"', utf8Codec);
+    producer.offer(new Uint8Array([0x7b])); // '{': not JSON
+    producer.offerValue('"three"', utf8Codec);
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const value of messages(consumer, { codec: jsonCodec<string>(), idleTimeoutMs: 0 })) got.push(value);
+    })();
+    const error = await reading.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(got).toEqual(['one']);
+    expect(error).toBeInstanceOf(FluxHandlerError);
+    expect((error as FluxHandlerError).message).toMatch(/^codec.decode of ring sequence 1 threw: /);
+    expect((error as FluxHandlerError).cause).toBeInstanceOf(SyntaxError);
+    // The bad message was consumed; reading again goes on after it.
+    const rest: string[] = [];
+    for await (const value of messages(consumer, { codec: jsonCodec<string>(), idleTimeoutMs: 0 })) rest.push(value);
+    expect(rest).toEqual(['three']);
+    await expect(messages(consumer, { codec: {} as never }).next()).rejects.toThrow(/codec must be a codec/);
   });
 });
 

@@ -60,6 +60,8 @@ export const DropReason = {
   RING_FULL: 'ringFull',
   /** The FIFO of a stream's `messages()` iterator was full: the loop body is slower than the network. */
   QUEUE_FULL: 'queueFull',
+  /** A `messages(streamId, { codec })` iterator's codec could not decode the message (its error went to onError). */
+  UNDECODABLE: 'undecodable',
 } as const;
 export type DropReasonName = (typeof DropReason)[keyof typeof DropReason];
 
@@ -91,6 +93,7 @@ export class SubscriptionCounters extends Counters {
   outOfWindow = 0;
   ringFull = 0;
   queueFull = 0;
+  undecodable = 0;
 
   drop(reason: DropReasonName): void {
     this[reason]++;
@@ -108,7 +111,8 @@ export class SubscriptionCounters extends Counters {
       this.tooManySessions +
       this.outOfWindow +
       this.ringFull +
-      this.queueFull
+      this.queueFull +
+      this.undecodable
     );
   }
 

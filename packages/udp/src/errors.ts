@@ -7,6 +7,8 @@
  *                   known), counted first (sendErrors, receiveErrors). With no listener they
  *                   are only counted: UDP's ECONNREFUSED is routine while a peer is not up,
  *                   and must not crash the process.
+ *   drop errors     what made a counted drop (a codec's decode error, as a FluxHandlerError):
+ *                   to the listeners, or only counted, as socket errors
  *   handler errors  FluxHandlerError (`cause`: what the handler threw). With no listener it
  *                   is rethrown on a later turn of the event loop (setImmediate), an uncaught
  *                   exception as a throwing 'message' listener of a node:dgram socket would
@@ -47,6 +49,14 @@ export class ErrorChannel {
   socketError(error: Error): void {
     if (diagnostics.hasSubscribers) diagnostics.publish({ source: this.source, error });
     this.emit(error);
+  }
+
+  /**
+   * The error behind a counted drop (a message a codec could not decode): to the listeners,
+   * or nowhere, as a socket error; a peer's bad bytes must not crash the process.
+   */
+  droppedError(error: Error): void {
+    this.socketError(error);
   }
 
   /** A handler error: to the listeners, or rethrown on a later turn when there are none. */

@@ -6,7 +6,14 @@ export { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes, PROTOCOL_VER
 export { Publication, type PublicationOptions } from './publication.js';
 export { openConnectedSocket, type SendTarget } from './dgram-backend.js';
 export { checkBufferBytes, familyOf, type OpenedSocket, openSocket, type SocketOptions } from './socket.js';
-export { type MessageIteratorOptions, MessageQueue, type ReceivedMessage, StreamIterators } from './message-queue.js';
+export {
+  type DecodedMessage,
+  type DecodingIteratorOptions,
+  type MessageIteratorOptions,
+  MessageQueue,
+  type ReceivedMessage,
+  StreamIterators,
+} from './message-queue.js';
 export { Subscription, type SubscriptionOptions } from './subscription.js';
 export { type Backend, type BackendChoice, type BackendOption, chooseBackend, openOnBackend } from './backend.js';
 /** For @flux/reliable's io_uring links: the same socket setup and completion scheduling as this package's. */

@@ -23,13 +23,20 @@
  * Iteration ends, after the messages already queued, when the subscription closes; at once
  * when the loop breaks (return()), the signal aborts, or no message arrives for idleTimeoutMs.
  */
-import { FluxRangeError, FluxTypeError } from '@flux/ring';
-import { describe, optionalInteger, optionsObject, requireNumber } from '@flux/ring/validate';
+import { type Codec, FluxHandlerError, FluxRangeError, FluxTypeError } from '@flux/ring';
+import { describe, optionalCodec, optionalInteger, optionsObject, requireNumber } from '@flux/ring/validate';
 import type { MessageSink } from './datagram-reader.js';
 
 export interface ReceivedMessage {
   /** A copy of the message: yours to keep. */
   bytes: Uint8Array;
+  sessionId: number;
+  streamId: number;
+}
+
+/** A message as a `messages(streamId, { codec })` iterator yields it: the codec's value, decoded in place (no copy). */
+export interface DecodedMessage<T> {
+  value: T;
   sessionId: number;
   streamId: number;
 }
@@ -41,6 +48,17 @@ export interface MessageIteratorOptions {
   signal?: AbortSignal;
   /** Ends the iteration when no message arrives for this long (default Infinity). */
   idleTimeoutMs?: number;
+}
+
+/**
+ * A decoding iterator's options: `codec.decode` runs on the receive path, on the message in
+ * place (a view valid during the call), and the iterator yields its value. A message it
+ * cannot decode (decode throws) is dropped and counted (`undecodable`); the error goes to
+ * onError listeners as a FluxHandlerError (only counted without listeners: a peer's bad
+ * bytes must not crash the process).
+ */
+export interface DecodingIteratorOptions<T> extends MessageIteratorOptions {
+  codec: Codec<T>;
 }
 
 const DEFAULT_MAX_QUEUED_MESSAGES = 4096;
@@ -56,27 +74,30 @@ const MAX_IDLE_TIMEOUT_MS = 2 ** 31 - 1;
 
 function checkIteratorOptions(
   options: MessageIteratorOptions | undefined,
-): Required<Omit<MessageIteratorOptions, 'signal'>> & { signal: AbortSignal | undefined } {
+): Required<Omit<MessageIteratorOptions, 'signal'>> & { signal: AbortSignal | undefined; codec: Codec<unknown> | undefined } {
   const o = optionsObject('options', options);
   const maxQueuedMessages = optionalInteger('maxQueuedMessages', o.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 1, MAX_QUEUED_MESSAGES);
   const idleTimeoutMs =
     o.idleTimeoutMs === undefined || o.idleTimeoutMs === Infinity ? Infinity : requireNumber('idleTimeoutMs', o.idleTimeoutMs, 0, MAX_IDLE_TIMEOUT_MS);
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new FluxTypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
-  return { maxQueuedMessages, idleTimeoutMs, signal };
+  const codec = optionalCodec('codec', (o as Partial<DecodingIteratorOptions<unknown>>).codec);
+  return { maxQueuedMessages, idleTimeoutMs, signal, codec };
 }
 
-export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
+/** The FIFO behind one iterator: of copies (ReceivedMessage), or with a codec of decoded values (DecodedMessage). */
+export class MessageQueue<M extends ReceivedMessage | DecodedMessage<unknown> = ReceivedMessage> implements AsyncIterableIterator<M> {
   readonly maxQueuedMessages: number;
+  private readonly codec: Codec<unknown> | undefined;
   private readonly idleTimeoutMs: number;
   private readonly signal: AbortSignal | undefined;
-  private readonly items: ReceivedMessage[] = [];
+  private readonly items: M[] = [];
   private head = 0;
   /** No more pushes: the subscription closed. Queued messages are still yielded. */
   private ended = false;
   /** Iteration is over (break, abort, idle): nothing more is yielded. */
   private finished = false;
-  private waiter: ((result: IteratorResult<ReceivedMessage, undefined>) => void) | undefined;
+  private waiter: ((result: IteratorResult<M, undefined>) => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Called once when iteration is over, however it ended: the owner unregisters. */
   private readonly onFinish: () => void;
@@ -88,6 +109,7 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
     this.maxQueuedMessages = checked.maxQueuedMessages;
     this.idleTimeoutMs = checked.idleTimeoutMs;
     this.signal = checked.signal;
+    this.codec = checked.codec;
     this.onFinish = onFinish;
     if (this.signal?.aborted)
       this.finished = true; // over before it began: the owner registers nothing
@@ -109,21 +131,37 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
     return this.finished;
   }
 
-  /** Copies one message in; the owner decides beforehand whether a full FIFO takes it. */
-  push(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, sessionId: number, streamId: number): void {
-    if (this.finished || this.ended) return;
-    // Not bytes.slice(): on a Buffer (node:dgram's) that is a view of memory it may reuse.
-    const copy = new Uint8Array(lengthBytes);
-    copy.set(bytes.subarray(offsetBytes, offsetBytes + lengthBytes));
-    const message: ReceivedMessage = { bytes: copy, sessionId, streamId };
+  /**
+   * Copies one message in (with a codec: decodes it in place); the owner decides beforehand
+   * whether a full FIFO takes it. Returns the codec's error, as a FluxHandlerError, when it
+   * could not decode the message (nothing was queued: the owner counts it); else undefined.
+   */
+  push(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, sessionId: number, streamId: number): FluxHandlerError | undefined {
+    if (this.finished || this.ended) return undefined;
+    let message: M;
+    if (this.codec !== undefined) {
+      let value: unknown;
+      try {
+        value = this.codec.decode(bytes.subarray(offsetBytes, offsetBytes + lengthBytes));
+      } catch (error) {
+        return new FluxHandlerError(`codec.decode of a message on stream ${streamId} (session ${sessionId})`, error);
+      }
+      message = { value, sessionId, streamId } as M;
+    } else {
+      // Not bytes.slice(): on a Buffer (node:dgram's) that is a view of memory it may reuse.
+      const copy = new Uint8Array(lengthBytes);
+      copy.set(bytes.subarray(offsetBytes, offsetBytes + lengthBytes));
+      message = { bytes: copy, sessionId, streamId } as M;
+    }
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
       this.clearIdle();
       waiter({ done: false, value: message });
-      return;
+      return undefined;
     }
     this.items.push(message);
+    return undefined;
   }
 
   /** The subscription closed: yield what is queued, then end. */
@@ -132,7 +170,7 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
     if (this.length === 0) this.finish();
   }
 
-  next(): Promise<IteratorResult<ReceivedMessage, undefined>> {
+  next(): Promise<IteratorResult<M, undefined>> {
     if (this.length > 0) return Promise.resolve({ done: false, value: this.take() });
     if (this.finished || this.ended) {
       this.finish();
@@ -145,7 +183,7 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
     });
   }
 
-  return(): Promise<IteratorResult<ReceivedMessage, undefined>> {
+  return(): Promise<IteratorResult<M, undefined>> {
     this.finish();
     return Promise.resolve(DONE);
   }
@@ -154,9 +192,9 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
     return this;
   }
 
-  private take(): ReceivedMessage {
+  private take(): M {
     const message = this.items[this.head];
-    this.items[this.head++] = undefined as unknown as ReceivedMessage; // let it be collected
+    this.items[this.head++] = undefined as unknown as M; // let it be collected
     if (this.head >= COMPACT_AFTER && this.head * 2 >= this.items.length) {
       this.items.splice(0, this.head);
       this.head = 0;
@@ -189,7 +227,7 @@ export class MessageQueue implements AsyncIterableIterator<ReceivedMessage> {
 
 /** A subscription's iterators: each queue is its stream's sink until its iteration ends. */
 export class StreamIterators {
-  private readonly queues = new Set<MessageQueue>();
+  private readonly queues = new Set<{ end(): void }>();
   private readonly sinks: Map<number, MessageSink>;
 
   constructor(sinks: Map<number, MessageSink>) {
@@ -200,9 +238,14 @@ export class StreamIterators {
    * A queue for stream `streamId`, registered (replacing any handler) with the sink
    * `sinkFor(queue)` builds; `onFinish` runs once its iteration ends, after it is unregistered.
    */
-  open(streamId: number, options: MessageIteratorOptions | undefined, sinkFor: (queue: MessageQueue) => MessageSink, onFinish?: () => void): MessageQueue {
+  open<M extends ReceivedMessage | DecodedMessage<unknown>>(
+    streamId: number,
+    options: MessageIteratorOptions | undefined,
+    sinkFor: (queue: MessageQueue<M>) => MessageSink,
+    onFinish?: () => void,
+  ): MessageQueue<M> {
     let sink: MessageSink | undefined;
-    const queue: MessageQueue = new MessageQueue(options, () => {
+    const queue: MessageQueue<M> = new MessageQueue<M>(options, () => {
       this.queues.delete(queue);
       if (this.sinks.get(streamId) === sink) this.sinks.delete(streamId);
       onFinish?.();

@@ -41,7 +41,7 @@ import { ErrorChannel, type ErrorListener } from './errors.js';
 const BACKENDS = ['auto', 'io_uring', 'dgram'] as const;
 
 /** A publication's options: the ring-fed ones every publication takes (ring-fed.ts), and its own. */
-export interface PublicationOptions extends RingFedOptions {
+export interface PublicationOptions<T = Uint8Array | string> extends RingFedOptions<T> {
   /** Datagrams handed to the socket and not yet sent (default 256: libuv batches queued sends). */
   maxDatagramsInFlight?: number;
   /** 'auto' (default): io_uring where @flux/uring says it is usable, else node:dgram. */
@@ -62,7 +62,8 @@ const IDLE_WAIT_MS = 1000;
  * can go round again; the bound keeps a drain fed by other threads from holding the loop. */
 const MAX_DRAIN_PASSES = 8;
 
-export class Publication {
+/** A publication whose offer() takes `T`: bytes or a string, or with a `codec` option the codec's values. */
+export class Publication<T = Uint8Array | string> {
   readonly ring: Ring;
   readonly counters = new PublicationCounters();
   readonly streamId: number;
@@ -124,7 +125,7 @@ export class Publication {
     );
     this.pool = new DatagramPool(this.maxInFlight, this.datagramBytes);
     this.sendOrder = new Array(this.maxInFlight).fill(undefined);
-    this.local = new LocalOffer(this.ring, this.counters);
+    this.local = new LocalOffer(this.ring, this.counters, options.codec);
   }
 
   /** The kernel interface the datagrams go through: 'io_uring' or 'dgram' (see backend.ts). */
@@ -141,16 +142,17 @@ export class Publication {
    * Opens a socket connected to `host:port` and starts the sender. Bad options throw
    * (reject) a FluxTypeError or FluxRangeError naming the option; an error the system
    * raises while the socket is set up (a bind, a buffer size) rejects, as Node reports it.
+   * With `codec`, the publication is typed by it: `offer(value: T)`.
    */
-  static async open(options: PublicationOptions): Promise<Publication> {
-    const resolved = resolveRingFedOptions(options);
-    const o = options as Partial<PublicationOptions>;
+  static async open<T = Uint8Array | string>(options: PublicationOptions<T>): Promise<Publication<T>> {
+    const resolved = resolveRingFedOptions(options as PublicationOptions<unknown>);
+    const o = options as Partial<PublicationOptions<T>>;
     const signal = optionalSignal('signal', o.signal);
     throwIfAborted(signal, 'Publication.open()');
     const maxDatagramsInFlight = optionalInteger('maxDatagramsInFlight', o.maxDatagramsInFlight, DEFAULT_MAX_DATAGRAMS_IN_FLIGHT, 1, 65536);
     const segmentOffload = optionalBoolean('segmentOffload', o.segmentOffload, true);
     const backend = optionalChoice('backend', o.backend, BACKENDS, 'auto');
-    const publication = new Publication(resolved, maxDatagramsInFlight);
+    const publication = new Publication<T>(resolved, maxDatagramsInFlight);
     const { host, port, family, receiveBufferBytes, sendBufferBytes } = resolved;
     await publication.openSendPath({ host, port, family, receiveBufferBytes, sendBufferBytes }, backend, segmentOffload);
     publication.senderDone = publication.runSender();
@@ -214,8 +216,9 @@ export class Publication {
    * TextDecoder().decode(bytes)); anything else (an ArrayBuffer, a Uint16Array, an array)
    * throws a FluxTypeError.
    * Producers in other threads attach `publication.ring.handle` and claim/publish in place.
+   * With a `codec`, `message` is a value it encodes (what encode throws reaches the caller).
    */
-  offer(message: Uint8Array | string): number {
+  offer(message: T): number {
     return this.local.offer(message);
   }
 

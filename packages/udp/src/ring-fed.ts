@@ -7,8 +7,8 @@
  *   producers (any thread) --claim/publish--> ring --the publication's sender--> socket
  *   offer() on this thread --> LocalOffer --> one producer of its own, made on first use
  */
-import { BACK_PRESSURED, FluxRangeError, NOT_CONNECTED, type Producer, type ProducerModeName, type Ring } from '@flux/ring';
-import { optionalChoice, optionalInteger, requireBytes, requireInteger, requireObject, requireString } from '@flux/ring/validate';
+import { BACK_PRESSURED, type Codec, FluxRangeError, NOT_CONNECTED, type Producer, type ProducerModeName, type Ring } from '@flux/ring';
+import { optionalChoice, optionalCodec, optionalInteger, requireBytes, requireInteger, requireObject, requireString } from '@flux/ring/validate';
 import { DEFAULT_RING_CAPACITY } from './defaults.js';
 import { DEFAULT_MTU_BYTES, maxDatagramBytes, maxFramePayloadBytes } from './frame-layout.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
@@ -21,8 +21,11 @@ const MAX_MESSAGE_BYTES = 2 ** 30;
 const MIN_MTU_BYTES = 576;
 const MAX_MTU_BYTES = 65_535;
 
-/** The options every ring-fed publication takes. */
-export interface RingFedOptions extends SocketOptions {
+/**
+ * The options every ring-fed publication takes. `T` is what offer() takes: bytes or a string
+ * without a codec, the codec's values with one.
+ */
+export interface RingFedOptions<T = Uint8Array | string> extends SocketOptions {
   /** Destination host (an address or a name). */
   host: string;
   port: number;
@@ -37,6 +40,13 @@ export interface RingFedOptions extends SocketOptions {
   ringCapacity?: number;
   /** 'multi' (default: any thread may publish) or 'single'. */
   producerMode?: ProducerModeName;
+  /**
+   * Turns offer()'s values into message bytes (codec.ts in @flux/ring: jsonCodec(), utf8Codec,
+   * or your own, e.g. msgpackr's pack/unpack). Without one, offer() takes bytes or a string.
+   * Producers in other threads still claim and write bytes in place, or call
+   * `producer.offerValue(value, codec)`.
+   */
+  codec?: Codec<T>;
 }
 
 export interface ResolvedRingFed {
@@ -53,10 +63,11 @@ export interface ResolvedRingFed {
   readonly producerMode: ProducerModeName;
   readonly receiveBufferBytes: number | undefined;
   readonly sendBufferBytes: number | undefined;
+  readonly codec: Codec<unknown> | undefined;
 }
 
 /** Checks and defaults the ring-fed options (a FluxTypeError / FluxRangeError naming the option). */
-export function resolveRingFedOptions(options: RingFedOptions): ResolvedRingFed {
+export function resolveRingFedOptions(options: RingFedOptions<unknown>): ResolvedRingFed {
   const o = requireObject('options', options);
   const host = requireString('host', o.host);
   const port = requireInteger('port', o.port, 1, 65535);
@@ -82,6 +93,7 @@ export function resolveRingFedOptions(options: RingFedOptions): ResolvedRingFed 
     producerMode: optionalChoice('producerMode', o.producerMode, ['single', 'multi'] as const, 'multi'),
     receiveBufferBytes: o.receiveBufferBytes,
     sendBufferBytes: o.sendBufferBytes,
+    codec: optionalCodec('codec', o.codec),
   };
 }
 
@@ -90,7 +102,8 @@ export function resolveRingFedOptions(options: RingFedOptions): ResolvedRingFed 
  * its UTF-8 bytes (encoded into a scratch buffer, then copied into the ring as bytes are);
  * one whose UTF-8 is longer than maxMessageBytes throws a FluxRangeError, never truncated.
  * After close() every offer returns NOT_CONNECTED (the ring's own producer would go on
- * accepting until it wrapped, and those messages would go nowhere).
+ * accepting until it wrapped, and those messages would go nowhere). With a codec, each value
+ * is encoded first (producer.offerValue: a string result is written as UTF-8 into the slot).
  */
 export class LocalOffer {
   private producer: Producer | undefined;
@@ -100,14 +113,24 @@ export class LocalOffer {
   constructor(
     private readonly ring: Ring,
     private readonly counters: { backPressured: number },
+    private readonly codec: Codec<unknown> | undefined = undefined,
   ) {}
 
   /** Copies `message` into the ring: its sequence, BACK_PRESSURED (counted) or NOT_CONNECTED. */
-  offer(message: Uint8Array | string): number {
+  offer(message: unknown): number {
+    if (this.codec !== undefined) return this.offerValue(message, this.codec);
     const bytes = typeof message === 'string' ? this.encode(message) : requireBytes('message', message);
     if (this.closed) return NOT_CONNECTED;
     this.producer ??= this.ring.createProducer();
     const result = this.producer.offer(bytes);
+    if (result === BACK_PRESSURED) this.counters.backPressured++;
+    return result;
+  }
+
+  private offerValue(value: unknown, codec: Codec<unknown>): number {
+    if (this.closed) return NOT_CONNECTED;
+    this.producer ??= this.ring.createProducer();
+    const result = this.producer.offerValue(value, codec);
     if (result === BACK_PRESSURED) this.counters.backPressured++;
     return result;
   }

@@ -36,7 +36,7 @@ import {
 } from './defaults.js';
 import { openDgramReceivePath } from './dgram-backend.js';
 import { ErrorChannel, type ErrorListener } from './errors.js';
-import { type MessageIteratorOptions, type ReceivedMessage, StreamIterators } from './message-queue.js';
+import { type DecodedMessage, type DecodingIteratorOptions, type MessageIteratorOptions, type ReceivedMessage, StreamIterators } from './message-queue.js';
 import type { DatagramSink, ReceivePath } from './paths.js';
 import { checkBufferBytes, familyOf, type SocketOptions } from './socket.js';
 import { openUringReceivePath } from './uring-backend.js';
@@ -269,12 +269,24 @@ export class Subscription {
    * loop body runs on its own turn: what it throws rejects the caller's own async function
    * and ends the iteration through return()), so there are no handler errors to report.
    */
-  messages(streamId: number, options?: MessageIteratorOptions): AsyncIterableIterator<ReceivedMessage> {
+  messages(streamId: number, options?: MessageIteratorOptions): AsyncIterableIterator<ReceivedMessage>;
+  /**
+   * With `{ codec }`: each message decoded in place on the receive path (no copy), yielded as
+   * `{ value, sessionId, streamId }`. One the codec cannot decode is dropped and counted
+   * (`undecodable`), its error to onError listeners as a FluxHandlerError.
+   */
+  messages<T>(streamId: number, options: DecodingIteratorOptions<T>): AsyncIterableIterator<DecodedMessage<T>>;
+  messages(streamId: number, options?: MessageIteratorOptions): AsyncIterableIterator<ReceivedMessage | DecodedMessage<unknown>> {
     this.checkStream(streamId);
     const counters = this.counters;
+    const errors = this.errors;
     const queue = this.iterators.open(streamId, options, (queue) => (bytes, offset, length, sessionId, stream) => {
-      if (queue.full) counters.drop(DropReason.QUEUE_FULL);
-      else queue.push(bytes, offset, length, sessionId, stream);
+      if (queue.full) return counters.drop(DropReason.QUEUE_FULL);
+      const undecodable = queue.push(bytes, offset, length, sessionId, stream);
+      if (undecodable !== undefined) {
+        counters.drop(DropReason.UNDECODABLE);
+        errors.droppedError(undecodable);
+      }
     });
     if (this.closed !== undefined) queue.end();
     return queue;
