@@ -5,7 +5,9 @@
 // @flux/reliable fall back to node:dgram on their own).
 //
 //   node examples/uring-zero-copy.mjs
-import { capability, DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/sdk';
+import { capability } from '@flux/sdk';
+// The native socket and its seam constants are below the facade: @flux/sdk/uring (all of @flux/uring).
+import { DESCRIPTOR_UINT32S, RECORD_INT32S, RecordKind, SendFlag, UringUdpSocket } from '@flux/sdk/uring';
 
 const COUNT = 2_000;
 const DATAGRAM_BYTES = 8192;

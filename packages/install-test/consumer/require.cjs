@@ -9,4 +9,6 @@ let read = 0;
 consumer.poll(() => {
   read++;
 });
-console.log(JSON.stringify({ read, uring: typeof require('@flux/uring').capability, addon: sdk.capability().addon?.source }));
+// A subpath (@flux/sdk/<package>: the package whole) resolves under require too, to the same class.
+const sameRing = require('@flux/sdk/ring').Ring === sdk.Ring;
+console.log(JSON.stringify({ read, uring: typeof require('@flux/uring').capability, addon: sdk.capability().addon?.source, sameRing }));

@@ -1,7 +1,7 @@
 /**
  * The packages as a user gets them: every published package packed (its prepack guard
  * runs), the tarballs installed into a fresh project outside the workspace, once with npm
- * and once with pnpm, and used there as an app would: the README's quick start (a worker
+ * and once with pnpm, and used there as an app would: the quick start the README links (a worker
  * ring and a reliable UDP stream), `npx @flux/sdk info`, a CommonJS require(), and a TypeScript check
  * of a small consumer. No install script runs (pnpm 10 runs none; npm is told to run none):
  * the addon must come from the platform package its os/cpu/libc fields select.
@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const CONSUMER = new URL('../consumer/', import.meta.url).pathname;
-/** The README's quick start, run as it is from the installed packages. */
+/** The quick start the README links (examples/quick-start.mjs), run as it is from the installed packages. */
 const QUICK_START = new URL('../../../examples/quick-start.mjs', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 const TSC = join(dirname(require.resolve('typescript/package.json')), 'bin/tsc');
@@ -136,7 +136,7 @@ describe.runIf(supported)('installed from the packed tarballs', () => {
         }
       });
 
-      it("runs the README's quick start (examples/quick-start.mjs), with no warning", () => {
+      it('runs the quick start (examples/quick-start.mjs), with no warning', () => {
         const result = run(process.execPath, ['quick-start.mjs'], directory);
         expect(result.stdout).toMatch(
           /^worker -> main thread through a ring: 100000 messages, in order\npublication -> subscription over UDP: 100000 messages, in order, \d+ NAKs\n$/,
@@ -153,7 +153,7 @@ describe.runIf(supported)('installed from the packed tarballs', () => {
       });
 
       it('loads from CommonJS', () => {
-        expect(JSON.parse(run(process.execPath, ['require.cjs'], directory).stdout)).toEqual({ read: 1, uring: 'function', addon: 'prebuild' });
+        expect(JSON.parse(run(process.execPath, ['require.cjs'], directory).stdout)).toEqual({ read: 1, uring: 'function', addon: 'prebuild', sameRing: true });
       });
 
       it('type-checks a TypeScript consumer against the published types', () => {

@@ -2,7 +2,7 @@
  * Counters users can read: plain numbers on the thread that owns the socket. Every
  * datagram dropped increments exactly one counter, so nothing is lost without a count.
  */
-import { type CounterSnapshot, Counters } from '@flux/udp';
+import { type CounterSnapshot, Counters, type SubscriptionCounters } from '@flux/udp';
 
 export class SenderCounters extends Counters {
   /** The gauges among these counters (see Counters.GAUGES): the congestion window and the pacing rate, as they are now. */
@@ -122,3 +122,12 @@ export class ReceiverCounters extends Counters {
    */
   ringOverruns = 0;
 }
+
+/**
+ * A reliable subscription's counters as one flat snapshot (its counter source, and a hot
+ * subscription's counters()): the receiver's counters, and the message counters (a
+ * SubscriptionCounters: reassembly, handler errors, drops) prefixed 'message.'.
+ */
+export type ReliableSubscriptionSnapshot = CounterSnapshot<ReceiverCounters> & {
+  readonly [K in keyof CounterSnapshot<SubscriptionCounters> as `message.${K & string}`]: number;
+};

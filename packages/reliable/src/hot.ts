@@ -28,7 +28,8 @@ import {
   waitOptions,
 } from '@flux/ring/validate';
 import { capability, UringUnavailableError } from '@flux/uring';
-import { ErrorChannel, type ErrorListener, LocalOffer, type ResolvedRingFed, resolveRingFedOptions, systemError } from '@flux/udp';
+import { type CounterSnapshot, ErrorChannel, type ErrorListener, LocalOffer, type ResolvedRingFed, resolveRingFedOptions, systemError } from '@flux/udp';
+import type { ReliableSubscriptionSnapshot, SenderCounters } from './counters.js';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -268,10 +269,10 @@ export class HotReliablePublication<T = Uint8Array | string> {
   }
 
   /** Counters as ReliablePublication's, a copy at most HOT_COUNTERS_EVERY_TURNS turns old (backPressured: this thread's offers). */
-  counters(): Record<string, number> {
+  counters(): CounterSnapshot<SenderCounters> {
     const counters = this.hot.counters();
     counters.backPressured += this.backPressure.backPressured;
-    return counters;
+    return counters as unknown as CounterSnapshot<SenderCounters>;
   }
 
   onError(listener: ErrorListener): () => void {
@@ -359,8 +360,8 @@ export class HotReliableSubscription {
   }
 
   /** Counters as ReliableSubscription's (`counters` and, prefixed `message.`, `messageCounters`), a copy at most HOT_COUNTERS_EVERY_TURNS turns old. */
-  counters(): Record<string, number> {
-    return this.hot.counters();
+  counters(): ReliableSubscriptionSnapshot {
+    return this.hot.counters() as unknown as ReliableSubscriptionSnapshot;
   }
 
   onError(listener: ErrorListener): () => void {

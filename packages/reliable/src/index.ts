@@ -11,5 +11,5 @@ export {
   sessionMemoryFor,
 } from './receiver.js';
 export { ReliableSender, type SenderOptions, type SenderState, type SenderTiming, type SenderTransport } from './sender.js';
-export { ReceiverCounters, SenderCounters } from './counters.js';
+export { ReceiverCounters, type ReliableSubscriptionSnapshot, SenderCounters } from './counters.js';
 export * as ControlLayout from './control-layout.js';

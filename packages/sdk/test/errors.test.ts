@@ -20,9 +20,9 @@ import {
   Ring,
   startWorker,
   Subscription,
-  UringUdpSocket,
   WorkerExitError,
 } from '../src/index.js';
+import { UringUdpSocket } from '../src/subpaths/uring.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 

@@ -8,6 +8,7 @@ import * as ring from '@flux/ring';
 import * as udp from '@flux/udp';
 import * as uring from '@flux/uring';
 import * as sdk from '../src/index.js';
+import * as sdkUring from '../src/subpaths/uring.js';
 
 describe('the facade’s types', () => {
   it('re-exports each package’s classes and functions unchanged', () => {
@@ -17,7 +18,7 @@ describe('the facade’s types', () => {
     expectTypeOf(sdk.Subscription).toEqualTypeOf(udp.Subscription);
     expectTypeOf(sdk.ReliablePublication).toEqualTypeOf(reliable.ReliablePublication);
     expectTypeOf(sdk.ReliableSubscription).toEqualTypeOf(reliable.ReliableSubscription);
-    expectTypeOf(sdk.UringUdpSocket).toEqualTypeOf(uring.UringUdpSocket);
+    expectTypeOf(sdkUring.UringUdpSocket).toEqualTypeOf(uring.UringUdpSocket); // below the facade: @flux/sdk/uring
     expectTypeOf(sdk.capability).toEqualTypeOf(uring.capability);
   });
 
@@ -67,6 +68,16 @@ describe('the facade’s types', () => {
     expectTypeOf<sdk.Publication['offer']>().parameter(0).toEqualTypeOf<Uint8Array | string>();
     expectTypeOf<sdk.FluxAbortError['code']>().toEqualTypeOf<sdk.FluxErrorCode>();
     expectTypeOf<Parameters<sdk.ReliablePublication['flush']>[0]>().toEqualTypeOf<number | sdk.WaitOptions | undefined>();
+    // Hot endpoints' counters, typed as the event-loop endpoints' snapshots (a typo does not compile).
+    expectTypeOf<ReturnType<sdk.HotReliablePublication['counters']>>().toEqualTypeOf<sdk.CounterSnapshot<sdk.SenderCounters>>();
+    expectTypeOf<ReturnType<sdk.HotReliableSubscription['counters']>>().toEqualTypeOf<sdk.ReliableSubscriptionSnapshot>();
+    expectTypeOf<sdk.ReliableSubscriptionSnapshot>().toHaveProperty('message.messagesReceived').toEqualTypeOf<number>();
+    expectTypeOf<sdk.ReliableSubscriptionSnapshot>().toHaveProperty('naksSent').toEqualTypeOf<number>();
+    const hotCounters = (publication: sdk.HotReliablePublication) => {
+      // @ts-expect-error: no such counter
+      publication.counters().messageSent;
+    };
+    expectTypeOf(hotCounters).toBeFunction();
   });
 
   it('types messages beyond bytes by their codec: publications, subscriptions, rings, worker rings', () => {
