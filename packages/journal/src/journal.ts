@@ -11,7 +11,7 @@
  *   commit    checksum, index entries, then the length with Atomics.store (records.ts)
  *   wake      when a reader sleeps (SLEEPERS), bump WAKE and wake it
  *   sync      per the policy: fdatasync the segments up to the committed prefix, then raise
- *             DURABLE_POSITION (what a power loss keeps: see the README's table)
+ *             DURABLE_POSITION (what a power loss keeps: see the table in docs/journal.md)
  *   retain    on a roll: delete the oldest whole segments past the size or age bound
  *
  * A record's position is its first byte's place in the journal's stream; appends return it.
