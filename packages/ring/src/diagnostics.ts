@@ -13,8 +13,13 @@
  *   flux:reliable:session  { source, event }                  a reliable subscription's session
  *                                                             events: begin, gap, end, timeout,
  *                                                             failed (ReliableEvent)
+ *
+ * NODE_DEBUG=flux (util.debuglog) prints the same events as lines on stderr, subscribed
+ * here once when the process starts with it; without it nothing subscribes, and publishing
+ * stays free.
  */
-import { channel } from 'node:diagnostics_channel';
+import { channel, subscribe } from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
 
 export const DIAGNOSTICS_CHANNELS = {
   endpoint: 'flux:endpoint',
@@ -25,3 +30,19 @@ export const DIAGNOSTICS_CHANNELS = {
 export const endpointChannel = channel(DIAGNOSTICS_CHANNELS.endpoint);
 export const errorChannel = channel(DIAGNOSTICS_CHANNELS.error);
 export const reliableSessionChannel = channel(DIAGNOSTICS_CHANNELS.reliableSession);
+
+const debug = debuglog('flux');
+if (debug.enabled) {
+  subscribe(DIAGNOSTICS_CHANNELS.endpoint, (message) => {
+    const { type, name } = message as { type: string; name: string };
+    debug('%s %s', type, name);
+  });
+  subscribe(DIAGNOSTICS_CHANNELS.error, (message) => {
+    const { source, error } = message as { source: string; error: Error };
+    debug('error from %s: %s', source, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  });
+  subscribe(DIAGNOSTICS_CHANNELS.reliableSession, (message) => {
+    const { source, event } = message as { source: string; event: { type: string } & Record<string, unknown> };
+    debug('%s: session %s %o', source, event.type, event);
+  });
+}

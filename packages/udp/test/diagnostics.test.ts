@@ -3,7 +3,9 @@
  * 'flux:error' carries every error an endpoint reports, with its source, whether or not
  * onError listens.
  */
+import { spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { fileURLToPath } from 'node:url';
 import { DIAGNOSTICS_CHANNELS, FluxHandlerError } from '@flux/ring';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Publication, Subscription } from '../src/index.js';
@@ -49,5 +51,28 @@ describe('diagnostics channels', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0].message.source).toBe(`udp subscription on 127.0.0.1:${subscription.port}`);
     expect(errors[0].message.error).toBeInstanceOf(FluxHandlerError);
+  });
+
+  it('NODE_DEBUG=flux prints every endpoint open and close and every error as a line on stderr; without it, nothing', () => {
+    const child = fileURLToPath(new URL('./children/debug-log.mjs', import.meta.url));
+    const run = (nodeDebug: string | undefined) =>
+      spawnSync(process.execPath, [child], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_DEBUG: nodeDebug } });
+    const debugged = run('flux');
+    expect(debugged.stdout.trim()).toBe('delivered');
+    const lines = debugged.stderr.split('\n').filter((line) => /^FLUX \d+: /.test(line));
+    const text = lines.map((line) =>
+      line
+        .replace(/^FLUX \d+: /, '')
+        .replace(/:\d+/g, ':PORT')
+        .replace(/ #\d+$/, ' #N'),
+    );
+    expect(text).toContain('open udp subscription on 127.0.0.1:PORT #N');
+    expect(text).toContain('open udp publication to 127.0.0.1:PORT stream 1 #N');
+    expect(text).toContain('error from udp subscription on 127.0.0.1:PORT: FluxHandlerError: the onMessage handler of stream 1 threw: handler broke');
+    expect(text).toContain('close udp publication to 127.0.0.1:PORT stream 1 #N');
+    expect(text).toContain('close udp subscription on 127.0.0.1:PORT #N');
+    const quiet = run(undefined);
+    expect(quiet.stdout.trim()).toBe('delivered');
+    expect(quiet.stderr).not.toMatch(/^FLUX \d+: /m);
   });
 });
