@@ -30,7 +30,8 @@ if (isMainThread) {
     const message = new Uint8Array(4);
     for (let i = 0; i < COUNT; ) {
       new DataView(message.buffer).setUint32(0, i, true);
-      if (publication.offer(message) === BACK_PRESSURED) await new Promise((resolve) => setImmediate(resolve)); // let it send
+      if (publication.offer(message) === BACK_PRESSURED)
+        await new Promise((resolve) => setImmediate(resolve)); // let it send
       else i++;
     }
     await publication.close(); // flushes, then ends the stream

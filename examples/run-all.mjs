@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { capability } from '@flux/sdk';
 
 const examples = {
+  // The README's hello world, verbatim (checked below).
+  'hello.mjs': /^hello from a worker thread$/m,
   'quick-start.mjs':
     /^worker -> main thread through a ring: 100000 messages, in order\npublication -> subscription over UDP: 100000 messages, in order, \d+ NAKs$/m,
   'ring-worker-ipc.mjs': /^received 1000000 messages from the worker, 0 out of order or corrupt$/m,
@@ -35,14 +37,19 @@ for (const [file, expected] of Object.entries(examples)) {
   if (!ok) failed++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${file}: ${output.trim()}`);
 }
-// A README code block marked <!-- example:FILE --> must be exactly that example (none today:
-// the README's quick start links examples/quick-start.mjs, run above).
+// A README code block marked <!-- example:FILE --> must be exactly that example (the hello
+// world, hello.mjs, run above), and there must be one.
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 for (const match of readme.matchAll(/<!-- example:(\S+) -->\n```js\n([\s\S]*?)```/g)) {
   const same = readFileSync(new URL(match[1], import.meta.url), 'utf8') === match[2];
   if (!same) failed++;
-  console.log(`${same ? 'ok  ' : 'FAIL'} README quick start is ${match[1]} verbatim`);
+  console.log(`${same ? 'ok  ' : 'FAIL'} README hello world is ${match[1]} verbatim`);
 }
-const checks = Object.keys(examples).length + [...readme.matchAll(/<!-- example:/g)].length;
+const marked = [...readme.matchAll(/<!-- example:/g)].length;
+if (marked === 0) {
+  failed++;
+  console.log('FAIL the README has no <!-- example:FILE --> block: its hello world would go untested');
+}
+const checks = Object.keys(examples).length + Math.max(marked, 1);
 console.log(`${checks - failed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
