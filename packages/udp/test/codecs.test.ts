@@ -4,25 +4,15 @@
  * message the codec cannot decode is a counted drop (`undecodable`) with its error on
  * onError, never an exception that would take the process down.
  */
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type Codec, FluxHandlerError, FluxTypeError, jsonCodec, utf8Codec } from '@flux/ring';
 import { capability } from '@flux/uring';
 import type { Backend } from '../src/backend.js';
 import { Publication } from '../src/publication.js';
 import { Subscription } from '../src/subscription.js';
+import { closedAfterEach, until } from './support.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
+const open = closedAfterEach();
 
 interface Order {
   id: number;

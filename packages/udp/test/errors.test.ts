@@ -6,25 +6,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FluxHandlerError, isFluxError } from '@flux/ring';
 import { capability } from '@flux/uring';
 import type { Backend } from '../src/backend.js';
 import { Publication } from '../src/publication.js';
 import { Subscription } from '../src/subscription.js';
+import { closedAfterEach, until } from './support.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
+const open = closedAfterEach();
 
 /** A UDP port on 127.0.0.1 nothing listens on (bound, read, closed). */
 async function closedPort(): Promise<number> {
